@@ -1,0 +1,150 @@
+//! The command-line interface of customs, as clap derive types only.
+//!
+//! Shared arguments are flattened groups ([`SourceArgs`], [`OutputArgs`]) so
+//! that every command that reads an image accepts the same flags, named as
+//! trivy, grype and skopeo users expect.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Environment variables customs reads, in one place.
+pub struct EnvVars;
+
+impl EnvVars {
+    /// Where verified registry blobs are cached.
+    pub const CUSTOMS_CACHE_DIR: &'static str = "CUSTOMS_CACHE_DIR";
+    /// Set to disable progress bars (as `--quiet` does).
+    pub const CUSTOMS_QUIET: &'static str = "CUSTOMS_QUIET";
+}
+
+/// customs — container image supply-chain evidence: which image, what is in
+/// it, and whether it may ship.
+#[derive(Debug, Parser)]
+#[command(name = "customs", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+    /// Global flags.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Flags every command accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// No progress bars or informational messages on stderr.
+    #[arg(long, short, global = true, env = EnvVars::CUSTOMS_QUIET)]
+    pub quiet: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the manifest digest of an image (what `skopeo inspect` reports).
+    Digest(DigestArgs),
+    /// Show an image's digest, platforms, config, history and layers.
+    Inspect(InspectArgs),
+    /// List the files of an image: the squashed filesystem, or every layer's
+    /// entries with what became of them.
+    Files(FilesArgs),
+}
+
+/// `customs digest`.
+#[derive(Debug, Args)]
+pub struct DigestArgs {
+    /// The image: NAME[:TAG][@DIGEST], registry:…, oci:DIR[:TAG],
+    /// oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG|:@N].
+    pub image: String,
+    /// Print the index (manifest list) digest instead, when there is one.
+    #[arg(long)]
+    pub index: bool,
+    /// Source flags.
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The image (see `customs digest --help` for the forms).
+    pub image: String,
+    /// Output format.
+    #[arg(long, short = 'o', alias = "format", value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Source flags.
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs files`.
+#[derive(Debug, Args)]
+pub struct FilesArgs {
+    /// The image, or dir:ROOTFS.
+    pub image: String,
+    /// List every layer's entries, including files a later layer deleted or
+    /// overwrote, instead of the squashed filesystem.
+    #[arg(long)]
+    pub all_layers: bool,
+    /// Print per-layer totals instead of files.
+    #[arg(long, conflicts_with = "all_layers")]
+    pub summary: bool,
+    /// Output format.
+    #[arg(long, short = 'o', alias = "format", value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Source flags.
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// Output formats for human and machine readers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people.
+    Table,
+    /// Stable JSON for programs.
+    Json,
+}
+
+/// How the image is read.
+#[derive(Debug, Args, Clone)]
+pub struct SourceArgs {
+    /// Platform to choose from a multi-platform image: os/arch[/variant]
+    /// (default: this machine's).
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Registry host[:port] that may be reached over plain HTTP (loopback
+    /// hosts always may). Repeatable.
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    pub insecure_registries: Vec<String>,
+    /// Registry user name (with --password-stdin).
+    #[arg(long, requires = "password_stdin")]
+    pub username: Option<String>,
+    /// Read the registry password or token from standard input.
+    #[arg(long, requires = "username")]
+    pub password_stdin: bool,
+    /// Ignore ~/.docker/config.json and credential helpers.
+    #[arg(long)]
+    pub no_docker_config: bool,
+    /// Refuse images whose layers decompress to more than this many bytes
+    /// (decompression bombs). Suffixes K, M, G, T (powers of 1024).
+    #[arg(long, value_name = "SIZE", default_value = "64G")]
+    pub max_uncompressed_size: String,
+    /// Seconds to wait for a registry connection or between two reads.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub timeout: u64,
+    /// Where verified registry blobs are cached.
+    #[arg(long, env = EnvVars::CUSTOMS_CACHE_DIR, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

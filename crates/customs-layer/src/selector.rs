@@ -1,0 +1,108 @@
+//! Which files an analyzer wants to read. The walker opens nothing else.
+
+use std::collections::HashSet;
+
+/// A set of path patterns: exact paths, base names, suffixes, and directory
+/// prefixes. An empty selector wants nothing; [`Selector::all`] wants every
+/// regular file.
+#[derive(Debug, Clone, Default)]
+pub struct Selector {
+    all: bool,
+    paths: HashSet<String>,
+    basenames: HashSet<String>,
+    suffixes: Vec<String>,
+    under: Vec<String>,
+    max_size: Option<u64>,
+}
+
+impl Selector {
+    /// Wants nothing (add patterns with the builder methods).
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Wants every regular file.
+    #[must_use]
+    pub fn all() -> Self {
+        Self {
+            all: true,
+            ..Self::default()
+        }
+    }
+
+    /// Wants an exact absolute path (`/etc/os-release`).
+    #[must_use]
+    pub fn path(mut self, path: &str) -> Self {
+        self.paths.insert(path.to_owned());
+        self
+    }
+
+    /// Wants every file with this base name (`METADATA`).
+    #[must_use]
+    pub fn basename(mut self, name: &str) -> Self {
+        self.basenames.insert(name.to_owned());
+        self
+    }
+
+    /// Wants every file whose path ends with this (`.jar`, `.dist-info/METADATA`).
+    #[must_use]
+    pub fn suffix(mut self, suffix: &str) -> Self {
+        self.suffixes.push(suffix.to_owned());
+        self
+    }
+
+    /// Wants every file below this directory (`/var/lib/dpkg/status.d`).
+    #[must_use]
+    pub fn under(mut self, dir: &str) -> Self {
+        let mut dir = dir.trim_end_matches('/').to_owned();
+        dir.push('/');
+        self.under.push(dir);
+        self
+    }
+
+    /// Skips files larger than this (their metadata is still listed).
+    #[must_use]
+    pub fn max_size(mut self, bytes: u64) -> Self {
+        self.max_size = Some(bytes);
+        self
+    }
+
+    /// Whether the selector wants the file at `path` of `size` bytes.
+    #[must_use]
+    pub fn matches(&self, path: &str, size: u64) -> bool {
+        if self.max_size.is_some_and(|m| size > m) {
+            return false;
+        }
+        if self.all || self.paths.contains(path) {
+            return true;
+        }
+        let base = path.rsplit('/').next().unwrap_or(path);
+        self.basenames.contains(base)
+            || self.suffixes.iter().any(|s| path.ends_with(s.as_str()))
+            || self.under.iter().any(|d| path.starts_with(d.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Selector;
+
+    #[test]
+    fn matches_patterns() {
+        let s = Selector::new()
+            .path("/etc/os-release")
+            .basename("METADATA")
+            .suffix(".jar")
+            .under("/var/lib/dpkg/status.d/");
+        assert!(s.matches("/etc/os-release", 10));
+        assert!(s.matches("/usr/lib/python3/x.dist-info/METADATA", 10));
+        assert!(s.matches("/app/lib/a.jar", 10));
+        assert!(s.matches("/var/lib/dpkg/status.d/base", 10));
+        assert!(!s.matches("/var/lib/dpkg/status.dx", 10));
+        assert!(!s.matches("/etc/passwd", 10));
+        assert!(!Selector::new().matches("/etc/passwd", 1));
+        assert!(Selector::all().matches("/etc/passwd", 1));
+        assert!(!Selector::all().max_size(5).matches("/etc/passwd", 6));
+    }
+}

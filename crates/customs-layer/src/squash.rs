@@ -1,0 +1,221 @@
+//! The squashed view of an image: which file survives at each path, which
+//! layer put it there, and what became of every file that did not survive.
+//!
+//! Rules from the OCI layer spec: a layer's opaque directories and whiteouts
+//! apply to the layers below it only, then its own entries are added; a later
+//! entry at the same path replaces the earlier one.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::entry::{Entry, EntryKind};
+use crate::path::{join, parent};
+use crate::walker::LayerListing;
+
+/// What became of a file a layer added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "fate")]
+pub enum Fate {
+    /// It is in the final filesystem.
+    Present,
+    /// A later layer deleted it (whiteout, opaque directory, or a file
+    /// replacing its directory). Deleting does not remove it from the image.
+    Deleted {
+        /// The deleting layer (0-based).
+        by_layer: usize,
+    },
+    /// A later layer (or a later entry of the same layer) replaced it.
+    Overwritten {
+        /// The replacing layer (0-based).
+        by_layer: usize,
+    },
+}
+
+/// A file that is in the image's layers but not in its final filesystem.
+#[derive(Debug, Clone, Serialize)]
+pub struct Shadowed {
+    /// The layer that added it.
+    pub layer: usize,
+    /// The entry.
+    pub entry: Entry,
+    /// What happened to it.
+    pub fate: Fate,
+}
+
+/// A path resolved through symlinks.
+#[derive(Debug, Clone, Copy)]
+pub struct Resolved<'a> {
+    /// The final path after following links.
+    pub layer: usize,
+    /// The entry found there.
+    pub entry: &'a Entry,
+}
+
+/// The squashed filesystem.
+#[derive(Debug, Default)]
+pub struct FileIndex {
+    files: BTreeMap<String, (usize, Entry)>,
+    shadowed: Vec<Shadowed>,
+    fates: HashMap<(usize, String), Fate>,
+    max_symlink_depth: usize,
+}
+
+impl FileIndex {
+    /// Squashes layer listings, base first.
+    #[must_use]
+    pub fn build(layers: &[LayerListing], max_symlink_depth: usize) -> Self {
+        let mut index = Self {
+            max_symlink_depth,
+            ..Self::default()
+        };
+        for layer in layers {
+            let by = layer.index;
+            for dir in &layer.opaque_dirs {
+                index.remove_under(dir, Fate::Deleted { by_layer: by });
+            }
+            for path in &layer.whiteouts {
+                index.remove_exact(path, Fate::Deleted { by_layer: by });
+                index.remove_under(path, Fate::Deleted { by_layer: by });
+            }
+            for entry in &layer.entries {
+                if let Some((old_layer, old)) = index.files.get(&entry.path) {
+                    let both_dirs =
+                        old.kind == EntryKind::Directory && entry.kind == EntryKind::Directory;
+                    if !both_dirs {
+                        let (old_layer, old) = (*old_layer, old.clone());
+                        if old.kind == EntryKind::Directory {
+                            index.remove_under(&entry.path, Fate::Deleted { by_layer: by });
+                        } else {
+                            index.shadow(old_layer, old, Fate::Overwritten { by_layer: by });
+                        }
+                    }
+                }
+                index.files.insert(entry.path.clone(), (by, entry.clone()));
+            }
+        }
+        index
+    }
+
+    fn shadow(&mut self, layer: usize, entry: Entry, fate: Fate) {
+        if entry.kind == EntryKind::Directory {
+            return;
+        }
+        self.fates.insert((layer, entry.path.clone()), fate);
+        self.shadowed.push(Shadowed { layer, entry, fate });
+    }
+
+    fn remove_exact(&mut self, path: &str, fate: Fate) {
+        if let Some((layer, entry)) = self.files.remove(path) {
+            self.shadow(layer, entry, fate);
+        }
+    }
+
+    fn remove_under(&mut self, dir: &str, fate: Fate) {
+        let prefix = if dir == "/" {
+            "/".to_owned()
+        } else {
+            format!("{dir}/")
+        };
+        let doomed: Vec<String> = self
+            .files
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for path in doomed {
+            if path == "/" {
+                continue;
+            }
+            self.remove_exact(&path, fate);
+        }
+    }
+
+    /// The surviving entry at exactly `path` (no symlink resolution).
+    #[must_use]
+    pub fn get(&self, path: &str) -> Option<(usize, &Entry)> {
+        self.files.get(path).map(|(l, e)| (*l, e))
+    }
+
+    /// Every surviving entry, by path.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &Entry)> {
+        self.files.values().map(|(l, e)| (*l, e))
+    }
+
+    /// How many entries survive.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Whether nothing survives.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Files added by some layer that are not in the final filesystem.
+    #[must_use]
+    pub fn shadowed(&self) -> &[Shadowed] {
+        &self.shadowed
+    }
+
+    /// What became of the file `layer` added at `path`.
+    #[must_use]
+    pub fn fate(&self, layer: usize, path: &str) -> Fate {
+        match self.files.get(path) {
+            Some((l, _)) if *l == layer => Fate::Present,
+            _ => self
+                .fates
+                .get(&(layer, path.to_owned()))
+                .copied()
+                .unwrap_or(Fate::Present),
+        }
+    }
+
+    /// Resolves `path` through symlinks in every component, as the kernel
+    /// would inside the image root (`..` stops at `/`). `None` when the path
+    /// does not exist, or links loop or nest deeper than the limit.
+    #[must_use]
+    pub fn resolve(&self, path: &str) -> Option<Resolved<'_>> {
+        let mut pending: Vec<String> = path
+            .split('/')
+            .filter(|p| !p.is_empty())
+            .rev()
+            .map(str::to_owned)
+            .collect();
+        let mut current = String::from("/");
+        let mut hops = 0;
+        while let Some(part) = pending.pop() {
+            let candidate = match part.as_str() {
+                "." => continue,
+                ".." => {
+                    current = parent(&current).to_owned();
+                    continue;
+                }
+                p if current == "/" => format!("/{p}"),
+                p => format!("{current}/{p}"),
+            };
+            let (_, entry) = self.files.get(&candidate)?;
+            if entry.kind == EntryKind::Symlink {
+                hops += 1;
+                if hops > self.max_symlink_depth {
+                    return None;
+                }
+                let target = entry.link_target.as_deref().unwrap_or("");
+                let (joined, _) = join(parent(&candidate), target);
+                current = "/".to_owned();
+                for p in joined.split('/').filter(|p| !p.is_empty()).rev() {
+                    pending.push(p.to_owned());
+                }
+            } else {
+                current = candidate;
+            }
+        }
+        let (layer, entry) = self.files.get(&current)?;
+        Some(Resolved {
+            layer: *layer,
+            entry,
+        })
+    }
+}

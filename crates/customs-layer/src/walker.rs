@@ -1,0 +1,946 @@
+//! The layer walk: every layer decompressed once, its tar read once, layers
+//! in parallel, visitors fed only the files they asked for.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::io::{self, BufRead, BufReader, Read, Seek};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use customs_oci::media_type::Compression;
+use customs_oci::{AnySource, BoxRead, Image, IntegrityError, Limits, SourceError};
+use customs_types::Digest;
+use serde::Serialize;
+
+use crate::entry::{Entry, EntryKind, FileEvent};
+use crate::path::{normalize, parent};
+use crate::selector::Selector;
+use crate::squash::FileIndex;
+
+/// Bytes a tar parser may read between two entries (headers, GNU long
+/// names, PAX records). Real archives use a few KiB; more is an attack.
+const METADATA_BUDGET: u64 = 1 << 20;
+/// Files larger than this are spooled to a temporary file, not memory, when
+/// several visitors want them.
+const SPOOL_IN_MEMORY: usize = 32 << 20;
+
+/// An analyzer that reads some files of every layer.
+pub trait FileVisitor: Sync {
+    /// A stable kebab-case name, used in warnings.
+    fn name(&self) -> &'static str;
+    /// The files it wants.
+    fn selector(&self) -> &Selector;
+    /// Reads one file. An `Err` is a soft failure of this visitor on this
+    /// file (recorded as a warning naming it); a failure of the layer stream
+    /// itself aborts the walk whatever the visitor returns.
+    ///
+    /// # Errors
+    /// The visitor's own message for a file it could not use.
+    fn visit(&self, event: &FileEvent<'_>, content: &mut dyn Read) -> Result<(), String>;
+}
+
+/// Why a walk failed. A failed walk produces no result at all.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WalkError {
+    /// The source failed (missing blob, integrity).
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// A blob failed verification.
+    #[error(transparent)]
+    Integrity(#[from] IntegrityError),
+    /// The layer could not be decompressed or is not a valid tar.
+    #[error("cannot read {what}")]
+    Layer {
+        /// Names the layer.
+        what: String,
+        /// The decompression or tar error.
+        #[source]
+        source: io::Error,
+    },
+    /// The layers decompress to more than the limit (a decompression bomb?).
+    #[error(
+        "the layers of {image} decompress to more than {limit} bytes (raise the limit with --max-uncompressed-size)"
+    )]
+    UncompressedTooLarge {
+        /// The image.
+        image: String,
+        /// The limit.
+        limit: u64,
+    },
+    /// A tar header, long name or PAX record is implausibly large.
+    #[error("{what}: a tar header, long name or PAX record is larger than {METADATA_BUDGET} bytes")]
+    MetadataTooLarge {
+        /// Names the layer.
+        what: String,
+    },
+    /// A layer has more entries than the limit.
+    #[error("{what} has more than {limit} entries")]
+    TooManyEntries {
+        /// Names the layer.
+        what: String,
+        /// The limit.
+        limit: u64,
+    },
+    /// An entry's path is longer than any real filesystem allows.
+    #[error("{what}: an entry's path is longer than {limit} bytes (starts `{start}`)")]
+    PathTooLong {
+        /// Names the layer.
+        what: String,
+        /// The limit.
+        limit: usize,
+        /// The first characters of the path.
+        start: String,
+    },
+    /// The root filesystem directory could not be read.
+    #[error("cannot read {path}")]
+    RootFs {
+        /// The file or directory.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Something odd that did not stop the walk; always reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WalkWarning {
+    /// The layer (0-based).
+    pub layer: usize,
+    /// The entry's path.
+    pub path: String,
+    /// What happened.
+    pub message: String,
+}
+
+/// What one layer contained.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerListing {
+    /// Position, base first (0-based).
+    pub index: usize,
+    /// The blob digest (`None` for a root filesystem directory).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<Digest>,
+    /// Size of the blob as stored.
+    pub stored_size: u64,
+    /// Size of the uncompressed tar stream.
+    pub uncompressed_size: u64,
+    /// The entries, in tar order, without whiteout markers.
+    pub entries: Vec<Entry>,
+    /// Paths this layer deletes from lower layers (`.wh.NAME`).
+    pub whiteouts: Vec<String>,
+    /// Directories whose lower-layer contents this layer hides (`.wh..wh..opq`).
+    pub opaque_dirs: Vec<String>,
+}
+
+/// The result of a walk.
+#[derive(Debug)]
+pub struct Walk {
+    /// Every layer's listing, base first.
+    pub layers: Vec<LayerListing>,
+    /// The squashed view.
+    pub index: FileIndex,
+    /// Everything odd, by layer.
+    pub warnings: Vec<WalkWarning>,
+}
+
+/// Walks layers under [`Limits`].
+#[derive(Debug, Clone)]
+pub struct LayerWalker {
+    limits: Limits,
+    threads: usize,
+}
+
+/// One layer to walk.
+pub struct LayerInput<'a> {
+    index: usize,
+    digest: Option<Digest>,
+    stored_size: u64,
+    what: String,
+    open: Box<dyn Fn() -> Result<BoxRead, SourceError> + Sync + 'a>,
+}
+
+#[derive(Debug)]
+enum MeterError {
+    Uncompressed,
+    Metadata,
+}
+
+impl std::fmt::Display for MeterError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Uncompressed => "uncompressed size limit reached",
+            Self::Metadata => "tar metadata budget exceeded",
+        })
+    }
+}
+
+impl std::error::Error for MeterError {}
+
+/// Counts decompressed bytes against the image-wide limit and bounds what
+/// the tar parser may read between entries.
+struct Meter<'a, R> {
+    inner: R,
+    total: &'a AtomicU64,
+    limit: u64,
+    read: Rc<Cell<u64>>,
+    armed_at: Rc<Cell<Option<u64>>>,
+}
+
+impl<R: Read> Read for Meter<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let read = self.read.get() + n as u64;
+        self.read.set(read);
+        if self.total.fetch_add(n as u64, Ordering::Relaxed) + n as u64 > self.limit {
+            return Err(io::Error::other(MeterError::Uncompressed));
+        }
+        if self
+            .armed_at
+            .get()
+            .is_some_and(|start| read - start > METADATA_BUDGET)
+        {
+            return Err(io::Error::other(MeterError::Metadata));
+        }
+        Ok(n)
+    }
+}
+
+/// Remembers the first error of the layer stream while a visitor reads, so
+/// a visitor cannot swallow a corrupt layer.
+struct Guarded<'a> {
+    inner: &'a mut dyn Read,
+    failure: &'a mut Option<io::Error>,
+}
+
+impl Read for Guarded<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).inspect_err(|e| {
+            if self.failure.is_none() {
+                *self.failure = Some(clone_io_error(e));
+            }
+        })
+    }
+}
+
+fn clone_io_error(e: &io::Error) -> io::Error {
+    if let Some(integrity) = e.get_ref().and_then(|i| i.downcast_ref::<IntegrityError>()) {
+        return io::Error::new(e.kind(), integrity.clone());
+    }
+    if let Some(meter) = e.get_ref().and_then(|i| i.downcast_ref::<MeterError>()) {
+        return io::Error::other(match meter {
+            MeterError::Uncompressed => MeterError::Uncompressed,
+            MeterError::Metadata => MeterError::Metadata,
+        });
+    }
+    io::Error::new(e.kind(), e.to_string())
+}
+
+struct LayerContext<'a> {
+    input: &'a LayerInput<'a>,
+    visitors: &'a [&'a dyn FileVisitor],
+    total: &'a AtomicU64,
+    abort: &'a AtomicBool,
+    image: &'a str,
+}
+
+impl LayerWalker {
+    /// A walker using every core.
+    #[must_use]
+    pub fn new(limits: Limits) -> Self {
+        let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        Self { limits, threads }
+    }
+
+    /// Uses at most `threads` threads.
+    #[must_use]
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Walks every layer of `image` from `source`.
+    ///
+    /// # Errors
+    /// [`WalkError`] on the first integrity, format or limit failure; a
+    /// failed walk returns nothing, never a partial result.
+    pub fn walk_image(
+        &self,
+        source: &AnySource,
+        image: &Image,
+        visitors: &[&dyn FileVisitor],
+    ) -> Result<Walk, WalkError> {
+        let layers = image.layers();
+        let inputs: Vec<LayerInput<'_>> = layers
+            .iter()
+            .map(|layer| LayerInput {
+                index: layer.index,
+                digest: Some(layer.descriptor.digest.clone()),
+                stored_size: layer.descriptor.size,
+                what: format!(
+                    "layer {} ({}) of {}",
+                    layer.index + 1,
+                    layer.descriptor.digest,
+                    image.name
+                ),
+                open: Box::new(move || source.open_layer(image, layer)),
+            })
+            .collect();
+        self.walk_inputs(&inputs, visitors, &image.name)
+    }
+
+    /// Walks arbitrary layer streams (each `open` yields the stored blob,
+    /// verifying itself). Used by tests and benchmarks.
+    ///
+    /// # Errors
+    /// As [`LayerWalker::walk_image`].
+    pub fn walk_inputs(
+        &self,
+        inputs: &[LayerInput<'_>],
+        visitors: &[&dyn FileVisitor],
+        image: &str,
+    ) -> Result<Walk, WalkError> {
+        let total = AtomicU64::new(0);
+        let abort = AtomicBool::new(false);
+        let results: Mutex<Vec<Option<Result<(LayerListing, Vec<WalkWarning>), WalkError>>>> =
+            Mutex::new((0..inputs.len()).map(|_| None).collect());
+        // Biggest first, so the longest layer starts at once.
+        let mut order: Vec<usize> = (0..inputs.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(inputs[i].stored_size));
+        let next = AtomicU64::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..self.threads.min(inputs.len()) {
+                scope.spawn(|| {
+                    loop {
+                        let slot = usize::try_from(next.fetch_add(1, Ordering::Relaxed))
+                            .unwrap_or(usize::MAX);
+                        let Some(&i) = order.get(slot) else { break };
+                        if abort.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let ctx = LayerContext {
+                            input: &inputs[i],
+                            visitors,
+                            total: &total,
+                            abort: &abort,
+                            image,
+                        };
+                        let result = self.walk_layer(&ctx);
+                        if result.is_err() {
+                            abort.store(true, Ordering::Relaxed);
+                        }
+                        if let Ok(mut results) = results.lock() {
+                            results[i] = Some(result);
+                        }
+                    }
+                });
+            }
+        });
+        let results = results.into_inner().unwrap_or_default();
+        let mut layers = Vec::with_capacity(inputs.len());
+        let mut warnings = Vec::new();
+        let mut first_error = None;
+        for result in results {
+            match result {
+                Some(Ok((listing, w))) => {
+                    layers.push(listing);
+                    warnings.extend(w);
+                }
+                Some(Err(e)) => {
+                    // Report the error of the lowest layer that failed for real.
+                    if first_error.is_none() {
+                        first_error = Some(e);
+                    }
+                }
+                None => {}
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        let index = FileIndex::build(&layers, self.limits.max_symlink_depth);
+        Ok(Walk {
+            layers,
+            index,
+            warnings,
+        })
+    }
+
+    fn walk_layer(
+        &self,
+        ctx: &LayerContext<'_>,
+    ) -> Result<(LayerListing, Vec<WalkWarning>), WalkError> {
+        let input = ctx.input;
+        let mut warnings = Vec::new();
+        let mut deferred: Vec<(Vec<usize>, Entry)> = Vec::new();
+        let mut raw = (input.open)()?;
+        let mut listing = LayerListing {
+            index: input.index,
+            digest: input.digest.clone(),
+            stored_size: input.stored_size,
+            uncompressed_size: 0,
+            entries: Vec::new(),
+            whiteouts: Vec::new(),
+            opaque_dirs: Vec::new(),
+        };
+        let read = Rc::new(Cell::new(0));
+        let result = self.read_tar(
+            ctx,
+            &mut raw,
+            &read,
+            &mut |entry, content, warnings_out| {
+                on_entry(
+                    ctx,
+                    entry,
+                    content,
+                    &mut listing,
+                    &mut deferred,
+                    warnings_out,
+                )
+            },
+            &mut warnings,
+        );
+        result.map_err(|e| map_error(e, &input.what, ctx, &self.limits))?;
+        // Read to the end of the stored blob: that is where its digest is checked.
+        io::copy(&mut raw, &mut io::sink())
+            .map_err(|e| map_error(e, &input.what, ctx, &self.limits))?;
+        listing.uncompressed_size = read.get();
+        if !deferred.is_empty() {
+            self.read_hardlink_targets(ctx, &deferred, &mut warnings)?;
+        }
+        Ok((listing, warnings))
+    }
+
+    /// Decompresses and parses one layer stream, calling `on` for each entry
+    /// with its content stream, then drains the stream to its end.
+    fn read_tar(
+        &self,
+        ctx: &LayerContext<'_>,
+        raw: &mut BoxRead,
+        read: &Rc<Cell<u64>>,
+        on: &mut dyn FnMut(Entry, &mut dyn Read, &mut Vec<WalkWarning>) -> io::Result<()>,
+        warnings: &mut Vec<WalkWarning>,
+    ) -> io::Result<()> {
+        let input = ctx.input;
+        let mut buffered = BufReader::with_capacity(256 * 1024, raw);
+        let compression = Compression::sniff(buffered.fill_buf()?).unwrap_or(Compression::None);
+        let decoder: Box<dyn Read + '_> = match compression {
+            Compression::Gzip => Box::new(customs_oci::decompress::gzip(&mut buffered)),
+            Compression::Zstd => Box::new(customs_oci::decompress::zstd(&mut buffered)?),
+            _ => Box::new(&mut buffered),
+        };
+        let armed_at = Rc::new(Cell::new(None));
+        let meter = Meter {
+            inner: decoder,
+            total: ctx.total,
+            limit: self.limits.max_uncompressed_bytes,
+            read: Rc::clone(read),
+            armed_at: Rc::clone(&armed_at),
+        };
+        let mut archive = tar::Archive::new(meter);
+        let mut entries = archive.entries()?;
+        let mut count: u64 = 0;
+        loop {
+            if ctx.abort.load(Ordering::Relaxed) {
+                return Err(io::Error::other("aborted"));
+            }
+            armed_at.set(Some(read.get()));
+            let next = entries.next();
+            armed_at.set(None);
+            let Some(entry) = next else { break };
+            let mut entry = entry?;
+            count += 1;
+            if count > self.limits.max_entries_per_layer {
+                return Err(io::Error::other(TooMany));
+            }
+            let name = entry.path_bytes();
+            if name.len() > self.limits.max_path_bytes {
+                let start: String =
+                    String::from_utf8_lossy(&name[..64.min(name.len())]).into_owned();
+                return Err(io::Error::other(PathTooLong(start)));
+            }
+            let name = String::from_utf8_lossy(&name).into_owned();
+            let (path, escaped) = normalize(&name);
+            if escaped {
+                warnings.push(WalkWarning {
+                    layer: input.index,
+                    path: path.clone(),
+                    message: format!("entry name `{name}` climbs above the root; read as `{path}`"),
+                });
+            }
+            let header = entry.header();
+            let kind = match header.entry_type() {
+                tar::EntryType::Regular
+                | tar::EntryType::Continuous
+                | tar::EntryType::GNUSparse => EntryKind::File,
+                tar::EntryType::Directory => EntryKind::Directory,
+                tar::EntryType::Symlink => EntryKind::Symlink,
+                tar::EntryType::Link => EntryKind::Hardlink,
+                tar::EntryType::Char => EntryKind::CharDevice,
+                tar::EntryType::Block => EntryKind::BlockDevice,
+                tar::EntryType::Fifo => EntryKind::Fifo,
+                tar::EntryType::XGlobalHeader => continue,
+                other => {
+                    warnings.push(WalkWarning {
+                        layer: input.index,
+                        path,
+                        message: format!("entry of unknown tar type {:?} skipped", other.as_byte()),
+                    });
+                    continue;
+                }
+            };
+            let link_target = match kind {
+                EntryKind::Symlink | EntryKind::Hardlink => entry.link_name_bytes().map(|b| {
+                    let target = String::from_utf8_lossy(&b).into_owned();
+                    if kind == EntryKind::Hardlink {
+                        normalize(&target).0
+                    } else {
+                        target
+                    }
+                }),
+                _ => None,
+            };
+            let size = if kind == EntryKind::File {
+                entry.size()
+            } else {
+                0
+            };
+            let mode = header.mode().unwrap_or(0);
+            let uid = header.uid().unwrap_or(0);
+            let gid = header.gid().unwrap_or(0);
+            let record = Entry {
+                path,
+                kind,
+                size,
+                mode,
+                uid,
+                gid,
+                link_target,
+            };
+            on(record, &mut entry, warnings)?;
+            // Whatever the visitors left unread is read here, not by the
+            // parser, so the parser's budget only covers metadata.
+            io::copy(&mut entry, &mut io::sink())?;
+        }
+        drop(entries);
+        let mut meter = archive.into_inner();
+        io::copy(&mut meter, &mut io::sink())?;
+        drop(meter);
+        io::copy(&mut buffered, &mut io::sink())?;
+        Ok(())
+    }
+
+    /// A second pass over layers whose wanted files are hard links: read
+    /// each link's target and offer it under the link's path.
+    fn read_hardlink_targets(
+        &self,
+        ctx: &LayerContext<'_>,
+        deferred: &[(Vec<usize>, Entry)],
+        warnings: &mut Vec<WalkWarning>,
+    ) -> Result<(), WalkError> {
+        let mut by_target: HashMap<String, Vec<&(Vec<usize>, Entry)>> = HashMap::new();
+        for item in deferred {
+            if let Some(target) = &item.1.link_target {
+                by_target.entry(target.clone()).or_default().push(item);
+            }
+        }
+        let mut found: Vec<String> = Vec::new();
+        let mut soft: Vec<WalkWarning> = Vec::new();
+        let mut raw = (ctx.input.open)()?;
+        let read = Rc::new(Cell::new(0));
+        // The first pass already counted this layer against the image-wide limit.
+        let total = AtomicU64::new(0);
+        let second = LayerContext {
+            total: &total,
+            ..*ctx
+        };
+        self.read_tar(
+            &second,
+            &mut raw,
+            &read,
+            &mut |entry, content, _| {
+                if entry.kind != EntryKind::File {
+                    return Ok(());
+                }
+                let Some(links) = by_target.get(&entry.path) else {
+                    return Ok(());
+                };
+                found.push(entry.path.clone());
+                let mut spool = tempfile::SpooledTempFile::new(SPOOL_IN_MEMORY);
+                let mut failure = None;
+                io::copy(
+                    &mut Guarded {
+                        inner: content,
+                        failure: &mut failure,
+                    },
+                    &mut spool,
+                )?;
+                for (visitor_indexes, link) in links {
+                    let as_file = Entry {
+                        kind: EntryKind::File,
+                        size: entry.size,
+                        link_target: None,
+                        ..link.clone()
+                    };
+                    for &v in visitor_indexes {
+                        spool.rewind()?;
+                        let event = FileEvent {
+                            layer: ctx.input.index,
+                            entry: &as_file,
+                        };
+                        if let Err(message) = ctx.visitors[v].visit(&event, &mut spool) {
+                            soft.push(WalkWarning {
+                                layer: ctx.input.index,
+                                path: as_file.path.clone(),
+                                message: format!("{}: {message}", ctx.visitors[v].name()),
+                            });
+                        }
+                    }
+                }
+                Ok(())
+            },
+            &mut Vec::new(),
+        )
+        .map_err(|e| map_error(e, &ctx.input.what, ctx, &self.limits))?;
+        io::copy(&mut raw, &mut io::sink())
+            .map_err(|e| map_error(e, &ctx.input.what, ctx, &self.limits))?;
+        warnings.extend(soft);
+        for (_, link) in deferred {
+            if link
+                .link_target
+                .as_ref()
+                .is_some_and(|t| !found.contains(t))
+            {
+                warnings.push(WalkWarning {
+                    layer: ctx.input.index,
+                    path: link.path.clone(),
+                    message: format!(
+                        "hard link target `{}` is not a regular file of this layer",
+                        link.link_target.as_deref().unwrap_or("")
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Walks an unpacked root filesystem as a single layer. Symlinks are
+    /// recorded, never followed.
+    ///
+    /// # Errors
+    /// When a directory or wanted file cannot be read, or a limit is hit.
+    pub fn walk_rootfs(
+        &self,
+        root: &Path,
+        visitors: &[&dyn FileVisitor],
+    ) -> Result<Walk, WalkError> {
+        let mut listing = LayerListing {
+            index: 0,
+            digest: None,
+            stored_size: 0,
+            uncompressed_size: 0,
+            entries: Vec::new(),
+            whiteouts: Vec::new(),
+            opaque_dirs: Vec::new(),
+        };
+        let mut warnings = Vec::new();
+        let mut stack: Vec<(PathBuf, String)> = vec![(root.to_owned(), String::new())];
+        let rootfs_err = |path: &Path, source| WalkError::RootFs {
+            path: path.display().to_string(),
+            source,
+        };
+        while let Some((dir, prefix)) = stack.pop() {
+            let mut children: Vec<_> = fs_err::read_dir(&dir)
+                .map_err(|e| rootfs_err(&dir, e))?
+                .collect::<Result<_, _>>()
+                .map_err(|e| rootfs_err(&dir, e))?;
+            children.sort_by_key(fs_err::DirEntry::file_name);
+            for child in children {
+                let name = child.file_name().to_string_lossy().into_owned();
+                let path = format!("{prefix}/{name}");
+                if path.len() > self.limits.max_path_bytes {
+                    return Err(WalkError::PathTooLong {
+                        what: root.display().to_string(),
+                        limit: self.limits.max_path_bytes,
+                        start: path.chars().take(64).collect(),
+                    });
+                }
+                if listing.entries.len() as u64 >= self.limits.max_entries_per_layer {
+                    return Err(WalkError::TooManyEntries {
+                        what: root.display().to_string(),
+                        limit: self.limits.max_entries_per_layer,
+                    });
+                }
+                let meta = fs_err::symlink_metadata(child.path())
+                    .map_err(|e| rootfs_err(&child.path(), e))?;
+                let file_type = meta.file_type();
+                let kind = if file_type.is_dir() {
+                    EntryKind::Directory
+                } else if file_type.is_symlink() {
+                    EntryKind::Symlink
+                } else if file_type.is_file() {
+                    EntryKind::File
+                } else {
+                    unix_special(&meta)
+                };
+                let link_target = if kind == EntryKind::Symlink {
+                    Some(
+                        fs_err::read_link(child.path())
+                            .map_err(|e| rootfs_err(&child.path(), e))?
+                            .to_string_lossy()
+                            .into_owned(),
+                    )
+                } else {
+                    None
+                };
+                let (mode, uid, gid) = unix_owner(&meta);
+                let entry = Entry {
+                    path: path.clone(),
+                    kind,
+                    size: if kind == EntryKind::File {
+                        meta.len()
+                    } else {
+                        0
+                    },
+                    mode,
+                    uid,
+                    gid,
+                    link_target,
+                };
+                if kind == EntryKind::File {
+                    listing.uncompressed_size += meta.len();
+                    let wanting: Vec<usize> = visitors
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, v)| v.selector().matches(&path, entry.size))
+                        .map(|(i, _)| i)
+                        .collect();
+                    for v in wanting {
+                        let mut file = fs_err::File::open(child.path())
+                            .map_err(|e| rootfs_err(&child.path(), e))?;
+                        let mut failure = None;
+                        let event = FileEvent {
+                            layer: 0,
+                            entry: &entry,
+                        };
+                        let outcome = visitors[v].visit(
+                            &event,
+                            &mut Guarded {
+                                inner: &mut file,
+                                failure: &mut failure,
+                            },
+                        );
+                        if let Some(e) = failure {
+                            return Err(rootfs_err(&child.path(), e));
+                        }
+                        if let Err(message) = outcome {
+                            warnings.push(WalkWarning {
+                                layer: 0,
+                                path: path.clone(),
+                                message: format!("{}: {message}", visitors[v].name()),
+                            });
+                        }
+                    }
+                }
+                if kind == EntryKind::Directory {
+                    stack.push((child.path(), path));
+                }
+                listing.entries.push(entry);
+            }
+        }
+        let layers = vec![listing];
+        let index = FileIndex::build(&layers, self.limits.max_symlink_depth);
+        Ok(Walk {
+            layers,
+            index,
+            warnings,
+        })
+    }
+}
+
+#[cfg(unix)]
+fn unix_special(meta: &std::fs::Metadata) -> EntryKind {
+    use std::os::unix::fs::FileTypeExt as _;
+    let t = meta.file_type();
+    if t.is_block_device() {
+        EntryKind::BlockDevice
+    } else if t.is_char_device() {
+        EntryKind::CharDevice
+    } else {
+        EntryKind::Fifo
+    }
+}
+
+#[cfg(not(unix))]
+fn unix_special(_: &std::fs::Metadata) -> EntryKind {
+    EntryKind::Fifo
+}
+
+#[cfg(unix)]
+fn unix_owner(meta: &std::fs::Metadata) -> (u32, u64, u64) {
+    use std::os::unix::fs::MetadataExt as _;
+    (
+        meta.mode() & 0o7777,
+        u64::from(meta.uid()),
+        u64::from(meta.gid()),
+    )
+}
+
+#[cfg(not(unix))]
+fn unix_owner(_: &std::fs::Metadata) -> (u32, u64, u64) {
+    (0o644, 0, 0)
+}
+
+#[derive(Debug)]
+struct TooMany;
+impl std::fmt::Display for TooMany {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("too many entries")
+    }
+}
+impl std::error::Error for TooMany {}
+
+#[derive(Debug)]
+struct PathTooLong(String);
+impl std::fmt::Display for PathTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("path too long")
+    }
+}
+impl std::error::Error for PathTooLong {}
+
+/// Handles one entry of the first pass: whiteouts, listing, visitors.
+fn on_entry(
+    ctx: &LayerContext<'_>,
+    entry: Entry,
+    content: &mut dyn Read,
+    listing: &mut LayerListing,
+    deferred: &mut Vec<(Vec<usize>, Entry)>,
+    warnings: &mut Vec<WalkWarning>,
+) -> io::Result<()> {
+    let base = entry.path.rsplit('/').next().unwrap_or("");
+    if let Some(hidden) = base.strip_prefix(".wh.") {
+        let dir = parent(&entry.path);
+        if hidden == ".wh..opq" {
+            listing.opaque_dirs.push(dir.to_owned());
+        } else if !hidden.starts_with(".wh.") && !hidden.is_empty() {
+            let target = if dir == "/" {
+                format!("/{hidden}")
+            } else {
+                format!("{dir}/{hidden}")
+            };
+            listing.whiteouts.push(target);
+        }
+        // Other `.wh..wh.*` names are aufs metadata: nothing to list.
+        return Ok(());
+    }
+    let wanting: Vec<usize> = ctx
+        .visitors
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.selector().matches(&entry.path, entry.size))
+        .map(|(i, _)| i)
+        .collect();
+    if !wanting.is_empty() {
+        match entry.kind {
+            EntryKind::File => dispatch(ctx, &entry, &wanting, content, warnings)?,
+            EntryKind::Hardlink => deferred.push((wanting, entry.clone())),
+            _ => {}
+        }
+    }
+    listing.entries.push(entry);
+    Ok(())
+}
+
+/// Gives a file to every visitor that wants it, streaming it to a lone
+/// visitor and spooling it (memory, then a temporary file) for several.
+fn dispatch(
+    ctx: &LayerContext<'_>,
+    entry: &Entry,
+    wanting: &[usize],
+    content: &mut dyn Read,
+    warnings: &mut Vec<WalkWarning>,
+) -> io::Result<()> {
+    let event = FileEvent {
+        layer: ctx.input.index,
+        entry,
+    };
+    let mut failure = None;
+    let mut soft = Vec::new();
+    if let [only] = wanting {
+        if let Err(message) = ctx.visitors[*only].visit(
+            &event,
+            &mut Guarded {
+                inner: content,
+                failure: &mut failure,
+            },
+        ) {
+            soft.push((*only, message));
+        }
+    } else {
+        let mut spool = tempfile::SpooledTempFile::new(SPOOL_IN_MEMORY);
+        io::copy(
+            &mut Guarded {
+                inner: content,
+                failure: &mut failure,
+            },
+            &mut spool,
+        )?;
+        for &v in wanting {
+            spool.rewind()?;
+            if let Err(message) = ctx.visitors[v].visit(&event, &mut spool) {
+                soft.push((v, message));
+            }
+        }
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    for (v, message) in soft {
+        warnings.push(WalkWarning {
+            layer: ctx.input.index,
+            path: entry.path.clone(),
+            message: format!("{}: {message}", ctx.visitors[v].name()),
+        });
+    }
+    Ok(())
+}
+
+fn map_error(e: io::Error, what: &str, ctx: &LayerContext<'_>, limits: &Limits) -> WalkError {
+    if let Some(inner) = e.get_ref() {
+        if let Some(integrity) = inner.downcast_ref::<IntegrityError>() {
+            return WalkError::Integrity(integrity.clone());
+        }
+        if let Some(meter) = inner.downcast_ref::<MeterError>() {
+            return match meter {
+                MeterError::Uncompressed => WalkError::UncompressedTooLarge {
+                    image: ctx.image.to_owned(),
+                    limit: limits.max_uncompressed_bytes,
+                },
+                MeterError::Metadata => WalkError::MetadataTooLarge {
+                    what: what.to_owned(),
+                },
+            };
+        }
+        if inner.is::<TooMany>() {
+            return WalkError::TooManyEntries {
+                what: what.to_owned(),
+                limit: limits.max_entries_per_layer,
+            };
+        }
+        if let Some(long) = inner.downcast_ref::<PathTooLong>() {
+            return WalkError::PathTooLong {
+                what: what.to_owned(),
+                limit: limits.max_path_bytes,
+                start: long.0.clone(),
+            };
+        }
+    }
+    WalkError::Layer {
+        what: what.to_owned(),
+        source: e,
+    }
+}

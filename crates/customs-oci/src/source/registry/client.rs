@@ -1,0 +1,871 @@
+//! An HTTP client for one registry: scheme detection, authentication
+//! (anonymous, basic, bearer tokens cached per scope, identity tokens), and
+//! retries with backoff on 429 and 5xx responses honouring `Retry-After`.
+//!
+//! Protocol: [OCI distribution spec](https://github.com/opencontainers/distribution-spec/blob/main/spec.md)
+//! and Docker's [token authentication](https://distribution.github.io/distribution/spec/auth/token/).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use customs_types::{Digest, Hasher, Redacted};
+use futures_util::StreamExt as _;
+use reqwest::header::{self, HeaderMap};
+use reqwest::{RequestBuilder, Response, StatusCode};
+use tokio::sync::{Mutex, OnceCell};
+
+use super::challenge::{self, Challenge};
+use super::{Progress, RegistryError};
+use crate::error::{IntegrityError, SourceError};
+
+/// Credentials for a registry.
+#[derive(Clone)]
+pub enum Credential {
+    /// A username and password (or personal access token).
+    Basic {
+        /// The user.
+        username: String,
+        /// The password, never printed.
+        password: Redacted<String>,
+    },
+    /// An OAuth2 refresh token from `docker login` against an identity provider.
+    IdentityToken(Redacted<String>),
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Basic { username, .. } => write!(f, "Basic({username}, [redacted])"),
+            Self::IdentityToken(_) => f.write_str("IdentityToken([redacted])"),
+        }
+    }
+}
+
+/// How registries are reached.
+#[derive(Debug, Clone)]
+pub struct RegistryOptions {
+    /// Hosts (`host[:port]`) that may be reached over plain HTTP. Loopback
+    /// hosts are always allowed to fall back to HTTP.
+    pub insecure_hosts: Vec<String>,
+    /// Credentials given on the command line, for the image's registry.
+    pub credentials: Option<Credential>,
+    /// Whether to read `~/.docker/config.json` and credential helpers.
+    pub use_docker_config: bool,
+    /// Where verified blobs are cached (content-addressed).
+    pub cache_dir: PathBuf,
+    /// Timeout for establishing a connection.
+    pub connect_timeout: Duration,
+    /// Timeout between two reads of a response.
+    pub read_timeout: Duration,
+    /// Attempts per request for 429, 5xx and network errors.
+    pub max_attempts: u32,
+    /// First backoff delay, doubled each attempt.
+    pub base_delay: Duration,
+    /// Longest wait between attempts, also the cap on `Retry-After`.
+    pub max_delay: Duration,
+    /// Blobs downloaded at once.
+    pub concurrency: usize,
+}
+
+impl RegistryOptions {
+    /// Defaults with blobs cached under `cache_dir`.
+    #[must_use]
+    pub fn new(cache_dir: PathBuf) -> Self {
+        Self {
+            insecure_hosts: Vec::new(),
+            credentials: None,
+            use_docker_config: true,
+            cache_dir,
+            connect_timeout: Duration::from_secs(15),
+            read_timeout: Duration::from_secs(60),
+            max_attempts: 5,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(30),
+            concurrency: 4,
+        }
+    }
+}
+
+#[derive(Default)]
+struct AuthState {
+    challenge: Option<Challenge>,
+    tokens: HashMap<String, (Redacted<String>, Instant)>,
+}
+
+/// A client for one registry host.
+pub struct RegistryClient {
+    http: reqwest::Client,
+    registry: String,
+    api_host: String,
+    base: OnceCell<String>,
+    credential: Option<Credential>,
+    auth: Mutex<AuthState>,
+    options: Arc<RegistryOptions>,
+}
+
+/// A fetched manifest.
+pub(crate) struct FetchedManifest {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) media_type: Option<String>,
+    pub(crate) digest: Digest,
+}
+
+fn is_loopback(host: &str) -> bool {
+    let name = host
+        .strip_prefix('[')
+        .and_then(|h| h.split_once(']').map(|(h, _)| h))
+        .unwrap_or_else(|| {
+            host.rsplit_once(':').map_or(host, |(h, p)| {
+                if p.bytes().all(|b| b.is_ascii_digit()) {
+                    h
+                } else {
+                    host
+                }
+            })
+        });
+    name == "localhost" || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+impl RegistryClient {
+    /// A client for `registry` (as users write it) served at `api_host`.
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built or the Docker config is unreadable.
+    pub fn new(
+        registry: &str,
+        api_host: &str,
+        options: Arc<RegistryOptions>,
+    ) -> Result<Self, RegistryError> {
+        crate::install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("customs/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(options.connect_timeout)
+            .read_timeout(options.read_timeout)
+            .build()
+            .map_err(|source| RegistryError::Client { source })?;
+        let credential = match &options.credentials {
+            Some(c) => Some(c.clone()),
+            None if options.use_docker_config => docker_config_credential(registry)?,
+            None => None,
+        };
+        Ok(Self {
+            http,
+            registry: registry.to_owned(),
+            api_host: api_host.to_owned(),
+            base: OnceCell::new(),
+            credential,
+            auth: Mutex::new(AuthState::default()),
+            options,
+        })
+    }
+
+    /// The registry's name as users write it.
+    pub fn registry(&self) -> &str {
+        &self.registry
+    }
+
+    async fn base(&self) -> Result<&str, RegistryError> {
+        self.base
+            .get_or_try_init(|| async {
+                let insecure_allowed = is_loopback(&self.api_host)
+                    || self
+                        .options
+                        .insecure_hosts
+                        .iter()
+                        .any(|h| h == &self.api_host || h == &self.registry);
+                let https = format!("https://{}", self.api_host);
+                let attempts = if insecure_allowed {
+                    1
+                } else {
+                    self.options.max_attempts
+                };
+                match self.ping(&https, attempts).await {
+                    Ok(()) => Ok(https),
+                    Err(RegistryError::Transport { .. }) if insecure_allowed => {
+                        let http = format!("http://{}", self.api_host);
+                        self.ping(&http, self.options.max_attempts)
+                            .await
+                            .map(|()| http)
+                    }
+                    Err(e) => Err(e),
+                }
+            })
+            .await
+            .map(String::as_str)
+    }
+
+    async fn ping(&self, base: &str, attempts: u32) -> Result<(), RegistryError> {
+        let url = format!("{base}/v2/");
+        let response = self
+            .with_attempts(&url, attempts, || self.http.get(&url))
+            .await?;
+        if response.status() == StatusCode::UNAUTHORIZED {
+            self.remember_challenge(response.headers()).await;
+        }
+        Ok(())
+    }
+
+    async fn remember_challenge(&self, headers: &HeaderMap) {
+        let parsed = headers
+            .get_all(header::WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(challenge::parse)
+            .max_by_key(|c| matches!(c, Challenge::Bearer { .. }));
+        if let Some(c) = parsed {
+            self.auth.lock().await.challenge = Some(c);
+        }
+    }
+
+    /// Sends a request, retrying on network errors, 429 and 5xx.
+    async fn with_retries(
+        &self,
+        url: &str,
+        make: impl Fn() -> RequestBuilder,
+    ) -> Result<Response, RegistryError> {
+        self.with_attempts(url, self.options.max_attempts, make)
+            .await
+    }
+
+    async fn with_attempts(
+        &self,
+        url: &str,
+        max_attempts: u32,
+        make: impl Fn() -> RequestBuilder,
+    ) -> Result<Response, RegistryError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let last = attempt >= max_attempts;
+            match make().send().await {
+                Err(source)
+                    if last
+                        || !(source.is_connect() || source.is_timeout() || source.is_request()) =>
+                {
+                    return Err(RegistryError::Transport {
+                        url: redact_url(url),
+                        source,
+                    });
+                }
+                Err(_) => tokio::time::sleep(self.backoff(attempt)).await,
+                Ok(response) => {
+                    let status = response.status();
+                    if status == StatusCode::TOO_MANY_REQUESTS
+                        || matches!(status.as_u16(), 500 | 502 | 503 | 504)
+                    {
+                        if last {
+                            return Err(RegistryError::RetriesExhausted {
+                                url: redact_url(url),
+                                attempts: attempt,
+                                status: status.as_u16(),
+                            });
+                        }
+                        let delay = retry_after(response.headers()).map_or_else(
+                            || self.backoff(attempt),
+                            |d| d.min(self.options.max_delay),
+                        );
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    return Ok(response);
+                }
+            }
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .options
+            .base_delay
+            .saturating_mul(1 << attempt.min(10).saturating_sub(1));
+        // Jitter of up to a quarter, from the clock (no RNG needed for this).
+        let nanos = u64::from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos()),
+        );
+        let jitter = Duration::from_nanos(nanos % (exp.as_nanos() as u64 / 4 + 1));
+        (exp + jitter).min(self.options.max_delay)
+    }
+
+    /// Sends an authenticated request for `scope`, answering one 401 challenge.
+    async fn send(
+        &self,
+        url: &str,
+        scope: &str,
+        make: impl Fn() -> RequestBuilder,
+    ) -> Result<Response, RegistryError> {
+        let mut challenged = false;
+        loop {
+            let authorization = self.authorization(scope).await?;
+            let response = self
+                .with_retries(url, || {
+                    let request = make();
+                    match &authorization {
+                        Some(value) => request.header(header::AUTHORIZATION, value.expose()),
+                        None => request,
+                    }
+                })
+                .await?;
+            if response.status() != StatusCode::UNAUTHORIZED {
+                return Ok(response);
+            }
+            if challenged {
+                return Err(if self.credential.is_some() {
+                    RegistryError::AuthenticationFailed {
+                        registry: self.registry.clone(),
+                    }
+                } else {
+                    RegistryError::AuthenticationRequired {
+                        registry: self.registry.clone(),
+                    }
+                });
+            }
+            challenged = true;
+            self.remember_challenge(response.headers()).await;
+            self.auth.lock().await.tokens.remove(scope);
+        }
+    }
+
+    async fn authorization(&self, scope: &str) -> Result<Option<Redacted<String>>, RegistryError> {
+        let challenge = self.auth.lock().await.challenge.clone();
+        match challenge {
+            None => Ok(None),
+            Some(Challenge::Basic) => Ok(match &self.credential {
+                Some(Credential::Basic { username, password }) => {
+                    let raw = format!("{username}:{}", password.expose());
+                    Some(Redacted::new(format!(
+                        "Basic {}",
+                        base64::engine::general_purpose::STANDARD.encode(raw)
+                    )))
+                }
+                _ => None,
+            }),
+            Some(Challenge::Bearer { realm, service, .. }) => {
+                if let Some((token, expires)) = self.auth.lock().await.tokens.get(scope) {
+                    if *expires > Instant::now() {
+                        return Ok(Some(Redacted::new(format!("Bearer {}", token.expose()))));
+                    }
+                }
+                let (token, lifetime) = self.fetch_token(&realm, service.as_deref(), scope).await?;
+                let value = Redacted::new(format!("Bearer {}", token.expose()));
+                // Renew a little before the registry would refuse the token.
+                let expires = Instant::now()
+                    + lifetime
+                        .saturating_sub(Duration::from_secs(10))
+                        .max(Duration::from_secs(5));
+                self.auth
+                    .lock()
+                    .await
+                    .tokens
+                    .insert(scope.to_owned(), (token, expires));
+                Ok(Some(value))
+            }
+        }
+    }
+
+    async fn fetch_token(
+        &self,
+        realm: &str,
+        service: Option<&str>,
+        scope: &str,
+    ) -> Result<(Redacted<String>, Duration), RegistryError> {
+        let realm_url = reqwest::Url::parse(realm).map_err(|_| RegistryError::BadChallenge {
+            registry: self.registry.clone(),
+            reason: "the token realm is not a URL".to_owned(),
+        })?;
+        if realm_url.scheme() != "https"
+            && !(realm_url.scheme() == "http" && self.base().await?.starts_with("http://"))
+        {
+            return Err(RegistryError::BadChallenge {
+                registry: self.registry.clone(),
+                reason: format!("the token realm `{}` is not HTTPS", redact_url(realm)),
+            });
+        }
+        let mut query: Vec<(&str, &str)> = Vec::new();
+        if let Some(service) = service {
+            query.push(("service", service));
+        }
+        if !scope.is_empty() {
+            query.push(("scope", scope));
+        }
+        let response = match &self.credential {
+            Some(Credential::IdentityToken(token)) => {
+                let form = [
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", token.expose().as_str()),
+                    ("service", service.unwrap_or_default()),
+                    ("scope", scope),
+                    ("client_id", "customs"),
+                ];
+                self.with_retries(realm, || self.http.post(realm_url.clone()).form(&form))
+                    .await?
+            }
+            Some(Credential::Basic { username, password }) => {
+                self.with_retries(realm, || {
+                    self.http
+                        .get(realm_url.clone())
+                        .query(&query)
+                        .basic_auth(username, Some(password.expose()))
+                })
+                .await?
+            }
+            None => {
+                self.with_retries(realm, || self.http.get(realm_url.clone()).query(&query))
+                    .await?
+            }
+        };
+        let status = response.status();
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Err(if self.credential.is_some() {
+                RegistryError::AuthenticationFailed {
+                    registry: self.registry.clone(),
+                }
+            } else {
+                RegistryError::AuthenticationRequired {
+                    registry: self.registry.clone(),
+                }
+            });
+        }
+        if !status.is_success() {
+            return Err(RegistryError::Status {
+                url: redact_url(realm),
+                status: status.as_u16(),
+                detail: "token request failed".to_owned(),
+            });
+        }
+        let body = read_limited(response, 1 << 20, realm).await?;
+        #[derive(serde::Deserialize)]
+        struct TokenResponse {
+            token: Option<String>,
+            access_token: Option<String>,
+            expires_in: Option<u64>,
+        }
+        let parsed: TokenResponse =
+            serde_json::from_slice(&body).map_err(|_| RegistryError::BadChallenge {
+                registry: self.registry.clone(),
+                reason: "the token endpoint answered with something that is not a token response"
+                    .to_owned(),
+            })?;
+        let token = parsed
+            .token
+            .or(parsed.access_token)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| RegistryError::BadChallenge {
+                registry: self.registry.clone(),
+                reason: "the token response has no token".to_owned(),
+            })?;
+        Ok((
+            Redacted::new(token),
+            Duration::from_secs(parsed.expires_in.unwrap_or(60).max(1)),
+        ))
+    }
+
+    /// Fetches a manifest by tag or digest. A digest reference is verified
+    /// against the bytes; a tag's digest is computed from the bytes and must
+    /// agree with the registry's `Docker-Content-Digest` header.
+    pub(crate) async fn manifest(
+        &self,
+        repository: &str,
+        reference: &str,
+        limit: u64,
+        accept: &str,
+    ) -> Result<FetchedManifest, SourceError> {
+        let base = self.base().await?;
+        let url = format!("{base}/v2/{repository}/manifests/{reference}");
+        let scope = pull_scope(repository);
+        let what = format!("manifest {reference} of {}/{repository}", self.registry);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let response = self
+                .send(&url, &scope, || {
+                    self.http.get(&url).header(header::ACCEPT, accept)
+                })
+                .await?;
+            let status = response.status();
+            if status == StatusCode::NOT_FOUND {
+                return Err(RegistryError::ManifestUnknown {
+                    reference: format!("{}/{repository}:{reference}", self.registry)
+                        .replace(":sha256:", "@sha256:"),
+                }
+                .into());
+            }
+            check_status(&response, &url)?;
+            let media_type = response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.split(';').next().unwrap_or_default().trim().to_owned());
+            let header_digest = response
+                .headers()
+                .get("docker-content-digest")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| Digest::parse(v.trim()).ok());
+            let bytes = match read_limited(response, limit, &url).await {
+                Ok(b) => b,
+                Err(RegistryError::BodyTooLarge { .. }) => {
+                    return Err(SourceError::TooLarge {
+                        what,
+                        limit,
+                        hint: "",
+                    });
+                }
+                Err(_) if attempt < self.options.max_attempts => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let digest = match Digest::parse(reference) {
+                Ok(expected) => {
+                    crate::verify::verify_bytes(&bytes, &expected, None, &what)?;
+                    expected
+                }
+                Err(_) => {
+                    let computed = Digest::sha256(&bytes);
+                    if let Some(header_digest) =
+                        header_digest.filter(|d| d.algorithm() == computed.algorithm())
+                    {
+                        if header_digest != computed {
+                            return Err(IntegrityError::DigestMismatch {
+                                what,
+                                expected: header_digest,
+                                actual: computed,
+                            }
+                            .into());
+                        }
+                    }
+                    computed
+                }
+            };
+            return Ok(FetchedManifest {
+                bytes,
+                media_type,
+                digest,
+            });
+        }
+    }
+
+    /// Fetches a small blob (a config) whole, verified.
+    pub(crate) async fn small_blob(
+        &self,
+        repository: &str,
+        digest: &Digest,
+        size: u64,
+        limit: u64,
+        what: &str,
+    ) -> Result<Vec<u8>, SourceError> {
+        if size > limit {
+            return Err(SourceError::TooLarge {
+                what: what.to_owned(),
+                limit,
+                hint: "",
+            });
+        }
+        let base = self.base().await?;
+        let url = format!("{base}/v2/{repository}/blobs/{digest}");
+        let scope = pull_scope(repository);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let response = self.send(&url, &scope, || self.http.get(&url)).await?;
+            if response.status() == StatusCode::NOT_FOUND {
+                return Err(RegistryError::BlobUnknown {
+                    digest: digest.clone(),
+                    repository: format!("{}/{repository}", self.registry),
+                }
+                .into());
+            }
+            check_status(&response, &url)?;
+            match read_limited(response, limit, &url).await {
+                Ok(bytes) if (bytes.len() as u64) < size && attempt < self.options.max_attempts => {
+                }
+                Ok(bytes) => {
+                    crate::verify::verify_bytes(&bytes, digest, Some(size), what)?;
+                    return Ok(bytes);
+                }
+                Err(RegistryError::BodyTooLarge { .. }) => {
+                    return Err(SourceError::TooLarge {
+                        what: what.to_owned(),
+                        limit,
+                        hint: "",
+                    });
+                }
+                Err(_) if attempt < self.options.max_attempts => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Downloads a blob to `dest`, verifying size and digest as it streams; a
+    /// truncated or interrupted download is retried, a wrong digest is not.
+    pub(crate) async fn download_blob(
+        &self,
+        repository: &str,
+        digest: &Digest,
+        size: u64,
+        dest: &Path,
+        progress: &dyn Progress,
+    ) -> Result<(), SourceError> {
+        let base = self.base().await?;
+        let url = format!("{base}/v2/{repository}/blobs/{digest}");
+        let scope = pull_scope(repository);
+        let what = format!("blob {digest} of {}/{repository}", self.registry);
+        let dir = dest.parent().unwrap_or(Path::new("."));
+        fs_err::create_dir_all(dir).map_err(|e| SourceError::read(dir.display().to_string(), e))?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            progress.blob_started(digest, size);
+            let response = self.send(&url, &scope, || self.http.get(&url)).await?;
+            if response.status() == StatusCode::NOT_FOUND {
+                return Err(RegistryError::BlobUnknown {
+                    digest: digest.clone(),
+                    repository: format!("{}/{repository}", self.registry),
+                }
+                .into());
+            }
+            check_status(&response, &url)?;
+            let mut file = tempfile::NamedTempFile::new_in(dir)
+                .map_err(|e| SourceError::read(dir.display().to_string(), e))?;
+            let mut hasher = Hasher::new(digest.algorithm());
+            let mut received: u64 = 0;
+            let mut stream = response.bytes_stream();
+            let mut interrupted = false;
+            while let Some(chunk) = stream.next().await {
+                let Ok(chunk) = chunk else {
+                    interrupted = true;
+                    break;
+                };
+                received += chunk.len() as u64;
+                if received > size {
+                    return Err(IntegrityError::SizeMismatch {
+                        what,
+                        expected: size,
+                        actual: received,
+                    }
+                    .into());
+                }
+                hasher.update(&chunk);
+                file.write_all(&chunk)
+                    .map_err(|e| SourceError::read(dir.display().to_string(), e))?;
+                progress.blob_advanced(digest, chunk.len() as u64);
+            }
+            if interrupted || received < size {
+                if attempt < self.options.max_attempts {
+                    progress.blob_restarted(digest);
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                    continue;
+                }
+                return Err(RegistryError::Truncated {
+                    url: redact_url(&url),
+                    expected: size,
+                    received,
+                }
+                .into());
+            }
+            let actual = hasher.finish();
+            if &actual != digest {
+                return Err(IntegrityError::DigestMismatch {
+                    what,
+                    expected: digest.clone(),
+                    actual,
+                }
+                .into());
+            }
+            file.as_file().sync_data().ok();
+            file.persist(dest)
+                .map_err(|e| SourceError::read(dest.display().to_string(), e.error))?;
+            progress.blob_finished(digest);
+            return Ok(());
+        }
+    }
+}
+
+fn pull_scope(repository: &str) -> String {
+    format!("repository:{repository}:pull")
+}
+
+fn check_status(response: &Response, url: &str) -> Result<(), RegistryError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    Err(match status {
+        StatusCode::FORBIDDEN => RegistryError::Denied {
+            url: redact_url(url),
+        },
+        _ => RegistryError::Status {
+            url: redact_url(url),
+            status: status.as_u16(),
+            detail: status.canonical_reason().unwrap_or("").to_owned(),
+        },
+    })
+}
+
+/// Reads a response body, refusing more than `limit` bytes.
+async fn read_limited(response: Response, limit: u64, url: &str) -> Result<Vec<u8>, RegistryError> {
+    if response.content_length().is_some_and(|l| l > limit) {
+        return Err(RegistryError::BodyTooLarge {
+            url: redact_url(url),
+            limit,
+        });
+    }
+    let expected = response.content_length();
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|source| RegistryError::Transport {
+            url: redact_url(url),
+            source,
+        })?;
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Err(RegistryError::BodyTooLarge {
+                url: redact_url(url),
+                limit,
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if let Some(expected) = expected {
+        if (body.len() as u64) < expected {
+            return Err(RegistryError::Truncated {
+                url: redact_url(url),
+                expected,
+                received: body.len() as u64,
+            });
+        }
+    }
+    Ok(body)
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate(value)?;
+    let now = std::time::SystemTime::now();
+    Some(when.duration_since(now).unwrap_or_default())
+}
+
+/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
+fn httpdate(value: &str) -> Option<std::time::SystemTime> {
+    let parts: Vec<&str> = value.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    let day: u64 = day.parse().ok()?;
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| m == month)? as u64
+        + 1;
+    let year: u64 = year.parse().ok()?;
+    let mut hms = time.split(':').map(|p| p.parse::<u64>().ok());
+    let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
+    // Days from civil (Howard Hinnant's algorithm).
+    let (y, mo) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * mo + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe).checked_sub(719_468)?;
+    Some(std::time::UNIX_EPOCH + Duration::from_secs(days * 86_400 + h * 3600 + m * 60 + s))
+}
+
+/// Drops any query string (tokens may travel there) from a URL shown to users.
+pub(crate) fn redact_url(url: &str) -> String {
+    url.split_once('?')
+        .map_or_else(|| url.to_owned(), |(u, _)| format!("{u}?[redacted]"))
+}
+
+fn docker_config_credential(registry: &str) -> Result<Option<Credential>, RegistryError> {
+    // No config file is no credentials (the crate calls that a read error).
+    let dir = std::env::var_os("DOCKER_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker")));
+    if !dir.is_some_and(|d| d.join("config.json").is_file()) {
+        return Ok(None);
+    }
+    let server = if registry == crate::reference::DOCKER_HUB {
+        "https://index.docker.io/v1/"
+    } else {
+        registry
+    };
+    match docker_credential::get_credential(server) {
+        Ok(docker_credential::DockerCredential::UsernamePassword(username, password)) => {
+            Ok(Some(Credential::Basic {
+                username,
+                password: Redacted::new(password),
+            }))
+        }
+        Ok(docker_credential::DockerCredential::IdentityToken(token)) => {
+            Ok(Some(Credential::IdentityToken(Redacted::new(token))))
+        }
+        Err(
+            docker_credential::CredentialRetrievalError::NoCredentialConfigured
+            | docker_credential::CredentialRetrievalError::ConfigNotFound,
+        ) => Ok(None),
+        Err(docker_credential::CredentialRetrievalError::HelperFailure { helper, .. }) => {
+            Err(RegistryError::Credentials {
+                registry: registry.to_owned(),
+                reason: format!("credential helper `{helper}` failed"),
+            })
+        }
+        Err(other) => Err(RegistryError::Credentials {
+            registry: registry.to_owned(),
+            // These variants carry no secret; their text is fixed.
+            reason: other.to_string().to_lowercase(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for h in [
+            "localhost",
+            "localhost:5000",
+            "127.0.0.1:5000",
+            "127.1.2.3",
+            "[::1]:5000",
+        ] {
+            assert!(is_loopback(h), "{h}");
+        }
+        for h in ["example.com", "10.0.0.1:5000", "registry-1.docker.io"] {
+            assert!(!is_loopback(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn http_dates() {
+        let t = httpdate("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(
+            t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(),
+            784_111_777
+        );
+        assert!(httpdate("yesterday").is_none());
+    }
+
+    #[test]
+    fn urls_lose_their_query() {
+        assert_eq!(
+            redact_url("https://a/token?scope=x&account=y"),
+            "https://a/token?[redacted]"
+        );
+        assert_eq!(redact_url("https://a/v2/"), "https://a/v2/");
+    }
+}

@@ -1,0 +1,349 @@
+//! Images in OCI distribution registries (Docker registry v2 API).
+//!
+//! Manifests and configs are fetched and verified in memory; layer blobs are
+//! streamed, several at once, into a content-addressed cache and verified as
+//! they arrive, so a second read of the same image downloads nothing.
+
+mod challenge;
+mod client;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use customs_types::Digest;
+use futures_util::StreamExt as _;
+
+pub use client::{Credential, RegistryClient, RegistryOptions};
+
+use super::store::BoxRead;
+use crate::error::SourceError;
+use crate::image::{Fetch, Image, PlatformChoice, Root, resolve};
+use crate::limits::Limits;
+use crate::manifest::Descriptor;
+use crate::media_type;
+use crate::reference::RegistryRef;
+use crate::verify::VerifiedReader;
+
+/// Why a registry could not be read. Messages never contain credentials or tokens.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// The HTTP client could not be built.
+    #[error("cannot set up the HTTP client")]
+    Client {
+        /// The reqwest error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The registry could not be reached.
+    #[error("cannot reach {url}")]
+    Transport {
+        /// The URL, without its query.
+        url: String,
+        /// The network error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// 429 or 5xx on every attempt.
+    #[error("{url} kept failing with HTTP {status} after {attempts} attempts")]
+    RetriesExhausted {
+        /// The URL.
+        url: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The last status.
+        status: u16,
+    },
+    /// Some other unexpected status.
+    #[error("{url} answered HTTP {status} {detail}")]
+    Status {
+        /// The URL.
+        url: String,
+        /// The status code.
+        status: u16,
+        /// The reason phrase.
+        detail: String,
+    },
+    /// 403.
+    #[error(
+        "{url}: access denied (HTTP 403); check that your credentials may pull this repository"
+    )]
+    Denied {
+        /// The URL.
+        url: String,
+    },
+    /// The registry wants credentials and none were given.
+    #[error(
+        "registry {registry} requires authentication: log in with `docker login {registry}` or pass --username and --password-stdin"
+    )]
+    AuthenticationRequired {
+        /// The registry.
+        registry: String,
+    },
+    /// The registry refused the credentials.
+    #[error("registry {registry} refused the credentials")]
+    AuthenticationFailed {
+        /// The registry.
+        registry: String,
+    },
+    /// The registry's challenge or token response is unusable.
+    #[error("registry {registry} sent an unusable authentication challenge: {reason}")]
+    BadChallenge {
+        /// The registry.
+        registry: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Credentials could not be read from the Docker config.
+    #[error("cannot read credentials for {registry} from the Docker config: {reason}")]
+    Credentials {
+        /// The registry.
+        registry: String,
+        /// What failed.
+        reason: String,
+    },
+    /// 404 on a manifest.
+    #[error("{reference}: manifest unknown (no such repository, tag or digest)")]
+    ManifestUnknown {
+        /// The reference asked for.
+        reference: String,
+    },
+    /// 404 on a blob.
+    #[error("blob {digest} is missing from {repository}")]
+    BlobUnknown {
+        /// The blob.
+        digest: Digest,
+        /// The repository.
+        repository: String,
+    },
+    /// A response body ended early on every attempt.
+    #[error("{url}: the response ended after {received} of {expected} bytes")]
+    Truncated {
+        /// The URL.
+        url: String,
+        /// Declared size.
+        expected: u64,
+        /// Bytes received.
+        received: u64,
+    },
+    /// A response body is larger than the limit for it.
+    #[error("{url}: the response is larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The URL.
+        url: String,
+        /// The limit.
+        limit: u64,
+    },
+}
+
+/// Hooks for showing download progress; every method defaults to nothing.
+pub trait Progress: Send + Sync {
+    /// A blob download (re)started.
+    fn blob_started(&self, _digest: &Digest, _size: u64) {}
+    /// Bytes arrived.
+    fn blob_advanced(&self, _digest: &Digest, _bytes: u64) {}
+    /// A download was interrupted and starts again.
+    fn blob_restarted(&self, _digest: &Digest) {}
+    /// A blob is verified and cached.
+    fn blob_finished(&self, _digest: &Digest) {}
+}
+
+/// Progress that shows nothing.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// An image in a registry.
+pub struct RegistrySource {
+    reference: RegistryRef,
+    client: Arc<RegistryClient>,
+    limits: Limits,
+    cache_dir: PathBuf,
+    concurrency: usize,
+}
+
+impl RegistrySource {
+    /// A source for `reference`.
+    ///
+    /// # Errors
+    /// When the client cannot be built or credentials cannot be read.
+    pub fn new(
+        reference: RegistryRef,
+        options: Arc<RegistryOptions>,
+        limits: Limits,
+    ) -> Result<Self, RegistryError> {
+        let client = RegistryClient::new(
+            reference.registry(),
+            reference.api_host(),
+            Arc::clone(&options),
+        )?;
+        Ok(Self {
+            reference,
+            client: Arc::new(client),
+            limits,
+            cache_dir: options.cache_dir.clone(),
+            concurrency: options.concurrency.max(1),
+        })
+    }
+
+    /// The reference.
+    #[must_use]
+    pub fn reference(&self) -> &RegistryRef {
+        &self.reference
+    }
+
+    pub(crate) async fn image(&self, choice: &PlatformChoice) -> Result<Image, SourceError> {
+        let fetched = self
+            .client
+            .manifest(
+                self.reference.repository(),
+                &self.reference.reference(),
+                self.limits.max_manifest_bytes,
+                media_type::MANIFEST_ACCEPT,
+            )
+            .await?;
+        let root = Root {
+            bytes: fetched.bytes,
+            digest: Some(fetched.digest),
+            media_type: fetched.media_type,
+            what: format!("manifest of {}", self.reference),
+        };
+        let mut image = resolve(
+            self,
+            root,
+            choice,
+            &self.limits,
+            &self.reference.to_string(),
+        )
+        .await?;
+        image.tags = self
+            .reference
+            .tag()
+            .map(|t| {
+                format!(
+                    "{}/{}:{t}",
+                    self.reference.registry(),
+                    self.reference.repository()
+                )
+            })
+            .into_iter()
+            .collect();
+        Ok(image)
+    }
+
+    fn cache_path(&self, digest: &Digest) -> PathBuf {
+        self.cache_dir
+            .join("blobs")
+            .join(digest.algorithm().name())
+            .join(digest.hex())
+    }
+
+    /// Downloads every layer not yet cached, `concurrency` at once.
+    pub(crate) async fn fetch_layers(
+        &self,
+        image: &Image,
+        progress: &dyn Progress,
+    ) -> Result<(), SourceError> {
+        let missing: Vec<&Descriptor> = image
+            .manifest
+            .layers
+            .iter()
+            .filter(|l| !self.cache_path(&l.digest).is_file())
+            .collect();
+        let mut downloads =
+            futures_util::stream::iter(missing.into_iter().map(|layer| async move {
+                self.client
+                    .download_blob(
+                        self.reference.repository(),
+                        &layer.digest,
+                        layer.size,
+                        &self.cache_path(&layer.digest),
+                        progress,
+                    )
+                    .await
+            }))
+            .buffer_unordered(self.concurrency);
+        while let Some(result) = downloads.next().await {
+            result?;
+        }
+        Ok(())
+    }
+
+    /// Opens a cached layer blob, verified again as it is read (the cache is
+    /// not trusted either). A cached blob that fails verification is deleted.
+    pub(crate) fn open_blob(
+        &self,
+        descriptor: &Descriptor,
+        what: &str,
+    ) -> Result<BoxRead, SourceError> {
+        let path = self.cache_path(&descriptor.digest);
+        let file = fs_err::File::open(&path)
+            .map_err(|e| SourceError::read(path.display().to_string(), e))?;
+        let reader: BoxRead = Box::new(std::io::BufReader::with_capacity(256 * 1024, file));
+        Ok(Box::new(PurgeOnMismatch {
+            inner: VerifiedReader::new(reader, &descriptor.digest, descriptor.size, what),
+            path,
+        }))
+    }
+}
+
+/// Deletes a cached blob whose content fails verification.
+struct PurgeOnMismatch {
+    inner: VerifiedReader<BoxRead>,
+    path: PathBuf,
+}
+
+impl std::io::Read for PurgeOnMismatch {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).inspect_err(|e| {
+            if e.kind() == std::io::ErrorKind::InvalidData {
+                let _ = fs_err::remove_file(&self.path);
+            }
+        })
+    }
+}
+
+impl Fetch for RegistrySource {
+    async fn fetch(
+        &self,
+        descriptor: &Descriptor,
+        limit: u64,
+        what: &str,
+    ) -> Result<Vec<u8>, SourceError> {
+        if media_type::is_index(&descriptor.media_type)
+            || media_type::is_manifest(&descriptor.media_type)
+        {
+            if descriptor.size > limit {
+                return Err(SourceError::TooLarge {
+                    what: what.to_owned(),
+                    limit,
+                    hint: "",
+                });
+            }
+            let fetched = self
+                .client
+                .manifest(
+                    self.reference.repository(),
+                    descriptor.digest.as_str(),
+                    limit,
+                    &descriptor.media_type,
+                )
+                .await?;
+            crate::verify::verify_bytes(
+                &fetched.bytes,
+                &descriptor.digest,
+                Some(descriptor.size),
+                what,
+            )?;
+            return Ok(fetched.bytes);
+        }
+        self.client
+            .small_blob(
+                self.reference.repository(),
+                &descriptor.digest,
+                descriptor.size,
+                limit,
+                what,
+            )
+            .await
+    }
+}

@@ -1,0 +1,88 @@
+//! The `customs` binary: parses the command line, runs one command, and
+//! renders errors as `error:` / `Caused by:` / `hint:` on stderr.
+
+mod commands;
+mod exit;
+mod progress;
+mod redact;
+mod render;
+
+use std::io::{self, Write as _};
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use customs_cli::{Cli, Command};
+
+use crate::exit::ExitStatus;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    customs_oci::install_crypto_provider();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return report(&anyhow::Error::new(e).context("cannot start the async runtime")),
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Digest(args) => commands::digest::run(args, &cli.global).await,
+            Command::Inspect(args) => commands::inspect::run(args, &cli.global).await,
+            Command::Files(args) => commands::files::run(args, &cli.global).await,
+        }
+    });
+    match result {
+        Ok(status) => status.into(),
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => report(&e),
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Renders an error chain in uv's style and returns exit code 2.
+fn report(e: &anyhow::Error) -> ExitCode {
+    let mut stderr = io::stderr().lock();
+    let _ = writeln!(stderr, "error: {e}");
+    let causes: Vec<String> = e.chain().skip(1).map(ToString::to_string).collect();
+    for cause in &causes {
+        let _ = writeln!(stderr, "  Caused by: {cause}");
+    }
+    if let Some(hint) = hint(e) {
+        let _ = writeln!(stderr, "hint: {hint}");
+    }
+    ExitStatus::Error.into()
+}
+
+fn hint(e: &anyhow::Error) -> Option<&'static str> {
+    let text = e
+        .chain()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    if text.contains("digest mismatch") || text.contains("size mismatch") {
+        Some(
+            "the image content does not match its digests: it is corrupt or was tampered with; do not use it",
+        )
+    } else if text.contains("requires authentication") {
+        Some(
+            "customs reads credentials from ~/.docker/config.json (or DOCKER_CONFIG) and credential helpers",
+        )
+    } else if text.contains("no image for platform") {
+        Some("choose one of the available platforms with --platform")
+    } else {
+        None
+    }
+}
