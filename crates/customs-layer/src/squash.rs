@@ -196,7 +196,15 @@ impl FileIndex {
                 p if current == "/" => format!("/{p}"),
                 p => format!("{current}/{p}"),
             };
-            let (_, entry) = self.files.get(&candidate)?;
+            let Some((_, entry)) = self.files.get(&candidate) else {
+                // Tars may omit parent directories: a missing component is an
+                // implicit directory; a missing final component is not found.
+                if pending.is_empty() {
+                    return None;
+                }
+                current = candidate;
+                continue;
+            };
             if entry.kind == EntryKind::Symlink {
                 hops += 1;
                 if hops > self.max_symlink_depth {

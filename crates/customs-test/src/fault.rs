@@ -123,6 +123,12 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
+    // A TLS ClientHello (clients probing HTTPS first): hang up at once.
+    let mut first = [0u8; 1];
+    if stream.peek(&mut first).is_ok_and(|n| n == 1) && first[0] == 0x16 {
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+        return;
+    }
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut line = String::new();
     if reader.read_line(&mut line).unwrap_or(0) == 0 {

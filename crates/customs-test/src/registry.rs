@@ -103,6 +103,15 @@ impl TestRegistry {
     /// `repository:tag` in this registry. `format` is skopeo's
     /// `--format` (`oci` or `v2s2`), `None` to keep the source's.
     pub fn push(&self, source: &str, repository: &str, tag: &str, format: Option<&str>) {
+        self.copy(source, repository, tag, format, false);
+    }
+
+    /// Copies a whole multi-platform image (skopeo's `--all`).
+    pub fn push_all(&self, source: &str, repository: &str, tag: &str) {
+        self.copy(source, repository, tag, None, true);
+    }
+
+    fn copy(&self, source: &str, repository: &str, tag: &str, format: Option<&str>, all: bool) {
         require("skopeo", "skopeo");
         let dest = format!("docker://{}/{repository}:{tag}", self.addr);
         let mut cmd = Command::new("skopeo");
@@ -116,6 +125,9 @@ impl TestRegistry {
         ]);
         if let Some(f) = format {
             cmd.args(["--format", f]);
+        }
+        if all {
+            cmd.arg("--all");
         }
         let out = cmd.arg(source).arg(&dest).output().unwrap();
         assert!(
