@@ -387,7 +387,11 @@ impl ImageBuilder {
             history
                 .push(json!({"created": "2024-01-01T00:00:00Z", "created_by": layer.created_by}));
         }
-        history.push(json!({"created": "2024-01-01T00:00:00Z", "created_by": "/bin/sh -c #(nop)  CMD [\"sh\"]", "empty_layer": true}));
+        let cmd = self
+            .config
+            .get("Cmd")
+            .map_or_else(|| "[\"sh\"]".to_owned(), ToString::to_string);
+        history.push(json!({"created": "2024-01-01T00:00:00Z", "created_by": format!("/bin/sh -c #(nop)  CMD {cmd}"), "empty_layer": true}));
         let mut config = json!({
             "created": "2024-01-01T00:00:00Z",
             "architecture": self.architecture,

@@ -10,6 +10,7 @@
 #![allow(clippy::missing_panics_doc, clippy::unwrap_used)]
 
 mod builder;
+mod example;
 pub mod fault;
 pub mod registry;
 
@@ -17,3 +18,4 @@ pub use builder::{
     BuiltImage, Compression, ImageBuilder, LayerBuilder, write_docker_archive_multi,
     write_index_layout,
 };
+pub use example::example_image;

@@ -125,7 +125,7 @@ fn squashed(walk: &Walk, format: Format) -> anyhow::Result<()> {
                     describe(entry),
                 ]);
             }
-            render::text(&t.to_string())
+            render::text(&t.trim_fmt())
         }
     }
 }
@@ -175,7 +175,7 @@ fn all_layers(walk: &Walk, format: Format) -> anyhow::Result<()> {
                     ]);
                 }
             }
-            render::text(&t.to_string())
+            render::text(&t.trim_fmt())
         }
     }
 }

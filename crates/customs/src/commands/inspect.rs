@@ -341,7 +341,7 @@ fn table(v: &Inspection) -> String {
             shorten(l.created_by.as_deref().unwrap_or("-"), 70),
         ]);
     }
-    let _ = writeln!(out, "{layers}");
+    let _ = writeln!(out, "{}", layers.trim_fmt());
     out.push_str("\nHistory\n");
     let mut history = render::table(&["LAYER", "CREATED", "CREATED BY"]);
     for h in &v.history {
@@ -351,7 +351,7 @@ fn table(v: &Inspection) -> String {
             shorten(h.created_by.as_deref().unwrap_or("-"), 90),
         ]);
     }
-    let _ = writeln!(out, "{history}");
+    let _ = writeln!(out, "{}", history.trim_fmt());
     if let Some(index) = &v.index {
         out.push_str("\nIndex\n");
         let mut t = render::table(&["PLATFORM", "DIGEST", "MEDIA TYPE"]);
@@ -367,7 +367,7 @@ fn table(v: &Inspection) -> String {
             };
             t.add_row(vec![platform, m.digest.to_string(), m.media_type.clone()]);
         }
-        let _ = writeln!(out, "{t}");
+        let _ = writeln!(out, "{}", t.trim_fmt());
     }
     out
 }

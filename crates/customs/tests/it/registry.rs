@@ -1,0 +1,105 @@
+//! The CLI against a real registry: credentials from the Docker config and
+//! from standard input, digests equal to skopeo's, and the layer walk.
+
+use predicates::prelude::*;
+
+use crate::common::{customs, example_dir, stderr, stdout};
+use customs_test::registry::{TestRegistry, write_docker_config};
+
+#[test]
+fn reads_a_pushed_image_with_docker_config_credentials() {
+    let registry = TestRegistry::start();
+    registry.push(
+        &format!("oci:{}:latest", example_dir().display()),
+        "examples/hello",
+        "1.0",
+        Some("v2s2"),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("docker");
+    fs_err::create_dir_all(&config).unwrap();
+    write_docker_config(&config, &registry.addr, &registry.user, &registry.password);
+    let reference = format!("{}/examples/hello:1.0", registry.addr);
+
+    customs(home.path())
+        .args(["digest", &reference])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "registry {} requires authentication",
+            registry.addr
+        )));
+
+    let out = customs(home.path())
+        .env("DOCKER_CONFIG", &config)
+        .args(["digest", &reference])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        registry.skopeo_digest("examples/hello", "1.0")
+    );
+
+    let out = customs(home.path())
+        .env("DOCKER_CONFIG", &config)
+        .args(["files", "--summary", "-o", "json", &reference])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["deleted"], 1);
+    assert!(
+        stderr(&out).is_empty(),
+        "no progress bars when stderr is not a terminal: {}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn password_from_stdin_is_used_and_never_printed() {
+    let registry = TestRegistry::start();
+    registry.push(
+        &format!("oci:{}:latest", example_dir().display()),
+        "examples/hello",
+        "latest",
+        None,
+    );
+    let home = tempfile::tempdir().unwrap();
+    let reference = format!("registry:{}/examples/hello", registry.addr);
+    customs(home.path())
+        .args([
+            "inspect",
+            &reference,
+            "--username",
+            &registry.user,
+            "--password-stdin",
+        ])
+        .write_stdin(format!("{}\n", registry.password))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            registry.skopeo_digest("examples/hello", "latest"),
+        ));
+    let out = customs(home.path())
+        .args([
+            "inspect",
+            &reference,
+            "--username",
+            &registry.user,
+            "--password-stdin",
+        ])
+        .write_stdin("WrongPassword-314159\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("refused the credentials"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !stderr(&out).contains("WrongPassword-314159")
+            && !stdout(&out).contains("WrongPassword-314159")
+    );
+}
