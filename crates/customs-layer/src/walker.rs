@@ -305,7 +305,7 @@ impl LayerWalker {
     ) -> Result<Walk, WalkError> {
         let total = AtomicU64::new(0);
         let abort = AtomicBool::new(false);
-        let results: Mutex<Vec<Option<Result<(LayerListing, Vec<WalkWarning>), WalkError>>>> =
+        let results: Mutex<Vec<Option<LayerResult>>> =
             Mutex::new((0..inputs.len()).map(|_| None).collect());
         // Biggest first, so the longest layer starts at once.
         let mut order: Vec<usize> = (0..inputs.len()).collect();
@@ -349,13 +349,10 @@ impl LayerWalker {
                     layers.push(listing);
                     warnings.extend(w);
                 }
-                Some(Err(e)) => {
-                    // Report the error of the lowest layer that failed for real.
-                    if first_error.is_none() {
-                        first_error = Some(e);
-                    }
-                }
-                None => {}
+                // Report the lowest layer that failed for real, not one that
+                // stopped because another failed.
+                Some(Err(e)) if first_error.is_none() && !e.is_abort() => first_error = Some(e),
+                Some(Err(_)) | None => {}
             }
         }
         if let Some(e) = first_error {
@@ -421,7 +418,7 @@ impl LayerWalker {
         ctx: &LayerContext<'_>,
         raw: &mut BoxRead,
         read: &Rc<Cell<u64>>,
-        on: &mut dyn FnMut(Entry, &mut dyn Read, &mut Vec<WalkWarning>) -> io::Result<()>,
+        on: &mut EntryHandler<'_>,
         warnings: &mut Vec<WalkWarning>,
     ) -> io::Result<()> {
         let input = ctx.input;
@@ -445,7 +442,7 @@ impl LayerWalker {
         let mut count: u64 = 0;
         loop {
             if ctx.abort.load(Ordering::Relaxed) {
-                return Err(io::Error::other("aborted"));
+                return Err(io::Error::other(Aborted));
             }
             armed_at.set(Some(read.get()));
             let next = entries.next();
@@ -525,7 +522,6 @@ impl LayerWalker {
             // parser, so the parser's budget only covers metadata.
             io::copy(&mut entry, &mut io::sink())?;
         }
-        drop(entries);
         let mut meter = archive.into_inner();
         io::copy(&mut meter, &mut io::sink())?;
         drop(meter);
@@ -792,6 +788,26 @@ fn unix_owner(meta: &std::fs::Metadata) -> (u32, u64, u64) {
 #[cfg(not(unix))]
 fn unix_owner(_: &std::fs::Metadata) -> (u32, u64, u64) {
     (0o644, 0, 0)
+}
+
+type LayerResult = Result<(LayerListing, Vec<WalkWarning>), WalkError>;
+type EntryHandler<'a> =
+    dyn FnMut(Entry, &mut dyn Read, &mut Vec<WalkWarning>) -> io::Result<()> + 'a;
+
+/// Another layer failed: this one stopped early and has nothing to report.
+#[derive(Debug)]
+struct Aborted;
+impl std::fmt::Display for Aborted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("stopped because another layer failed")
+    }
+}
+impl std::error::Error for Aborted {}
+
+impl WalkError {
+    fn is_abort(&self) -> bool {
+        matches!(self, Self::Layer { source, .. } if source.get_ref().is_some_and(|e| e.is::<Aborted>()))
+    }
 }
 
 #[derive(Debug)]

@@ -1,5 +1,6 @@
 //! The layer walk on images built in code: squashing, subscriptions, and
 //! every kind of hostile or broken layer.
+#![allow(clippy::unwrap_used)] // test helpers fail loudly
 
 use std::io::Read;
 use std::path::Path;

@@ -204,7 +204,7 @@ pub(crate) async fn resolve(
     let mut depth = 0;
     let manifest = loop {
         match document {
-            ManifestDocument::Image(manifest) => break manifest,
+            ManifestDocument::Image(manifest) => break *manifest,
             ManifestDocument::Index(index) => {
                 depth += 1;
                 if depth > limits.max_index_depth {
@@ -301,12 +301,11 @@ fn choose(
         return Ok((*found).clone());
     }
     // A single entry without a platform (a layout's index.json of one image) is that image.
-    if let [only] = candidates.as_slice() {
-        if only.platform.is_none()
-            && (media_type::is_manifest(&only.media_type) || media_type::is_index(&only.media_type))
-        {
-            return Ok((*only).clone());
-        }
+    if let [only] = candidates.as_slice()
+        && only.platform.is_none()
+        && (media_type::is_manifest(&only.media_type) || media_type::is_index(&only.media_type))
+    {
+        return Ok((*only).clone());
     }
     let mut available: Vec<String> = candidates
         .iter()

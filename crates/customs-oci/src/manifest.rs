@@ -83,7 +83,7 @@ pub struct ImageIndex {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ManifestDocument {
     /// A single image.
-    Image(ImageManifest),
+    Image(Box<ImageManifest>),
     /// A list of manifests.
     Index(ImageIndex),
 }

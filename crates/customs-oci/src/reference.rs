@@ -217,10 +217,10 @@ impl RegistryRef {
             }
             None => (name_tag, None),
         };
-        if let Some(tag) = tag {
-            if !valid_tag(tag) {
-                return Err(err("the tag must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"));
-            }
+        if let Some(tag) = tag
+            && !valid_tag(tag)
+        {
+            return Err(err("the tag must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"));
         }
         if name.is_empty() {
             return Err(err("the repository name is empty"));
@@ -408,10 +408,10 @@ fn valid_domain(domain: &str) -> bool {
             None => (domain, None),
         }
     };
-    if let Some(port) = port {
-        if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
-            return false;
-        }
+    if let Some(port) = port
+        && (port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return false;
     }
     !host.is_empty()
         && host.len() <= 253

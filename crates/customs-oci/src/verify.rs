@@ -89,14 +89,14 @@ impl<R: Read> Read for VerifiedReader<R> {
                 }));
             }
             let actual = self.hasher.take().map(Hasher::finish);
-            if let Some(actual) = actual {
-                if actual != self.expected_digest {
-                    return Err(self.fail(IntegrityError::DigestMismatch {
-                        what: self.what.clone(),
-                        expected: self.expected_digest.clone(),
-                        actual,
-                    }));
-                }
+            if let Some(actual) = actual
+                && actual != self.expected_digest
+            {
+                return Err(self.fail(IntegrityError::DigestMismatch {
+                    what: self.what.clone(),
+                    expected: self.expected_digest.clone(),
+                    actual,
+                }));
             }
         }
         Ok(n)
@@ -139,14 +139,14 @@ pub fn verify_bytes(
     size: Option<u64>,
     what: &str,
 ) -> Result<(), IntegrityError> {
-    if let Some(size) = size {
-        if bytes.len() as u64 != size {
-            return Err(IntegrityError::SizeMismatch {
-                what: what.to_owned(),
-                expected: size,
-                actual: bytes.len() as u64,
-            });
-        }
+    if let Some(size) = size
+        && bytes.len() as u64 != size
+    {
+        return Err(IntegrityError::SizeMismatch {
+            what: what.to_owned(),
+            expected: size,
+            actual: bytes.len() as u64,
+        });
     }
     let mut hasher = Hasher::new(digest.algorithm());
     hasher.update(bytes);

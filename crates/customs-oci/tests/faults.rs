@@ -1,5 +1,6 @@
 //! Fault injection with a scripted in-process registry: rate limits, server
 //! errors, truncated and wrong bodies, and the bearer-token flow.
+#![allow(clippy::unwrap_used)] // test helpers fail loudly
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,5 +1,6 @@
 //! Against a real registry: Debian's `docker-registry` (distribution 2.8) on
 //! a free loopback port with htpasswd auth; images pushed with skopeo.
+#![allow(clippy::unwrap_used)] // test helpers fail loudly
 
 use std::sync::Arc;
 

@@ -1,5 +1,6 @@
 //! Local sources: OCI layouts, oci-archives and docker-archives built in
 //! code, checked against skopeo's digests, and broken in every way.
+#![allow(clippy::unwrap_used)] // test helpers fail loudly
 
 use std::path::Path;
 use std::sync::Arc;

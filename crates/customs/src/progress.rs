@@ -40,10 +40,10 @@ impl Progress for Bars {
                 .with_style(self.style.clone())
                 .with_prefix(digest.short().to_owned()),
         );
-        if let Ok(mut bars) = self.bars.lock() {
-            if let Some(old) = bars.insert(digest.clone(), bar) {
-                old.finish_and_clear();
-            }
+        if let Ok(mut bars) = self.bars.lock()
+            && let Some(old) = bars.insert(digest.clone(), bar)
+        {
+            old.finish_and_clear();
         }
     }
 

@@ -232,8 +232,11 @@ fn summary(walk: &Walk, format: Format) -> anyhow::Result<()> {
                 ]);
             }
             render::text(&format!(
-                "{t}\n\n{} entries in the final filesystem; {} files deleted and {} overwritten by later layers",
-                s.surviving_entries, s.deleted, s.overwritten
+                "{}\n\n{} entries in the final filesystem; {} files deleted and {} overwritten by later layers",
+                t.trim_fmt(),
+                s.surviving_entries,
+                s.deleted,
+                s.overwritten
             ))
         }
     }

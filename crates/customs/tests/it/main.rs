@@ -1,4 +1,5 @@
 //! End-to-end tests of the `customs` binary.
+#![allow(clippy::unwrap_used)] // test helpers fail loudly
 
 mod common;
 mod example;

@@ -347,10 +347,10 @@ impl RegistryClient {
                 _ => None,
             }),
             Some(Challenge::Bearer { realm, service, .. }) => {
-                if let Some((token, expires)) = self.auth.lock().await.tokens.get(scope) {
-                    if *expires > Instant::now() {
-                        return Ok(Some(Redacted::new(format!("Bearer {}", token.expose()))));
-                    }
+                if let Some((token, expires)) = self.auth.lock().await.tokens.get(scope)
+                    && *expires > Instant::now()
+                {
+                    return Ok(Some(Redacted::new(format!("Bearer {}", token.expose()))));
                 }
                 let (token, lifetime) = self.fetch_token(&realm, service.as_deref(), scope).await?;
                 let value = Redacted::new(format!("Bearer {}", token.expose()));
@@ -528,15 +528,14 @@ impl RegistryClient {
                     let computed = Digest::sha256(&bytes);
                     if let Some(header_digest) =
                         header_digest.filter(|d| d.algorithm() == computed.algorithm())
+                        && header_digest != computed
                     {
-                        if header_digest != computed {
-                            return Err(IntegrityError::DigestMismatch {
-                                what,
-                                expected: header_digest,
-                                actual: computed,
-                            }
-                            .into());
+                        return Err(IntegrityError::DigestMismatch {
+                            what,
+                            expected: header_digest,
+                            actual: computed,
                         }
+                        .into());
                     }
                     computed
                 }
@@ -730,14 +729,14 @@ async fn read_limited(response: Response, limit: u64, url: &str) -> Result<Vec<u
         }
         body.extend_from_slice(&chunk);
     }
-    if let Some(expected) = expected {
-        if (body.len() as u64) < expected {
-            return Err(RegistryError::Truncated {
-                url: redact_url(url),
-                expected,
-                received: body.len() as u64,
-            });
-        }
+    if let Some(expected) = expected
+        && (body.len() as u64) < expected
+    {
+        return Err(RegistryError::Truncated {
+            url: redact_url(url),
+            expected,
+            received: body.len() as u64,
+        });
     }
     Ok(body)
 }
