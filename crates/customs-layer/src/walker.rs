@@ -163,6 +163,25 @@ pub struct LayerInput<'a> {
     open: Box<dyn Fn() -> Result<BoxRead, SourceError> + Sync + 'a>,
 }
 
+impl<'a> LayerInput<'a> {
+    /// A layer stream that is not part of an image (tests, fuzzing, tools):
+    /// `open` yields the stored blob, compressed or not.
+    pub fn new(
+        index: usize,
+        what: impl Into<String>,
+        stored_size: u64,
+        open: impl Fn() -> Result<BoxRead, SourceError> + Sync + 'a,
+    ) -> Self {
+        Self {
+            index,
+            digest: None,
+            stored_size,
+            what: what.into(),
+            open: Box::new(open),
+        }
+    }
+}
+
 #[derive(Debug)]
 enum MeterError {
     Uncompressed,

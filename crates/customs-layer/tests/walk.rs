@@ -460,3 +460,48 @@ proptest::proptest! {
         });
     }
 }
+
+/// A reader that waits before its first byte, to hold a layer mid-walk.
+struct Slow {
+    inner: std::io::Cursor<Vec<u8>>,
+    waited: bool,
+}
+
+impl Read for Slow {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if !self.waited {
+            self.waited = true;
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+        let n = buf.len().min(512);
+        self.inner.read(&mut buf[..n])
+    }
+}
+
+/// When one layer fails, the layers walked beside it stop early; the error
+/// must be the failing layer's, not "stopped" from a lower one.
+#[test]
+fn the_error_names_the_layer_that_failed_not_one_that_stopped() {
+    let healthy = LayerBuilder::new()
+        .file("a", "a")
+        .file("b", "b")
+        .file("c", "c")
+        .tar();
+    let garbage = b"not a tar, not gzip, not zstd".repeat(40);
+    let inputs = [
+        customs_layer::LayerInput::new(0, "layer 1 (healthy)", 1000, move || {
+            Ok(Box::new(Slow {
+                inner: std::io::Cursor::new(healthy.clone()),
+                waited: false,
+            }) as customs_oci::BoxRead)
+        }),
+        customs_layer::LayerInput::new(1, "layer 2 (broken)", 10, move || {
+            Ok(Box::new(std::io::Cursor::new(garbage.clone())) as customs_oci::BoxRead)
+        }),
+    ];
+    let err = LayerWalker::new(Limits::default())
+        .threads(2)
+        .walk_inputs(&inputs, &[], "test")
+        .unwrap_err();
+    assert_eq!(err.to_string(), "cannot read layer 2 (broken)");
+}

@@ -225,7 +225,8 @@ impl RegistryRef {
         if name.is_empty() {
             return Err(err("the repository name is empty"));
         }
-        if name.len() > MAX_NAME_LEN {
+        // Bound the input before the checks below walk it.
+        if name.len() > 2 * MAX_NAME_LEN {
             return Err(err("the repository name is longer than 255 characters"));
         }
         let (registry, path) = match name.split_once('/') {
@@ -256,6 +257,10 @@ impl RegistryRef {
         } else {
             path
         };
+        // On the normalised path, so that a printed reference parses again.
+        if repository.len() > MAX_NAME_LEN {
+            return Err(err("the repository name is longer than 255 characters"));
+        }
         let tag = match (tag, &digest) {
             (Some(t), _) => Some(t.to_owned()),
             (None, Some(_)) => None,
@@ -517,6 +522,20 @@ mod tests {
         assert!(ImageRef::parse("dir:").is_err());
         let e = ImageRef::parse("docker-archive:a.tar:@x").unwrap_err();
         assert!(e.to_string().contains("docker-archive:a.tar:@x"), "{e}");
+    }
+
+    /// Found by `cargo fuzz run reference`: a name under 255 characters that
+    /// grew past it with `library/` did not parse back from its own printed form.
+    #[test]
+    fn fuzz_regression_normalised_length_round_trips() {
+        let name = format!("{}:latest", "gh-r.c-".repeat(35));
+        if let Ok(parsed) = ImageRef::parse(&name) {
+            assert_eq!(ImageRef::parse(&parsed.to_string()).unwrap(), parsed);
+        }
+        let at_limit = "a".repeat(255 - "library/".len());
+        let parsed = RegistryRef::parse(&at_limit).unwrap();
+        assert_eq!(RegistryRef::parse(&parsed.to_string()).unwrap(), parsed);
+        assert!(RegistryRef::parse(&format!("{at_limit}a")).is_err());
     }
 
     proptest::proptest! {
