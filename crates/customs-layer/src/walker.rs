@@ -182,22 +182,13 @@ impl<'a> LayerInput<'a> {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 enum MeterError {
+    #[error("uncompressed size limit reached")]
     Uncompressed,
+    #[error("tar metadata budget exceeded")]
     Metadata,
 }
-
-impl std::fmt::Display for MeterError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Uncompressed => "uncompressed size limit reached",
-            Self::Metadata => "tar metadata budget exceeded",
-        })
-    }
-}
-
-impl std::error::Error for MeterError {}
 
 /// Counts decompressed bytes against the image-wide limit and bounds what
 /// the tar parser may read between entries.
@@ -736,6 +727,15 @@ impl LayerWalker {
                     for v in wanting {
                         let mut file = fs_err::File::open(child.path())
                             .map_err(|e| rootfs_err(&child.path(), e))?;
+                        // The path was a regular file when listed; refuse it if it has
+                        // been swapped (for a symlink out of the root, say) since.
+                        let opened = file.metadata().map_err(|e| rootfs_err(&child.path(), e))?;
+                        if !same_file(&meta, &opened) {
+                            return Err(rootfs_err(
+                                &child.path(),
+                                io::Error::other("the file changed while it was being read"),
+                            ));
+                        }
                         let mut failure = None;
                         let event = FileEvent {
                             layer: 0,
@@ -795,6 +795,17 @@ fn unix_special(_: &std::fs::Metadata) -> EntryKind {
 }
 
 #[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    a.len() == b.len()
+}
+
+#[cfg(unix)]
 fn unix_owner(meta: &std::fs::Metadata) -> (u32, u64, u64) {
     use std::os::unix::fs::MetadataExt as _;
     (
@@ -814,14 +825,9 @@ type EntryHandler<'a> =
     dyn FnMut(Entry, &mut dyn Read, &mut Vec<WalkWarning>) -> io::Result<()> + 'a;
 
 /// Another layer failed: this one stopped early and has nothing to report.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("stopped because another layer failed")]
 struct Aborted;
-impl std::fmt::Display for Aborted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("stopped because another layer failed")
-    }
-}
-impl std::error::Error for Aborted {}
 
 impl WalkError {
     fn is_abort(&self) -> bool {
@@ -829,23 +835,13 @@ impl WalkError {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("too many entries")]
 struct TooMany;
-impl std::fmt::Display for TooMany {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("too many entries")
-    }
-}
-impl std::error::Error for TooMany {}
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("path too long")]
 struct PathTooLong(String);
-impl std::fmt::Display for PathTooLong {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("path too long")
-    }
-}
-impl std::error::Error for PathTooLong {}
 
 /// Handles one entry of the first pass: whiteouts, listing, visitors.
 fn on_entry(

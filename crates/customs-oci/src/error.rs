@@ -185,6 +185,14 @@ impl SourceError {
         }
     }
 
+    pub(crate) fn too_large(what: impl Into<String>, limit: u64) -> Self {
+        Self::TooLarge {
+            what: what.into(),
+            limit,
+            hint: "",
+        }
+    }
+
     pub(crate) fn malformed(what: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::MalformedContainer {
             what: what.into(),

@@ -186,11 +186,7 @@ pub(crate) async fn resolve(
     name: &str,
 ) -> Result<Image, SourceError> {
     if root.bytes.len() as u64 > limits.max_manifest_bytes {
-        return Err(SourceError::TooLarge {
-            what: root.what,
-            limit: limits.max_manifest_bytes,
-            hint: "",
-        });
+        return Err(SourceError::too_large(root.what, limits.max_manifest_bytes));
     }
     let mut document =
         ManifestDocument::parse(&root.bytes, root.media_type.as_deref(), &root.what)?;

@@ -116,11 +116,7 @@ pub fn read_verified(
     what: &str,
 ) -> Result<Vec<u8>, SourceError> {
     if size > limit {
-        return Err(SourceError::TooLarge {
-            what: what.to_owned(),
-            limit,
-            hint: "",
-        });
+        return Err(SourceError::too_large(what, limit));
     }
     let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     VerifiedReader::new(reader, digest, size, what)

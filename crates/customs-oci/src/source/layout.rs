@@ -188,11 +188,7 @@ impl Fetch for LayoutSource {
         what: &str,
     ) -> Result<Vec<u8>, SourceError> {
         if descriptor.size > limit {
-            return Err(SourceError::TooLarge {
-                what: what.to_owned(),
-                limit,
-                hint: "",
-            });
+            return Err(SourceError::too_large(what, limit));
         }
         let bytes = self
             .store

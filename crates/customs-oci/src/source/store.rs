@@ -183,11 +183,7 @@ impl Store {
         };
         let what = format!("{}/{name}", self.describe());
         if size > limit {
-            return Err(SourceError::TooLarge {
-                what,
-                limit,
-                hint: "",
-            });
+            return Err(SourceError::too_large(what, limit));
         }
         let mut out = Vec::new();
         reader

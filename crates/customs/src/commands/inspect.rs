@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use customs_cli::{Format, GlobalArgs, InspectArgs};
 use customs_oci::media_type::{ANNOTATION_BASE_DIGEST, ANNOTATION_BASE_NAME};
-use customs_oci::{Image, IndexSummary, SourceError, Target};
+use customs_oci::{Image, IndexSummary};
 use customs_types::Digest;
 use serde::Serialize;
 
@@ -215,17 +215,7 @@ fn inspection(image: &Image) -> Inspection {
 }
 
 pub(crate) async fn run(args: InspectArgs, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    let (_, target, _) = super::open(&args.image, &args.source)?;
-    let source = match target {
-        Target::Image(source) => source,
-        Target::RootFs(path) => {
-            return Err(SourceError::NoManifest {
-                what: path.display().to_string(),
-            }
-            .into());
-        }
-    };
-    let image = source.image(&super::platform_choice(&args.source)?).await?;
+    let (_, image) = super::open_image(&args.image, &args.source).await?;
     let view = inspection(&image);
     match args.output {
         Format::Json => render::json(&view)?,

@@ -12,7 +12,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use customs_cli::SourceArgs;
 use customs_oci::{
-    Credential, ImageRef, Limits, Platform, PlatformChoice, RegistryOptions, SourceOptions, Target,
+    AnySource, Credential, Image, ImageRef, Limits, Platform, PlatformChoice, RegistryOptions,
+    SourceError, SourceOptions, Target,
 };
 use customs_types::Redacted;
 
@@ -74,6 +75,26 @@ pub(crate) fn platform_choice(args: &SourceArgs) -> anyhow::Result<PlatformChoic
         },
         None => PlatformChoice::default(),
     })
+}
+
+/// Opens and resolves an image; an unpacked root filesystem is an error
+/// here, since it has no manifest.
+pub(crate) async fn open_image(
+    reference: &str,
+    args: &SourceArgs,
+) -> anyhow::Result<(AnySource, Image)> {
+    let (_, target, _) = open(reference, args)?;
+    let source = match target {
+        Target::Image(source) => source,
+        Target::RootFs(path) => {
+            return Err(SourceError::NoManifest {
+                what: path.display().to_string(),
+            }
+            .into());
+        }
+    };
+    let image = source.image(&platform_choice(args)?).await?;
+    Ok((source, image))
 }
 
 /// Parses the reference and opens its source.

@@ -103,3 +103,62 @@ fn password_from_stdin_is_used_and_never_printed() {
             && !stdout(&out).contains("WrongPassword-314159")
     );
 }
+
+#[test]
+fn uses_a_docker_credential_helper() {
+    let registry = TestRegistry::start();
+    registry.push(
+        &format!("oci:{}:latest", example_dir().display()),
+        "examples/hello",
+        "latest",
+        None,
+    );
+    let home = tempfile::tempdir().unwrap();
+    let bin = home.path().join("bin");
+    fs_err::create_dir_all(&bin).unwrap();
+    // A helper speaking the docker-credential protocol: server URL on stdin, JSON on stdout.
+    let helper = bin.join("docker-credential-customs-test");
+    let log = home.path().join("helper.log");
+    fs_err::write(
+        &helper,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = get ] || exit 1\nread server\necho \"$server\" >> {}\nprintf '{{\"ServerURL\":\"%s\",\"Username\":\"{}\",\"Secret\":\"{}\"}}' \"$server\"\n",
+            log.display(),
+            registry.user,
+            registry.password
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let config = home.path().join("docker");
+    fs_err::create_dir_all(&config).unwrap();
+    fs_err::write(
+        config.join("config.json"),
+        format!(
+            r#"{{"credHelpers":{{"{}":"customs-test"}}}}"#,
+            registry.addr
+        ),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = customs(home.path())
+        .env("DOCKER_CONFIG", &config)
+        .env("PATH", path)
+        .args(["digest", &format!("{}/examples/hello", registry.addr)])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        registry.skopeo_digest("examples/hello", "latest")
+    );
+    assert_eq!(
+        fs_err::read_to_string(&log).unwrap().trim(),
+        registry.addr,
+        "the helper was asked for this registry"
+    );
+}

@@ -510,13 +510,12 @@ impl RegistryClient {
             let bytes = match read_limited(response, limit, &url).await {
                 Ok(b) => b,
                 Err(RegistryError::BodyTooLarge { .. }) => {
-                    return Err(SourceError::TooLarge {
-                        what,
-                        limit,
-                        hint: "",
-                    });
+                    return Err(SourceError::too_large(what, limit));
                 }
-                Err(_) if attempt < self.options.max_attempts => continue,
+                Err(_) if attempt < self.options.max_attempts => {
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                    continue;
+                }
                 Err(e) => return Err(e.into()),
             };
             let digest = match Digest::parse(reference) {
@@ -548,6 +547,25 @@ impl RegistryClient {
         }
     }
 
+    /// GETs a blob: 404 is "blob unknown", other failures are status errors.
+    async fn get_blob(
+        &self,
+        url: &str,
+        scope: &str,
+        repository: &str,
+        digest: &Digest,
+    ) -> Result<Response, RegistryError> {
+        let response = self.send(url, scope, || self.http.get(url)).await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Err(RegistryError::BlobUnknown {
+                digest: digest.clone(),
+                repository: format!("{}/{repository}", self.registry),
+            });
+        }
+        check_status(&response, url)?;
+        Ok(response)
+    }
+
     /// Fetches a small blob (a config) whole, verified.
     pub(crate) async fn small_blob(
         &self,
@@ -558,11 +576,7 @@ impl RegistryClient {
         what: &str,
     ) -> Result<Vec<u8>, SourceError> {
         if size > limit {
-            return Err(SourceError::TooLarge {
-                what: what.to_owned(),
-                limit,
-                hint: "",
-            });
+            return Err(SourceError::too_large(what, limit));
         }
         let base = self.base().await?;
         let url = format!("{base}/v2/{repository}/blobs/{digest}");
@@ -570,15 +584,7 @@ impl RegistryClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let response = self.send(&url, &scope, || self.http.get(&url)).await?;
-            if response.status() == StatusCode::NOT_FOUND {
-                return Err(RegistryError::BlobUnknown {
-                    digest: digest.clone(),
-                    repository: format!("{}/{repository}", self.registry),
-                }
-                .into());
-            }
-            check_status(&response, &url)?;
+            let response = self.get_blob(&url, &scope, repository, digest).await?;
             match read_limited(response, limit, &url).await {
                 Ok(bytes) if (bytes.len() as u64) < size && attempt < self.options.max_attempts => {
                 }
@@ -587,13 +593,11 @@ impl RegistryClient {
                     return Ok(bytes);
                 }
                 Err(RegistryError::BodyTooLarge { .. }) => {
-                    return Err(SourceError::TooLarge {
-                        what: what.to_owned(),
-                        limit,
-                        hint: "",
-                    });
+                    return Err(SourceError::too_large(what, limit));
                 }
-                Err(_) if attempt < self.options.max_attempts => {}
+                Err(_) if attempt < self.options.max_attempts => {
+                    tokio::time::sleep(self.backoff(attempt)).await
+                }
                 Err(e) => return Err(e.into()),
             }
         }
@@ -619,15 +623,7 @@ impl RegistryClient {
         loop {
             attempt += 1;
             progress.blob_started(digest, size);
-            let response = self.send(&url, &scope, || self.http.get(&url)).await?;
-            if response.status() == StatusCode::NOT_FOUND {
-                return Err(RegistryError::BlobUnknown {
-                    digest: digest.clone(),
-                    repository: format!("{}/{repository}", self.registry),
-                }
-                .into());
-            }
-            check_status(&response, &url)?;
+            let response = self.get_blob(&url, &scope, repository, digest).await?;
             let mut file = tempfile::NamedTempFile::new_in(dir)
                 .map_err(|e| SourceError::read(dir.display().to_string(), e))?;
             let mut hasher = Hasher::new(digest.algorithm());

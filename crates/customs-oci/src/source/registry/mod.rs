@@ -313,11 +313,7 @@ impl Fetch for RegistrySource {
             || media_type::is_manifest(&descriptor.media_type)
         {
             if descriptor.size > limit {
-                return Err(SourceError::TooLarge {
-                    what: what.to_owned(),
-                    limit,
-                    hint: "",
-                });
+                return Err(SourceError::too_large(what, limit));
             }
             let fetched = self
                 .client
