@@ -78,7 +78,8 @@ impl FileIndex {
                 index.remove_exact(path, Fate::Deleted { by_layer: by });
                 index.remove_under(path, Fate::Deleted { by_layer: by });
             }
-            for entry in &layer.entries {
+            // The root directory (`./`) is metadata, not a file of the image.
+            for entry in layer.entries.iter().filter(|e| e.path != "/") {
                 if let Some((old_layer, old)) = index.files.get(&entry.path) {
                     let both_dirs =
                         old.kind == EntryKind::Directory && entry.kind == EntryKind::Directory;
