@@ -19,7 +19,7 @@ impl jsonschema::Retrieve for LocalSchemas {
         uri: &jsonschema::Uri<String>,
     ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
         let name = uri.as_str().rsplit('/').next().unwrap_or_default();
-        Ok(serde_json::from_slice(&std::fs::read(
+        Ok(serde_json::from_slice(&fs_err::read(
             schemas().join(name),
         )?)?)
     }
@@ -31,7 +31,7 @@ fn schemas() -> std::path::PathBuf {
 
 fn validate(schema_file: &str, document: &[u8]) {
     let schema: Value =
-        serde_json::from_slice(&std::fs::read(schemas().join(schema_file)).unwrap()).unwrap();
+        serde_json::from_slice(&fs_err::read(schemas().join(schema_file)).unwrap()).unwrap();
     let validator = jsonschema::options()
         .with_retriever(LocalSchemas)
         .should_validate_formats(true)
@@ -247,7 +247,7 @@ fn a_schema_violation_is_caught_by_the_validator() {
     let mut v: Value = serde_json::from_slice(&spdx23::to_vec(&sample()).unwrap()).unwrap();
     v["creationInfo"]["creators"] = serde_json::json!([]);
     let schema: Value =
-        serde_json::from_slice(&std::fs::read(schemas().join("spdx-2.3.schema.json")).unwrap())
+        serde_json::from_slice(&fs_err::read(schemas().join("spdx-2.3.schema.json")).unwrap())
             .unwrap();
     assert!(!jsonschema::options().build(&schema).unwrap().is_valid(&v));
 }
