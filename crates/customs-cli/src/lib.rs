@@ -49,6 +49,9 @@ pub enum Command {
     /// List the files of an image: the squashed filesystem, or every layer's
     /// entries with what became of them.
     Files(FilesArgs),
+    /// Make the software bill of materials of an image (SPDX 2.3,
+    /// CycloneDX 1.6, native JSON or a table).
+    Sbom(SbomArgs),
 }
 
 /// `customs digest`.
@@ -71,7 +74,7 @@ pub struct InspectArgs {
     /// The image (see `customs digest --help` for the forms).
     pub image: String,
     /// Output format.
-    #[arg(long, short = 'o', alias = "format", value_enum, default_value_t = Format::Table)]
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
     pub output: Format,
     /// Source flags.
     #[command(flatten)]
@@ -91,8 +94,40 @@ pub struct FilesArgs {
     #[arg(long, conflicts_with = "all_layers")]
     pub summary: bool,
     /// Output format.
-    #[arg(long, short = 'o', alias = "format", value_enum, default_value_t = Format::Table)]
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
     pub output: Format,
+    /// Source flags.
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs sbom`.
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    /// The image (see `customs digest --help`), or dir:ROOTFS.
+    pub image: String,
+    /// Output format: table, json, spdx-json, cyclonedx-json. Repeat with
+    /// `=FILE` to write several formats in one pass
+    /// (`-o spdx-json=a.json -o cyclonedx-json=b.json`).
+    #[arg(
+        long = "format",
+        short = 'o',
+        value_name = "FORMAT[=FILE]",
+        default_value = "table"
+    )]
+    pub formats: Vec<String>,
+    /// Write the format that has no `=FILE` to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Choose catalogers by name or tag: `dpkg,python` keeps only those,
+    /// `+x` adds, `-x` removes (`-java`).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_hyphen_values = true,
+        value_name = "SELECTION"
+    )]
+    pub catalogers: Vec<String>,
     /// Source flags.
     #[command(flatten)]
     pub source: SourceArgs,

@@ -36,6 +36,7 @@ fn main() -> ExitCode {
             Command::Digest(args) => commands::digest::run(args, &cli.global).await,
             Command::Inspect(args) => commands::inspect::run(args, &cli.global).await,
             Command::Files(args) => commands::files::run(args, &cli.global).await,
+            Command::Sbom(args) => commands::sbom::run(args, &cli.global).await,
         }
     });
     match result {

@@ -3,6 +3,7 @@
 pub(crate) mod digest;
 pub(crate) mod files;
 pub(crate) mod inspect;
+pub(crate) mod sbom;
 
 use std::io::Read as _;
 use std::path::PathBuf;

@@ -1,0 +1,270 @@
+//! Running catalogers during the walk and resolving what they found
+//! against the squashed filesystem.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::sync::Mutex;
+
+use customs_layer::{Fate, FileEvent, FileVisitor, Selector, Walk};
+use customs_sbom::{
+    Distro, Location, Package, PackageType, Relationship, RelationshipKind, Unknown, purl,
+};
+use customs_types::Digest;
+
+use crate::cataloger::{CatalogError, Cataloger, FileInput, Found};
+
+struct Record {
+    layer: usize,
+    path: String,
+    result: Result<Found, CatalogError>,
+}
+
+struct Adapter {
+    cataloger: Box<dyn Cataloger>,
+    selector: Selector,
+    records: Mutex<Vec<Record>>,
+}
+
+impl FileVisitor for Adapter {
+    fn name(&self) -> &'static str {
+        self.cataloger.name()
+    }
+
+    fn selector(&self) -> &Selector {
+        &self.selector
+    }
+
+    fn visit(&self, event: &FileEvent<'_>, content: &mut dyn Read) -> Result<(), String> {
+        let limit = self.cataloger.max_file_size();
+        let mut bytes =
+            Vec::with_capacity(usize::try_from(event.entry.size.min(limit)).unwrap_or(0));
+        content
+            .take(limit + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        let result = if bytes.len() as u64 > limit {
+            Err(CatalogError::TooLarge(limit))
+        } else if !self.cataloger.accepts(&bytes[..bytes.len().min(4096)]) {
+            return Ok(());
+        } else {
+            let input = FileInput {
+                path: &event.entry.path,
+                layer: event.layer,
+                mode: event.entry.mode,
+                content: &bytes,
+            };
+            self.cataloger.catalog(&input)
+        };
+        if let Ok(mut records) = self.records.lock() {
+            records.push(Record {
+                layer: event.layer,
+                path: event.entry.path.clone(),
+                result,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Catalogers ready to run as visitors of one walk.
+pub struct CatalogRun {
+    adapters: Vec<Adapter>,
+}
+
+/// What the catalogers found in the final filesystem.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    /// The OS distribution.
+    pub distro: Option<Distro>,
+    /// Packages whose evidence survives, sorted.
+    pub packages: Vec<Package>,
+    /// Relationships between them.
+    pub relationships: Vec<Relationship>,
+    /// Files that could not be read.
+    pub unknowns: Vec<Unknown>,
+}
+
+impl CatalogRun {
+    /// Wraps `catalogers` for one walk.
+    #[must_use]
+    pub fn new(catalogers: Vec<Box<dyn Cataloger>>) -> Self {
+        Self {
+            adapters: catalogers
+                .into_iter()
+                .map(|cataloger| Adapter {
+                    selector: cataloger.selector(),
+                    cataloger,
+                    records: Mutex::new(Vec::new()),
+                })
+                .collect(),
+        }
+    }
+
+    /// The visitors to hand to the walker.
+    #[must_use]
+    pub fn visitors(&self) -> Vec<&dyn FileVisitor> {
+        self.adapters
+            .iter()
+            .map(|a| a as &dyn FileVisitor)
+            .collect()
+    }
+
+    /// Resolves the findings against the walk's squashed view.
+    #[must_use]
+    pub fn finish(self, walk: &Walk, layer_digests: &[Digest]) -> Catalog {
+        let mut records: Vec<(String, PackageType, Record)> = Vec::new();
+        for adapter in self.adapters {
+            let name = adapter.cataloger.name().to_owned();
+            let kind = kind_of(adapter.cataloger.tags());
+            for record in adapter.records.into_inner().unwrap_or_default() {
+                records.push((name.clone(), kind, record));
+            }
+        }
+        let present = |r: &Record| walk.index.fate(r.layer, &r.path) == Fate::Present;
+        // Lowest layer in which each (path, type, name, version) appears.
+        let mut first_seen: HashMap<(String, PackageType, String, String), usize> = HashMap::new();
+        for (_, _, record) in &records {
+            if let Ok(Found::Packages(packages)) = &record.result {
+                for p in packages {
+                    let key = (
+                        p.path().to_owned(),
+                        p.kind,
+                        p.name.clone(),
+                        p.version.clone(),
+                    );
+                    let layer = first_seen.entry(key).or_insert(record.layer);
+                    *layer = (*layer).min(record.layer);
+                }
+            }
+        }
+        let mut catalog = Catalog::default();
+        let mut distros: Vec<(String, Distro)> = Vec::new();
+        let mut owned: HashMap<String, (usize, String, Vec<String>)> = HashMap::new();
+        let mut licenses: HashMap<String, Vec<String>> = HashMap::new();
+        let location = |layer: usize, path: &str| Location {
+            path: path.to_owned(),
+            layer: Some(layer),
+            layer_digest: layer_digests.get(layer).cloned(),
+        };
+        for (cataloger, kind, record) in records.into_iter().filter(|(_, _, r)| present(r)) {
+            match record.result {
+                Err(e) => catalog.unknowns.push(Unknown {
+                    path: record.path.clone(),
+                    layer: Some(record.layer),
+                    message: format!("{cataloger} ({}): {e}", kind.as_str()),
+                }),
+                Ok(Found::Packages(packages)) => {
+                    for mut p in packages {
+                        let primary = p.path().to_owned();
+                        p.locations[0] = location(record.layer, &primary);
+                        p.introduced_by_layer = first_seen
+                            .get(&(primary, p.kind, p.name.clone(), p.version.clone()))
+                            .copied();
+                        catalog.packages.push(p);
+                    }
+                }
+                Ok(Found::OwnedFiles { package, files }) => {
+                    owned.insert(package, (record.layer, record.path, files));
+                }
+                Ok(Found::Licenses {
+                    package,
+                    licenses: found,
+                }) => {
+                    licenses.insert(package, found);
+                }
+                Ok(Found::Distro(distro)) => distros.push((record.path, distro)),
+            }
+        }
+        distros.sort_by_key(|(path, _)| path != "/etc/os-release");
+        catalog.distro = distros.into_iter().next().map(|(_, d)| d);
+        for p in catalog
+            .packages
+            .iter_mut()
+            .filter(|p| p.kind == PackageType::Deb)
+        {
+            if let Some((layer, path, files)) = owned.get(&p.name) {
+                p.files.clone_from(files);
+                p.locations.push(location(*layer, path));
+            }
+            if let Some(found) = licenses.get(&p.name) {
+                p.licenses.clone_from(found);
+            }
+        }
+        let distro = catalog.distro.clone();
+        for p in &mut catalog.packages {
+            if p.purl.is_empty() {
+                p.purl = os_purl(p, distro.as_ref());
+            }
+        }
+        catalog.relationships = ownership(&catalog.packages);
+        catalog.packages.sort_by(|a, b| {
+            (a.kind, &a.name, &a.version, a.path()).cmp(&(b.kind, &b.name, &b.version, b.path()))
+        });
+        catalog
+    }
+}
+
+/// The package type a cataloger reports, from its tags (for unknowns).
+fn kind_of(tags: &[&str]) -> PackageType {
+    PackageType::ALL
+        .into_iter()
+        .find(|k| tags.contains(&k.as_str()))
+        .unwrap_or(PackageType::Deb)
+}
+
+/// `pkg:deb/debian/libssl3@3.0.15-1~deb12u1?arch=amd64&distro=debian-12&upstream=openssl`.
+fn os_purl(p: &Package, distro: Option<&Distro>) -> String {
+    let (ty, default_ns) = match p.kind {
+        PackageType::Apk => ("apk", "alpine"),
+        PackageType::Rpm => ("rpm", "redhat"),
+        _ => ("deb", "debian"),
+    };
+    let namespace = distro.map_or(default_ns, |d| d.id.as_str());
+    let distro_q = distro.map(|d| match &d.version_id {
+        Some(v) => format!("{}-{v}", d.id),
+        None => d.id.clone(),
+    });
+    let arch = p.metadata.get("architecture").cloned().unwrap_or_default();
+    let upstream = match (&p.source_name, &p.source_version) {
+        (Some(n), Some(v)) => format!("{n}@{v}"),
+        (Some(n), None) => n.clone(),
+        (None, _) => String::new(),
+    };
+    let qualifiers = [
+        ("arch", arch.as_str()),
+        ("distro", distro_q.as_deref().unwrap_or("")),
+        ("upstream", upstream.as_str()),
+    ];
+    purl(ty, Some(namespace), &p.name, &p.version, &qualifiers).unwrap_or_default()
+}
+
+/// Distro packages that installed the file another package was read from.
+fn ownership(packages: &[Package]) -> Vec<Relationship> {
+    let mut owner_of: BTreeMap<&str, String> = BTreeMap::new();
+    for p in packages.iter().filter(|p| {
+        matches!(
+            p.kind,
+            PackageType::Deb | PackageType::Apk | PackageType::Rpm
+        )
+    }) {
+        for f in &p.files {
+            owner_of.insert(f.as_str(), p.id());
+        }
+    }
+    let mut out = Vec::new();
+    for p in packages.iter().filter(|p| {
+        !matches!(
+            p.kind,
+            PackageType::Deb | PackageType::Apk | PackageType::Rpm
+        )
+    }) {
+        if let Some(owner) = owner_of.get(p.path()) {
+            out.push(Relationship {
+                from: owner.clone(),
+                to: p.id(),
+                kind: RelationshipKind::OwnsFileOf,
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,4 @@
+//! One module per ecosystem.
+
+pub mod dpkg;
+pub mod os_release;

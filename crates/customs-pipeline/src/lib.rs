@@ -1,0 +1,95 @@
+//! The data flow of customs, written once and shared by the CLI and server:
+//! a reference is opened, its image resolved and verified, every layer
+//! walked once with the catalogers subscribed, and the findings resolved
+//! into an [`Sbom`] that names the image by digest.
+
+use std::path::Path;
+
+use customs_catalog::{CatalogRun, Cataloger};
+use customs_layer::{LayerWalker, WalkError};
+use customs_oci::{AnySource, Image, Limits, Progress, SourceError};
+use customs_sbom::{Creator, Sbom, Subject, timestamp};
+
+/// Why an SBOM could not be made. An integrity or limit failure aborts;
+/// unreadable package files do not (they are the SBOM's unknowns).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PipelineError {
+    /// The image could not be read.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// A layer could not be walked.
+    #[error(transparent)]
+    Walk(#[from] WalkError),
+}
+
+/// Makes the SBOM of an image: downloads what is missing, walks every layer
+/// once with `catalogers`, and resolves the result.
+///
+/// # Errors
+/// [`PipelineError`] on any integrity, format or limit failure.
+pub async fn sbom_of_image(
+    source: &AnySource,
+    image: &Image,
+    catalogers: Vec<Box<dyn Cataloger>>,
+    limits: &Limits,
+    progress: &dyn Progress,
+) -> Result<Sbom, PipelineError> {
+    source.fetch_layers(image, progress).await?;
+    let run = CatalogRun::new(catalogers);
+    let walk = tokio::task::block_in_place(|| {
+        LayerWalker::new(limits.clone()).walk_image(source, image, &run.visitors())
+    })?;
+    let layers: Vec<_> = image
+        .layers()
+        .into_iter()
+        .map(|l| l.descriptor.digest)
+        .collect();
+    let catalog = run.finish(&walk, &layers);
+    let mut sbom = Sbom {
+        subject: Subject {
+            name: image.name.clone(),
+            digest: Some(image.manifest_digest.clone()),
+            index_digest: image.index_digest().cloned(),
+            config_digest: Some(image.manifest.config.digest.clone()),
+            platform: Some(image.platform().to_string()),
+            layers,
+        },
+        distro: catalog.distro,
+        packages: catalog.packages,
+        relationships: catalog.relationships,
+        unknowns: catalog.unknowns,
+        creator: Creator::default(),
+        created: timestamp(),
+    };
+    sbom.normalize();
+    Ok(sbom)
+}
+
+/// Makes the SBOM of an unpacked root filesystem (`dir:`).
+///
+/// # Errors
+/// [`PipelineError`] when the directory cannot be read.
+pub fn sbom_of_rootfs(
+    root: &Path,
+    catalogers: Vec<Box<dyn Cataloger>>,
+    limits: &Limits,
+) -> Result<Sbom, PipelineError> {
+    let run = CatalogRun::new(catalogers);
+    let walk = LayerWalker::new(limits.clone()).walk_rootfs(root, &run.visitors())?;
+    let catalog = run.finish(&walk, &[]);
+    let mut sbom = Sbom {
+        subject: Subject {
+            name: format!("dir:{}", root.display()),
+            ..Subject::default()
+        },
+        distro: catalog.distro,
+        packages: catalog.packages,
+        relationships: catalog.relationships,
+        unknowns: catalog.unknowns,
+        creator: Creator::default(),
+        created: timestamp(),
+    };
+    sbom.normalize();
+    Ok(sbom)
+}
