@@ -105,6 +105,12 @@ impl ImageRef {
                     let named = RegistryRef::parse(&s).map_err(|e| {
                         ReferenceError::new(input, format!("archive image name: {}", e.reason))
                     })?;
+                    if named.digest().is_some() {
+                        return Err(ReferenceError::new(
+                            input,
+                            "a docker-archive image is chosen by NAME:TAG or @N, not by digest",
+                        ));
+                    }
                     Some(ArchiveSelector::Tag(named.familiar()))
                 }
             };
@@ -536,6 +542,15 @@ mod tests {
         let parsed = RegistryRef::parse(&at_limit).unwrap();
         assert_eq!(RegistryRef::parse(&parsed.to_string()).unwrap(), parsed);
         assert!(RegistryRef::parse(&format!("{at_limit}a")).is_err());
+    }
+
+    /// Found by `cargo fuzz run reference`: a digest in a docker-archive
+    /// selector was dropped, so the printed reference chose another image.
+    #[test]
+    fn fuzz_regression_archive_selector_with_digest() {
+        let input = "docker-archive:/:p821@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        let err = ImageRef::parse(input).unwrap_err();
+        assert!(err.to_string().contains("not by digest"), "{err}");
     }
 
     proptest::proptest! {
