@@ -85,8 +85,15 @@ pub trait Cataloger: Send + Sync {
 /// Every cataloger, in one explicit list (no self-registration).
 #[must_use]
 pub fn default_catalogers() -> Vec<Box<dyn Cataloger>> {
-    use crate::catalogers::{dpkg, os_release};
-    vec![Box::new(os_release::OsRelease), Box::new(dpkg::Dpkg)]
+    use crate::catalogers::{dpkg, golang, npm, os_release, python, rust};
+    vec![
+        Box::new(os_release::OsRelease),
+        Box::new(dpkg::Dpkg),
+        Box::new(python::Python),
+        Box::new(npm::Npm),
+        Box::new(golang::GoBinary),
+        Box::new(rust::RustAuditable),
+    ]
 }
 
 /// Why a cataloger selection is invalid.

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 #[derive(Debug, Clone, Default)]
 pub struct Selector {
     all: bool,
+    executables: bool,
     paths: HashSet<String>,
     basenames: HashSet<String>,
     suffixes: Vec<String>,
@@ -61,6 +62,13 @@ impl Selector {
         self
     }
 
+    /// Wants every file with an executable bit (binaries to inspect).
+    #[must_use]
+    pub fn executables(mut self) -> Self {
+        self.executables = true;
+        self
+    }
+
     /// Skips files larger than this (their metadata is still listed).
     #[must_use]
     pub fn max_size(mut self, bytes: u64) -> Self {
@@ -70,11 +78,11 @@ impl Selector {
 
     /// Whether the selector wants the file at `path` of `size` bytes.
     #[must_use]
-    pub fn matches(&self, path: &str, size: u64) -> bool {
+    pub fn matches(&self, path: &str, size: u64, mode: u32) -> bool {
         if self.max_size.is_some_and(|m| size > m) {
             return false;
         }
-        if self.all || self.paths.contains(path) {
+        if self.all || (self.executables && mode & 0o111 != 0) || self.paths.contains(path) {
             return true;
         }
         let base = path.rsplit('/').next().unwrap_or(path);
@@ -95,14 +103,24 @@ mod tests {
             .basename("METADATA")
             .suffix(".jar")
             .under("/var/lib/dpkg/status.d/");
-        assert!(s.matches("/etc/os-release", 10));
-        assert!(s.matches("/usr/lib/python3/x.dist-info/METADATA", 10));
-        assert!(s.matches("/app/lib/a.jar", 10));
-        assert!(s.matches("/var/lib/dpkg/status.d/base", 10));
-        assert!(!s.matches("/var/lib/dpkg/status.dx", 10));
-        assert!(!s.matches("/etc/passwd", 10));
-        assert!(!Selector::new().matches("/etc/passwd", 1));
-        assert!(Selector::all().matches("/etc/passwd", 1));
-        assert!(!Selector::all().max_size(5).matches("/etc/passwd", 6));
+        assert!(s.matches("/etc/os-release", 10, 0o644));
+        assert!(s.matches("/usr/lib/python3/x.dist-info/METADATA", 10, 0o644));
+        assert!(s.matches("/app/lib/a.jar", 10, 0o644));
+        assert!(s.matches("/var/lib/dpkg/status.d/base", 10, 0o644));
+        assert!(!s.matches("/var/lib/dpkg/status.dx", 10, 0o644));
+        assert!(!s.matches("/etc/passwd", 10, 0o644));
+        assert!(!Selector::new().matches("/etc/passwd", 1, 0o644));
+        assert!(Selector::all().matches("/etc/passwd", 1, 0o644));
+        assert!(!Selector::all().max_size(5).matches("/etc/passwd", 6, 0o644));
+        assert!(
+            Selector::new()
+                .executables()
+                .matches("/usr/bin/x", 6, 0o755)
+        );
+        assert!(
+            !Selector::new()
+                .executables()
+                .matches("/usr/bin/x", 6, 0o644)
+        );
     }
 }

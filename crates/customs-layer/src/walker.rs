@@ -721,7 +721,7 @@ impl LayerWalker {
                     let wanting: Vec<usize> = visitors
                         .iter()
                         .enumerate()
-                        .filter(|(_, v)| v.selector().matches(&path, entry.size))
+                        .filter(|(_, v)| v.selector().matches(&path, entry.size, entry.mode))
                         .map(|(i, _)| i)
                         .collect();
                     for v in wanting {
@@ -872,7 +872,7 @@ fn on_entry(
         .visitors
         .iter()
         .enumerate()
-        .filter(|(_, v)| v.selector().matches(&entry.path, entry.size))
+        .filter(|(_, v)| v.selector().matches(&entry.path, entry.size, entry.mode))
         .map(|(i, _)| i)
         .collect();
     if !wanting.is_empty() {

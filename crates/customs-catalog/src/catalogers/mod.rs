@@ -1,4 +1,8 @@
 //! One module per ecosystem.
 
 pub mod dpkg;
+pub mod golang;
+pub mod npm;
 pub mod os_release;
+pub mod python;
+pub mod rust;
