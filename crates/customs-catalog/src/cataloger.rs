@@ -85,7 +85,7 @@ pub trait Cataloger: Send + Sync {
 /// Every cataloger, in one explicit list (no self-registration).
 #[must_use]
 pub fn default_catalogers() -> Vec<Box<dyn Cataloger>> {
-    use crate::catalogers::{dpkg, golang, npm, os_release, python, rust};
+    use crate::catalogers::{dpkg, golang, java, npm, os_release, python, rust};
     vec![
         Box::new(os_release::OsRelease),
         Box::new(dpkg::Dpkg),
@@ -93,6 +93,7 @@ pub fn default_catalogers() -> Vec<Box<dyn Cataloger>> {
         Box::new(npm::Npm),
         Box::new(golang::GoBinary),
         Box::new(rust::RustAuditable),
+        Box::new(java::JavaArchive),
     ]
 }
 

@@ -2,6 +2,7 @@
 
 pub mod dpkg;
 pub mod golang;
+pub mod java;
 pub mod npm;
 pub mod os_release;
 pub mod python;
