@@ -36,16 +36,27 @@ impl FileVisitor for Adapter {
 
     fn visit(&self, event: &FileEvent<'_>, content: &mut dyn Read) -> Result<(), String> {
         let limit = self.cataloger.max_file_size();
+        // Sniff first: files the cataloger declines are never buffered.
         let mut bytes =
-            Vec::with_capacity(usize::try_from(event.entry.size.min(limit)).unwrap_or(0));
+            Vec::with_capacity(usize::try_from(event.entry.size.min(limit).min(4096)).unwrap_or(0));
         content
-            .take(limit + 1)
+            .take(4096)
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        if !self.cataloger.accepts(&bytes) {
+            return Ok(());
+        }
+        bytes.reserve(
+            usize::try_from(event.entry.size.min(limit))
+                .unwrap_or(0)
+                .saturating_sub(bytes.len()),
+        );
+        content
+            .take((limit + 1).saturating_sub(bytes.len() as u64))
             .read_to_end(&mut bytes)
             .map_err(|e| e.to_string())?;
         let result = if bytes.len() as u64 > limit {
             Err(CatalogError::TooLarge(limit))
-        } else if !self.cataloger.accepts(&bytes[..bytes.len().min(4096)]) {
-            return Ok(());
         } else {
             let input = FileInput {
                 path: &event.entry.path,
@@ -197,6 +208,7 @@ impl CatalogRun {
             }
         }
         catalog.relationships = ownership(&catalog.packages);
+        catalog.relationships.extend(containment(&catalog.packages));
         catalog.packages.sort_by(|a, b| {
             (a.kind, &a.name, &a.version, a.path()).cmp(&(b.kind, &b.name, &b.version, b.path()))
         });
@@ -236,6 +248,28 @@ fn os_purl(p: &Package, distro: Option<&Distro>) -> String {
         ("upstream", upstream.as_str()),
     ];
     purl(ty, Some(namespace), &p.name, &p.version, &qualifiers).unwrap_or_default()
+}
+
+/// A binary's or archive's main module contains the other modules read
+/// from the same file (Go dependencies, crates, nested jars).
+fn containment(packages: &[Package]) -> Vec<Relationship> {
+    let mut out = Vec::new();
+    for main in packages
+        .iter()
+        .filter(|p| p.metadata.get("main-module").is_some_and(|m| m == "true"))
+    {
+        for other in packages
+            .iter()
+            .filter(|o| o.kind == main.kind && o.path() == main.path() && o.id() != main.id())
+        {
+            out.push(Relationship {
+                from: main.id(),
+                to: other.id(),
+                kind: RelationshipKind::Contains,
+            });
+        }
+    }
+    out
 }
 
 /// Distro packages that installed the file another package was read from.

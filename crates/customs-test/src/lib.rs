@@ -13,6 +13,7 @@ mod builder;
 mod example;
 pub mod fault;
 pub mod registry;
+pub mod schema;
 
 pub use builder::{
     BuiltImage, Compression, ImageBuilder, LayerBuilder, write_docker_archive_multi,

@@ -340,7 +340,7 @@ mod tests {
         data.extend(header);
         for s in [
             version.as_bytes().to_vec(),
-            format!("{}{modinfo}{}", "0".repeat(16), "\n".repeat(1)).into_bytes(),
+            format!("{}{modinfo}{}", "0".repeat(16), "1".repeat(16)).into_bytes(),
         ] {
             let mut len = s.len();
             loop {

@@ -190,14 +190,12 @@ fn archive(
     if let Some(license) = attributes
         .get("Bundle-License")
         .filter(|l| !l.contains("://"))
-    {
-        if let Some(p) = out
+        && let Some(p) = out
             .iter_mut()
             .rev()
             .find(|p| p.metadata.get("main-module").is_some_and(|m| m == "true"))
-        {
-            p.licenses.push(license.clone());
-        }
+    {
+        p.licenses.push(license.clone());
     }
     for (name, bytes) in nested {
         let mut inner = Vec::new();

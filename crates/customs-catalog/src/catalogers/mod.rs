@@ -1,5 +1,6 @@
 //! One module per ecosystem.
 
+pub mod apk;
 pub mod dpkg;
 pub mod golang;
 pub mod java;

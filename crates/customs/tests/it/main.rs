@@ -6,3 +6,4 @@ mod example;
 mod files;
 mod inspect;
 mod registry;
+mod sbom;

@@ -1,0 +1,31 @@
+//! The package-file parsers (dpkg status, apk database, Go build info,
+//! Java archives, Python METADATA, package.json, os-release): arbitrary
+//! bytes give packages or an error, never a panic. The first byte picks the
+//! parser; the rest is the file.
+#![no_main]
+
+use customs_catalog::{Cataloger, FileInput, default_catalogers};
+use libfuzzer_sys::fuzz_target;
+
+const PATHS: [&str; 8] = [
+    "/var/lib/dpkg/status",
+    "/lib/apk/db/installed",
+    "/usr/local/bin/tool",
+    "/app/lib/app.jar",
+    "/usr/lib/python3/dist-packages/x-1.0.dist-info/METADATA",
+    "/app/node_modules/x/package.json",
+    "/etc/os-release",
+    "/usr/share/doc/x/copyright",
+];
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&choice, content)) = data.split_first() else { return };
+    let path = PATHS[usize::from(choice) % PATHS.len()];
+    let file = FileInput { path, layer: 0, mode: 0o755, content };
+    for cataloger in default_catalogers() {
+        let selector = cataloger.selector();
+        if selector.matches(path, content.len() as u64, 0o755) && cataloger.accepts(&content[..content.len().min(4096)]) {
+            let _ = cataloger.catalog(&file);
+        }
+    }
+});
