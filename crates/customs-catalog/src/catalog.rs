@@ -201,6 +201,7 @@ impl CatalogRun {
                 p.licenses.clone_from(found);
             }
         }
+        merge_declared(&mut catalog.packages);
         let distro = catalog.distro.clone();
         for p in &mut catalog.packages {
             if p.purl.is_empty() {
@@ -248,6 +249,37 @@ fn os_purl(p: &Package, distro: Option<&Distro>) -> String {
         ("upstream", upstream.as_str()),
     ];
     purl(ty, Some(namespace), &p.name, &p.version, &qualifiers).unwrap_or_default()
+}
+
+/// Folds lock-file entries into the installed packages they describe: the
+/// lock file becomes another location; entries not installed stay, marked
+/// `evidence: declared`.
+fn merge_declared(packages: &mut Vec<Package>) {
+    let is_declared = |p: &Package| p.metadata.get("evidence").is_some_and(|e| e == "declared");
+    let mut installed: HashMap<(PackageType, String, String), usize> = HashMap::new();
+    for (i, p) in packages.iter().enumerate().filter(|(_, p)| !is_declared(p)) {
+        installed
+            .entry((p.kind, p.name.clone(), p.version.clone()))
+            .or_insert(i);
+    }
+    let mut extra: Vec<(usize, Location)> = Vec::new();
+    let mut keep = vec![true; packages.len()];
+    for (i, p) in packages.iter().enumerate().filter(|(_, p)| is_declared(p)) {
+        if let Some(&target) = installed.get(&(p.kind, p.name.clone(), p.version.clone())) {
+            extra.push((target, p.locations[0].clone()));
+            keep[i] = false;
+        }
+    }
+    for (target, location) in extra {
+        if !packages[target].locations.contains(&location) {
+            packages[target].locations.push(location);
+        }
+    }
+    let mut index = 0;
+    packages.retain(|_| {
+        index += 1;
+        keep[index - 1]
+    });
 }
 
 /// A binary's or archive's main module contains the other modules read

@@ -85,7 +85,7 @@ pub trait Cataloger: Send + Sync {
 /// Every cataloger, in one explicit list (no self-registration).
 #[must_use]
 pub fn default_catalogers() -> Vec<Box<dyn Cataloger>> {
-    use crate::catalogers::{apk, dpkg, golang, java, npm, os_release, python, rust};
+    use crate::catalogers::{apk, dpkg, golang, java, lockfiles, npm, os_release, python, rust};
     vec![
         Box::new(os_release::OsRelease),
         Box::new(dpkg::Dpkg),
@@ -95,6 +95,11 @@ pub fn default_catalogers() -> Vec<Box<dyn Cataloger>> {
         Box::new(golang::GoBinary),
         Box::new(rust::RustAuditable),
         Box::new(java::JavaArchive),
+        Box::new(lockfiles::Gemspec),
+        Box::new(lockfiles::Composer),
+        Box::new(lockfiles::DotnetDeps),
+        Box::new(lockfiles::NpmLock),
+        Box::new(lockfiles::CargoLock),
     ]
 }
 

@@ -4,6 +4,7 @@ pub mod apk;
 pub mod dpkg;
 pub mod golang;
 pub mod java;
+pub mod lockfiles;
 pub mod npm;
 pub mod os_release;
 pub mod python;
