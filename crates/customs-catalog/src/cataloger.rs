@@ -96,7 +96,8 @@ pub fn default_catalogers() -> Vec<Box<dyn Cataloger>> {
         Box::new(rust::RustAuditable),
         Box::new(java::JavaArchive),
         Box::new(lockfiles::Gemspec),
-        Box::new(lockfiles::Composer),
+        Box::new(lockfiles::Composer { lock: false }),
+        Box::new(lockfiles::Composer { lock: true }),
         Box::new(lockfiles::DotnetDeps),
         Box::new(lockfiles::NpmLock),
         Box::new(lockfiles::CargoLock),
@@ -109,13 +110,16 @@ pub fn default_catalogers() -> Vec<Box<dyn Cataloger>> {
 pub struct SelectionError(String, String);
 
 /// Applies a selection such as `dpkg,python` (only these), `+x` (add) and
-/// `-x` (remove) to `all`, matching names and tags.
+/// `-x` (remove) to `all`, matching names and tags. Catalogers tagged
+/// `lockfile` (declared, not installed, packages) start out selected only
+/// when `declared` is true (source trees); a selection can add them.
 ///
 /// # Errors
 /// [`SelectionError`] when a word matches no cataloger.
 pub fn select(
     all: Vec<Box<dyn Cataloger>>,
     selection: &[String],
+    declared: bool,
 ) -> Result<Vec<Box<dyn Cataloger>>, SelectionError> {
     let matches = |c: &dyn Cataloger, word: &str| {
         c.name() == word || c.name().starts_with(&format!("{word}-")) || c.tags().contains(&word)
@@ -142,9 +146,17 @@ pub fn select(
         .map(String::as_str)
         .filter(|w| !w.starts_with(['+', '-']) && !w.is_empty())
         .collect();
+    // Declared-package catalogers (lock files) start selected only for source trees.
+    let default = |c: &dyn Cataloger| declared || !c.tags().contains(&"lockfile");
     let mut keep: Vec<bool> = all
         .iter()
-        .map(|c| only.is_empty() || only.iter().any(|w| matches(c.as_ref(), w)))
+        .map(|c| {
+            if only.is_empty() {
+                default(c.as_ref())
+            } else {
+                only.iter().any(|w| matches(c.as_ref(), w))
+            }
+        })
         .collect();
     for word in selection {
         if let Some(w) = word.strip_prefix('+') {

@@ -3,9 +3,13 @@
 //! `pnpm-lock.yaml` (v5–v9), `Cargo.lock`, Composer `composer.lock` and
 //! `vendor/composer/installed.json`, and .NET `*.deps.json`.
 //!
-//! In an image a lock file describes what an application was built with;
-//! packages also found installed are merged into the installed ones (the
-//! lock file becomes one more location), the rest are marked `declared`.
+//! A lock file describes what an application was built with, not what an
+//! image contains (Debian's node packages ship hundreds of upstream lock
+//! files), so the catalogers tagged `lockfile` run by default only on
+//! unpacked source trees (`dir:`), and on images with `--catalogers
+//! +lockfile`. Packages also found installed are merged into the installed
+//! ones (the lock file becomes one more location); the rest are marked
+//! `evidence: declared`.
 
 use customs_layer::Selector;
 use customs_sbom::{Package, PackageType, purl};
@@ -220,20 +224,34 @@ impl Cataloger for CargoLock {
     }
 }
 
-/// Composer: `composer.lock` and `vendor/composer/installed.json` (v1 and v2).
-pub struct Composer;
+/// Composer: `vendor/composer/installed.json` (v1 and v2, what is
+/// installed) or, with `lock`, `composer.lock` (what is declared).
+pub struct Composer {
+    /// Read lock files instead of installed.json.
+    pub lock: bool,
+}
 
 impl Cataloger for Composer {
     fn name(&self) -> &'static str {
-        "php-composer-cataloger"
+        if self.lock {
+            "php-composer-lock-cataloger"
+        } else {
+            "php-composer-installed-cataloger"
+        }
     }
     fn tags(&self) -> &'static [&'static str] {
-        &["language", "php", "php-composer", "composer"]
+        if self.lock {
+            &["language", "php", "php-composer", "composer", "lockfile"]
+        } else {
+            &["language", "php", "php-composer", "composer"]
+        }
     }
     fn selector(&self) -> Selector {
-        Selector::new()
-            .basename("composer.lock")
-            .suffix("/vendor/composer/installed.json")
+        if self.lock {
+            Selector::new().basename("composer.lock")
+        } else {
+            Selector::new().suffix("/vendor/composer/installed.json")
+        }
     }
     fn catalog(&self, file: &FileInput<'_>) -> Result<Found, CatalogError> {
         let doc: Value = serde_json::from_slice(file.content).map_err(|e| malformed("JSON", e))?;
@@ -447,7 +465,7 @@ mod tests {
         assert_eq!(run(&CargoLock, "/src/Cargo.lock", lock).len(), 2);
         let composer = r#"{"packages":[{"name":"monolog/monolog","version":"2.9.1","license":["MIT"]}],"packages-dev":[]}"#;
         assert_eq!(
-            run(&Composer, "/app/composer.lock", composer)[0].2,
+            run(&Composer { lock: true }, "/app/composer.lock", composer)[0].2,
             "pkg:composer/monolog/monolog@2.9.1"
         );
         let deps = r#"{"libraries":{"app/1.0.0":{"type":"project"},"Newtonsoft.Json/13.0.1":{"type":"package"}}}"#;
@@ -476,7 +494,7 @@ mod tests {
         for (c, path) in [
             (&NpmLock as &dyn Cataloger, "/a/package-lock.json"),
             (&CargoLock, "/a/Cargo.lock"),
-            (&Composer, "/a/composer.lock"),
+            (&Composer { lock: true }, "/a/composer.lock"),
             (&NpmLock, "/a/pnpm-lock.yaml"),
         ] {
             assert!(

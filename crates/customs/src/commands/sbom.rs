@@ -87,9 +87,13 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 pub(crate) async fn run(args: SbomArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let outputs = outputs(&args)?;
-    let catalogers =
-        customs_catalog::select(customs_catalog::default_catalogers(), &args.catalogers)?;
     let (_, target, options) = super::open(&args.image, &args.source)?;
+    let declared = matches!(target, Target::RootFs(_));
+    let catalogers = customs_catalog::select(
+        customs_catalog::default_catalogers(),
+        &args.catalogers,
+        declared,
+    )?;
     let sbom = match target {
         Target::RootFs(path) => tokio::task::block_in_place(|| {
             customs_pipeline::sbom_of_rootfs(&path, catalogers, &options.limits)

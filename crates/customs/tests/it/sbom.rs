@@ -335,3 +335,55 @@ fn sbom_of_a_root_filesystem() {
         stdout(&out)
     );
 }
+
+#[test]
+fn lock_files_count_for_source_trees_and_on_request_for_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock = r#"{"lockfileVersion":3,"packages":{"":{"name":"app"},"node_modules/left-pad":{"version":"1.3.0"},"node_modules/ms":{"version":"2.1.1"}}}"#;
+    let image = ImageBuilder::new().layer(
+        LayerBuilder::new()
+            .file("app/package-lock.json", lock)
+            .file(
+                "app/node_modules/ms/package.json",
+                r#"{"name":"ms","version":"2.1.1"}"#,
+            ),
+    );
+    let reference = layout(dir.path(), &image);
+    let names = |args: &[&str]| {
+        let out = customs(dir.path())
+            .args(["sbom", "-o", "json"])
+            .args(args)
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        doc["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap().to_owned(),
+                    p["locations"].as_array().unwrap().len(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(&[&reference]),
+        [("ms".to_owned(), 1)],
+        "an image reports what is installed"
+    );
+    assert_eq!(
+        names(&[&reference, "--catalogers", "+lockfile"]),
+        [("left-pad".to_owned(), 1), ("ms".to_owned(), 2)],
+        "declared packages on request; installed ones gain the lock file as a location"
+    );
+    let root = dir.path().join("src");
+    fs_err::create_dir_all(&root).unwrap();
+    fs_err::write(root.join("package-lock.json"), lock).unwrap();
+    assert_eq!(
+        names(&[&format!("dir:{}", root.display())]).len(),
+        2,
+        "a source tree reports its lock file"
+    );
+}
