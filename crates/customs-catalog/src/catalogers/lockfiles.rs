@@ -140,11 +140,11 @@ fn yarn(text: &str, path: &str, out: &mut Vec<Package>) {
             name = at
                 .map(|i| first[..i].to_owned())
                 .filter(|n| n != "__metadata");
-        } else if let Some(rest) = line.trim_start().strip_prefix("version") {
-            if let Some(n) = name.take() {
-                let version = rest.trim_start_matches(':').trim().trim_matches('"');
-                out.extend(npm_package(&n, version, path, NpmLock.name()));
-            }
+        } else if let Some(rest) = line.trim_start().strip_prefix("version")
+            && let Some(n) = name.take()
+        {
+            let version = rest.trim_start_matches(':').trim().trim_matches('"');
+            out.extend(npm_package(&n, version, path, NpmLock.name()));
         }
     }
 }
