@@ -1,5 +1,5 @@
 //! The package-file parsers (dpkg status, apk database, Go build info,
-//! Java archives, Python METADATA, package.json, os-release): arbitrary
+//! Java archives, Python METADATA, package.json, os-release, rpmdb): arbitrary
 //! bytes give packages or an error, never a panic. The first byte picks the
 //! parser; the rest is the file.
 #![no_main]
@@ -7,7 +7,7 @@
 use customs_catalog::{Cataloger, FileInput, default_catalogers};
 use libfuzzer_sys::fuzz_target;
 
-const PATHS: [&str; 8] = [
+const PATHS: [&str; 9] = [
     "/var/lib/dpkg/status",
     "/lib/apk/db/installed",
     "/usr/local/bin/tool",
@@ -16,6 +16,7 @@ const PATHS: [&str; 8] = [
     "/app/node_modules/x/package.json",
     "/etc/os-release",
     "/usr/share/doc/x/copyright",
+    "/var/lib/rpm/rpmdb.sqlite",
 ];
 
 fuzz_target!(|data: &[u8]| {

@@ -243,12 +243,27 @@ fn os_purl(p: &Package, distro: Option<&Distro>) -> String {
         (Some(n), None) => n.clone(),
         (None, _) => String::new(),
     };
+    // rpm: the epoch is a qualifier and the upstream is the source rpm (purl spec).
+    let (version, epoch, upstream) = if p.kind == PackageType::Rpm {
+        let (epoch, version) = match p.version.split_once(':') {
+            Some((e, v)) if e.bytes().all(|b| b.is_ascii_digit()) => (e.to_owned(), v.to_owned()),
+            _ => (String::new(), p.version.clone()),
+        };
+        (
+            version,
+            epoch,
+            p.metadata.get("source-rpm").cloned().unwrap_or_default(),
+        )
+    } else {
+        (p.version.clone(), String::new(), upstream)
+    };
     let qualifiers = [
         ("arch", arch.as_str()),
         ("distro", distro_q.as_deref().unwrap_or("")),
+        ("epoch", epoch.as_str()),
         ("upstream", upstream.as_str()),
     ];
-    purl(ty, Some(namespace), &p.name, &p.version, &qualifiers).unwrap_or_default()
+    purl(ty, Some(namespace), &p.name, &version, &qualifiers).unwrap_or_default()
 }
 
 /// Folds lock-file entries into the installed packages they describe: the

@@ -85,11 +85,14 @@ pub trait Cataloger: Send + Sync {
 /// Every cataloger, in one explicit list (no self-registration).
 #[must_use]
 pub fn default_catalogers() -> Vec<Box<dyn Cataloger>> {
-    use crate::catalogers::{apk, dpkg, golang, java, lockfiles, npm, os_release, python, rust};
+    use crate::catalogers::{
+        apk, dpkg, golang, java, lockfiles, npm, os_release, python, rpm, rust,
+    };
     vec![
         Box::new(os_release::OsRelease),
         Box::new(dpkg::Dpkg),
         Box::new(apk::Apk),
+        Box::new(rpm::Rpm),
         Box::new(python::Python),
         Box::new(npm::Npm),
         Box::new(golang::GoBinary),

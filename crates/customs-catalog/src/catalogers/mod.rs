@@ -8,4 +8,5 @@ pub mod lockfiles;
 pub mod npm;
 pub mod os_release;
 pub mod python;
+pub mod rpm;
 pub mod rust;

@@ -387,3 +387,36 @@ fn lock_files_count_for_source_trees_and_on_request_for_images() {
         "a source tree reports its lock file"
     );
 }
+
+#[test]
+fn rpm_packages_from_a_sqlite_rpmdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let rpmdb = include_bytes!("../../../customs-catalog/tests/fixtures/rpm/rpmdb.sqlite");
+    let image = ImageBuilder::new().layer(
+        LayerBuilder::new()
+            .file(
+                "etc/os-release",
+                "ID=\"rhel\"\nVERSION_ID=\"9.4\"\nID_LIKE=\"fedora\"\n",
+            )
+            .file("var/lib/rpm/rpmdb.sqlite", rpmdb.to_vec()),
+    );
+    let out = customs(dir.path())
+        .args(["sbom", &layout(dir.path(), &image), "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let openssl = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "openssl-libs")
+        .unwrap();
+    assert_eq!(openssl["type"], "rpm");
+    assert_eq!(openssl["version"], "1:3.0.7-27.el9");
+    assert_eq!(
+        openssl["purl"],
+        "pkg:rpm/rhel/openssl-libs@3.0.7-27.el9?arch=x86_64&distro=rhel-9.4&epoch=1&upstream=openssl-libs-3.0.7-27.el9.src.rpm"
+    );
+    assert_eq!(packages(&doc).len(), 3);
+}

@@ -1,0 +1,217 @@
+//! RPM packages from the rpmdb. The SQLite database of RPM ≥ 4.16
+//! (`/var/lib/rpm/rpmdb.sqlite`, `/usr/lib/sysimage/rpm/rpmdb.sqlite`) is
+//! read here; the Berkeley DB `Packages` (RHEL 7/8) and NDB
+//! `Packages.db` (SUSE) formats are detected and reported as unknowns,
+//! never silently skipped.
+
+mod header;
+pub mod sqlite;
+
+use customs_layer::Selector;
+use customs_sbom::{Package, PackageType};
+
+use crate::cataloger::{CatalogError, Cataloger, FileInput, Found};
+use header::{Entry, tag};
+
+/// The rpm cataloger.
+pub struct Rpm;
+
+const NAME: &str = "rpm-db-cataloger";
+
+fn string(entries: &std::collections::HashMap<i32, Entry>, t: i32) -> Option<String> {
+    match entries.get(&t) {
+        Some(Entry::Strings(s)) => s.first().cloned().filter(|s| !s.is_empty()),
+        _ => None,
+    }
+}
+
+/// One package from a header blob.
+fn package(blob: &[u8], path: &str) -> Result<Package, CatalogError> {
+    let entries = header::parse(blob)?;
+    let name = string(&entries, tag::NAME)
+        .ok_or_else(|| CatalogError::Malformed("rpm header without a NAME".to_owned()))?;
+    let version = string(&entries, tag::VERSION).unwrap_or_default();
+    let release = string(&entries, tag::RELEASE).unwrap_or_default();
+    let epoch = match entries.get(&tag::EPOCH) {
+        Some(Entry::Ints(v)) => v.first().copied(),
+        _ => None,
+    };
+    let evr = match (epoch, release.is_empty()) {
+        (Some(e), false) => format!("{e}:{version}-{release}"),
+        (Some(e), true) => format!("{e}:{version}"),
+        (None, false) => format!("{version}-{release}"),
+        (None, true) => version.clone(),
+    };
+    let mut p = Package::new(PackageType::Rpm, &name, &evr, String::new(), NAME, path);
+    if let Some(license) = string(&entries, tag::LICENSE) {
+        p.licenses.push(license);
+    }
+    for (t, key) in [
+        (tag::ARCH, "architecture"),
+        (tag::VENDOR, "vendor"),
+        (tag::SOURCERPM, "source-rpm"),
+        (tag::MODULARITYLABEL, "modularity-label"),
+    ] {
+        if let Some(v) = string(&entries, t) {
+            p.metadata.insert(key.to_owned(), v);
+        }
+    }
+    if let Some(epoch) = epoch {
+        p.metadata.insert("epoch".to_owned(), epoch.to_string());
+    }
+    // `openssl-3.0.7-27.el9.src.rpm` → source package `openssl`.
+    if let Some(src) = p.metadata.get("source-rpm").cloned() {
+        let stem = src
+            .trim_end_matches(".rpm")
+            .trim_end_matches(".src")
+            .trim_end_matches(".nosrc");
+        let mut parts = stem.rsplitn(3, '-');
+        let (src_release, src_version, src_name) = (parts.next(), parts.next(), parts.next());
+        if let (Some(n), Some(v), Some(r)) = (src_name, src_version, src_release) {
+            if n != name {
+                p.source_name = Some(n.to_owned());
+            }
+            let src_evr = format!("{v}-{r}");
+            if src_evr != format!("{version}-{release}") {
+                p.source_version = Some(src_evr);
+            }
+        }
+    }
+    if let (Some(Entry::Ints(indexes)), Some(Entry::Strings(bases)), Some(Entry::Strings(dirs))) = (
+        entries.get(&tag::DIRINDEXES),
+        entries.get(&tag::BASENAMES),
+        entries.get(&tag::DIRNAMES),
+    ) {
+        for (index, base) in indexes.iter().zip(bases) {
+            if let Some(dir) = usize::try_from(*index).ok().and_then(|i| dirs.get(i)) {
+                p.files.push(format!("{dir}{base}"));
+            }
+        }
+    }
+    Ok(p)
+}
+
+impl Cataloger for Rpm {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+    fn tags(&self) -> &'static [&'static str] {
+        &["os", "rpm", "redhat"]
+    }
+    fn selector(&self) -> Selector {
+        ["/var/lib/rpm", "/usr/lib/sysimage/rpm", "/usr/share/rpm"]
+            .iter()
+            .fold(Selector::new(), |s, dir| {
+                s.path(&format!("{dir}/rpmdb.sqlite"))
+                    .path(&format!("{dir}/Packages"))
+                    .path(&format!("{dir}/Packages.db"))
+            })
+    }
+    fn max_file_size(&self) -> u64 {
+        1 << 30
+    }
+    fn catalog(&self, file: &FileInput<'_>) -> Result<Found, CatalogError> {
+        if file.path.ends_with("/rpmdb.sqlite") {
+            let rows = sqlite::table(file.content, "Packages")
+                .map_err(|e| CatalogError::Malformed(e.to_string()))?;
+            let mut packages = Vec::with_capacity(rows.len());
+            for row in rows {
+                let values =
+                    sqlite::record(&row).map_err(|e| CatalogError::Malformed(e.to_string()))?;
+                let Some(sqlite::Value::Bytes(blob)) = values.get(1) else {
+                    return Err(CatalogError::Malformed(
+                        "a Packages row has no header blob".to_owned(),
+                    ));
+                };
+                let p = package(blob, file.path)?;
+                if p.name != "gpg-pubkey" {
+                    packages.push(p);
+                }
+            }
+            return Ok(Found::Packages(packages));
+        }
+        if file.content.is_empty() {
+            return Ok(Found::Packages(Vec::new()));
+        }
+        Err(CatalogError::Malformed(
+            "Berkeley DB and NDB rpm databases (RHEL 7/8, SUSE) are not read yet; the packages of this database are not in the SBOM".to_owned(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURE: &[u8] = include_bytes!("../../../tests/fixtures/rpm/rpmdb.sqlite");
+
+    #[test]
+    fn reads_a_real_sqlite_rpmdb() {
+        let Found::Packages(p) = Rpm
+            .catalog(&FileInput {
+                path: "/var/lib/rpm/rpmdb.sqlite",
+                layer: 0,
+                mode: 0o644,
+                content: FIXTURE,
+            })
+            .unwrap()
+        else {
+            panic!()
+        };
+        let got: Vec<(&str, &str)> = p
+            .iter()
+            .map(|p| (p.name.as_str(), p.version.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("bash", "5.1.8-9.el9"),
+                ("openssl-libs", "1:3.0.7-27.el9"),
+                ("tzdata", "2024a-1.el9")
+            ]
+        );
+        assert_eq!(p[1].metadata["architecture"], "x86_64");
+        assert_eq!(p[1].licenses, ["OpenSSL and ASL 2.0"]);
+        assert_eq!(p[0].files, ["/usr/share/doc/bash/README"]);
+    }
+
+    #[test]
+    fn corruption_is_an_error_never_a_panic() {
+        let mut broken = FIXTURE.to_vec();
+        broken.truncate(5000);
+        assert!(
+            Rpm.catalog(&FileInput {
+                path: "/var/lib/rpm/rpmdb.sqlite",
+                layer: 0,
+                mode: 0o644,
+                content: &broken
+            })
+            .is_err()
+        );
+        let err = Rpm
+            .catalog(&FileInput {
+                path: "/var/lib/rpm/Packages",
+                layer: 0,
+                mode: 0o644,
+                content: b"\0\0\0\0\x61\x15\x06\0",
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("Berkeley DB"), "{err}");
+        assert!(header::parse(&[0, 0, 0, 2, 0, 0, 0, 0]).is_err());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+        #[test]
+        fn flipped_bytes_never_panic(at in 0usize..FIXTURE.len(), byte in proptest::prelude::any::<u8>()) {
+            let mut data = FIXTURE.to_vec();
+            data[at] = byte;
+            let _ = Rpm.catalog(&FileInput { path: "/var/lib/rpm/rpmdb.sqlite", layer: 0, mode: 0o644, content: &data });
+        }
+
+        #[test]
+        fn arbitrary_headers_never_panic(blob in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let _ = header::parse(&blob);
+        }
+    }
+}
