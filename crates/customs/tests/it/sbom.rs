@@ -398,7 +398,7 @@ fn rpm_packages_from_a_sqlite_rpmdb() {
                 "etc/os-release",
                 "ID=\"rhel\"\nVERSION_ID=\"9.4\"\nID_LIKE=\"fedora\"\n",
             )
-            .file("var/lib/rpm/rpmdb.sqlite", rpmdb.to_vec()),
+            .file("var/lib/rpm/rpmdb.sqlite", rpmdb),
     );
     let out = customs(dir.path())
         .args(["sbom", &layout(dir.path(), &image), "-o", "json"])
