@@ -191,6 +191,17 @@ impl CatalogRun {
         for p in catalog
             .packages
             .iter_mut()
+            .filter(|p| p.kind == PackageType::Python)
+        {
+            // RECORD files are keyed by the METADATA path they sit beside.
+            if let Some((layer, path, files)) = owned.get(p.path()) {
+                p.files.clone_from(files);
+                p.locations.push(location(*layer, path));
+            }
+        }
+        for p in catalog
+            .packages
+            .iter_mut()
             .filter(|p| p.kind == PackageType::Deb)
         {
             if let Some((layer, path, files)) = owned.get(&p.name) {

@@ -110,6 +110,7 @@ impl Cataloger for Python {
     fn selector(&self) -> Selector {
         Selector::new()
             .suffix(".dist-info/METADATA")
+            .suffix(".dist-info/RECORD")
             .suffix(".egg-info/PKG-INFO")
             .suffix(".egg-info")
     }
@@ -118,6 +119,26 @@ impl Cataloger for Python {
     }
     fn catalog(&self, file: &FileInput<'_>) -> Result<Found, CatalogError> {
         let text = String::from_utf8_lossy(file.content);
+        if let Some(dist_info) = file.path.strip_suffix("/RECORD") {
+            // `path,hash,size` lines, relative to the site-packages directory.
+            let site = dist_info.rsplit_once('/').map_or("", |(s, _)| s);
+            let files = text
+                .lines()
+                .filter_map(|l| l.split(',').next())
+                .filter(|f| !f.is_empty())
+                .map(|f| {
+                    if f.starts_with('/') {
+                        f.to_owned()
+                    } else {
+                        format!("{site}/{f}")
+                    }
+                })
+                .collect();
+            return Ok(Found::OwnedFiles {
+                package: format!("{dist_info}/METADATA"),
+                files,
+            });
+        }
         parse(&text, file.path).map(|p| Found::Packages(vec![p]))
     }
 }
@@ -140,6 +161,28 @@ mod tests {
             ("pkg:pypi/pyyaml@5.3.1", vec!["MIT".to_owned()])
         );
         assert_eq!(normalize("Foo.Bar__baz"), "foo-bar-baz");
+    }
+
+    #[test]
+    fn record_lists_the_installed_files() {
+        let found = Python
+            .catalog(&FileInput {
+                path: "/usr/lib/python3/site-packages/a-1.0.dist-info/RECORD",
+                layer: 0,
+                mode: 0o644,
+                content: b"a/__init__.py,sha256=x,10\na-1.0.dist-info/METADATA,,\n",
+            })
+            .unwrap();
+        assert_eq!(
+            found,
+            Found::OwnedFiles {
+                package: "/usr/lib/python3/site-packages/a-1.0.dist-info/METADATA".to_owned(),
+                files: vec![
+                    "/usr/lib/python3/site-packages/a/__init__.py".to_owned(),
+                    "/usr/lib/python3/site-packages/a-1.0.dist-info/METADATA".to_owned()
+                ]
+            }
+        );
     }
 
     #[test]

@@ -78,6 +78,18 @@ fn sbom_of_the_example_image() {
         .unwrap();
     assert_eq!(requests["introduced_by_layer"], 1);
     assert_eq!(requests["licenses"][0], "Apache 2.0");
+    assert!(
+        requests["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "/usr/local/lib/python3.11/site-packages/requests/__init__.py"),
+        "RECORD lists the installed files"
+    );
+    assert_eq!(
+        requests["locations"][1]["path"],
+        "/usr/local/lib/python3.11/site-packages/requests-2.25.1.dist-info/RECORD"
+    );
 }
 
 #[test]

@@ -1,9 +1,10 @@
-//! RPM packages from the rpmdb. The SQLite database of RPM ≥ 4.16
-//! (`/var/lib/rpm/rpmdb.sqlite`, `/usr/lib/sysimage/rpm/rpmdb.sqlite`) is
-//! read here; the Berkeley DB `Packages` (RHEL 7/8) and NDB
-//! `Packages.db` (SUSE) formats are detected and reported as unknowns,
-//! never silently skipped.
+//! RPM packages from the rpmdb: the SQLite database of RPM ≥ 4.16
+//! (`rpmdb.sqlite`: Fedora 33+, RHEL 9) and the Berkeley DB hash `Packages`
+//! of RHEL 7/8, under `/var/lib/rpm`, `/usr/lib/sysimage/rpm` or
+//! `/usr/share/rpm`. The NDB `Packages.db` of SUSE is detected and reported
+//! as an unknown, never silently skipped.
 
+pub mod bdb;
 mod header;
 pub mod sqlite;
 
@@ -133,9 +134,20 @@ impl Cataloger for Rpm {
         if file.content.is_empty() {
             return Ok(Found::Packages(Vec::new()));
         }
-        Err(CatalogError::Malformed(
-            "Berkeley DB and NDB rpm databases (RHEL 7/8, SUSE) are not read yet; the packages of this database are not in the SBOM".to_owned(),
-        ))
+        if file.path.ends_with("/Packages") {
+            let blobs =
+                bdb::values(file.content).map_err(|e| CatalogError::Malformed(e.to_string()))?;
+            let mut packages = Vec::with_capacity(blobs.len());
+            for blob in blobs.iter().filter(|b| b.len() > 8) {
+                let p = package(blob, file.path)?;
+                if p.name != "gpg-pubkey" {
+                    packages.push(p);
+                }
+            }
+            packages.sort_by(|a, b| a.name.cmp(&b.name));
+            return Ok(Found::Packages(packages));
+        }
+        Err(CatalogError::Malformed("the NDB rpm database format (SUSE) is not read yet; the packages of this database are not in the SBOM".to_owned()))
     }
 }
 
@@ -176,6 +188,38 @@ mod tests {
     }
 
     #[test]
+    fn reads_real_berkeley_db_rpmdbs_inline_and_in_overflow_pages() {
+        for fixture in [
+            &include_bytes!("../../../tests/fixtures/rpm/Packages")[..],
+            &include_bytes!("../../../tests/fixtures/rpm/Packages-512")[..],
+        ] {
+            let Found::Packages(p) = Rpm
+                .catalog(&FileInput {
+                    path: "/var/lib/rpm/Packages",
+                    layer: 0,
+                    mode: 0o644,
+                    content: fixture,
+                })
+                .unwrap()
+            else {
+                panic!()
+            };
+            let got: Vec<(&str, &str)> = p
+                .iter()
+                .map(|p| (p.name.as_str(), p.version.as_str()))
+                .collect();
+            assert_eq!(
+                got,
+                [
+                    ("bash", "5.1.8-9.el9"),
+                    ("openssl-libs", "1:3.0.7-27.el9"),
+                    ("tzdata", "2024a-1.el9")
+                ]
+            );
+        }
+    }
+
+    #[test]
     fn corruption_is_an_error_never_a_panic() {
         let mut broken = FIXTURE.to_vec();
         broken.truncate(5000);
@@ -207,6 +251,13 @@ mod tests {
             let mut data = FIXTURE.to_vec();
             data[at] = byte;
             let _ = Rpm.catalog(&FileInput { path: "/var/lib/rpm/rpmdb.sqlite", layer: 0, mode: 0o644, content: &data });
+        }
+
+        #[test]
+        fn flipped_bdb_bytes_never_panic(at in 0usize..7680, byte in proptest::prelude::any::<u8>()) {
+            let mut data = include_bytes!("../../../tests/fixtures/rpm/Packages-512").to_vec();
+            data[at] = byte;
+            let _ = Rpm.catalog(&FileInput { path: "/var/lib/rpm/Packages", layer: 0, mode: 0o644, content: &data });
         }
 
         #[test]
