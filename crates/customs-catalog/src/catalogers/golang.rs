@@ -402,6 +402,81 @@ mod tests {
         )));
     }
 
+    /// A minimal ELF64 executable with one loadable segment holding a
+    /// pre-Go-1.18 build info: the header points at Go string headers
+    /// (pointer, length) by virtual address.
+    fn old_format_elf(version: &str, modinfo: &str) -> Vec<u8> {
+        const BASE: u64 = 0x40_0000;
+        let header_at = 128usize;
+        let strings_at = header_at + 32;
+        let version_data = strings_at + 32;
+        let modinfo_data = version_data + version.len();
+        let framed = format!("{}{modinfo}{}", "0".repeat(16), "1".repeat(16));
+        let total = modinfo_data + framed.len();
+        let mut f = vec![0u8; total];
+        f[..4].copy_from_slice(b"\x7fELF");
+        f[4] = 2; // 64-bit
+        f[5] = 1; // little endian
+        f[6] = 1;
+        f[16..18].copy_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+        f[18..20].copy_from_slice(&0x3eu16.to_le_bytes()); // x86-64
+        f[20..24].copy_from_slice(&1u32.to_le_bytes());
+        f[32..40].copy_from_slice(&64u64.to_le_bytes()); // e_phoff
+        f[52..54].copy_from_slice(&64u16.to_le_bytes()); // e_ehsize
+        f[54..56].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize
+        f[56..58].copy_from_slice(&1u16.to_le_bytes()); // e_phnum
+        f[58..60].copy_from_slice(&64u16.to_le_bytes()); // e_shentsize
+        let ph = 64;
+        f[ph..ph + 4].copy_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+        f[ph + 4..ph + 8].copy_from_slice(&6u32.to_le_bytes());
+        f[ph + 16..ph + 24].copy_from_slice(&BASE.to_le_bytes()); // p_vaddr
+        f[ph + 24..ph + 32].copy_from_slice(&BASE.to_le_bytes());
+        f[ph + 32..ph + 40].copy_from_slice(&(total as u64).to_le_bytes()); // p_filesz
+        f[ph + 40..ph + 48].copy_from_slice(&(total as u64).to_le_bytes());
+        f[ph + 48..ph + 56].copy_from_slice(&0x1000u64.to_le_bytes());
+        let h = header_at;
+        f[h..h + 14].copy_from_slice(MAGIC);
+        f[h + 14] = 8; // pointer size
+        f[h + 15] = 0; // little endian, pointer format
+        f[h + 16..h + 24].copy_from_slice(&(BASE + strings_at as u64).to_le_bytes());
+        f[h + 24..h + 32].copy_from_slice(&(BASE + strings_at as u64 + 16).to_le_bytes());
+        let s = strings_at;
+        f[s..s + 8].copy_from_slice(&(BASE + version_data as u64).to_le_bytes());
+        f[s + 8..s + 16].copy_from_slice(&(version.len() as u64).to_le_bytes());
+        f[s + 16..s + 24].copy_from_slice(&(BASE + modinfo_data as u64).to_le_bytes());
+        f[s + 24..s + 32].copy_from_slice(&(framed.len() as u64).to_le_bytes());
+        f[version_data..modinfo_data].copy_from_slice(version.as_bytes());
+        f[modinfo_data..].copy_from_slice(framed.as_bytes());
+        f
+    }
+
+    #[test]
+    fn reads_pointer_format_build_info_through_elf_segments() {
+        let elf = old_format_elf(
+            "go1.16.15",
+            "path\texample.com/tool\nmod\texample.com/tool\tv1.4.0\th1:a=\ndep\tgithub.com/pkg/errors\tv0.9.1\th1:b=\n",
+        );
+        assert!(
+            object::File::parse(&*elf).is_ok(),
+            "the fixture is a valid ELF file"
+        );
+        let (version, text) = raw_buildinfo(&elf).unwrap().unwrap();
+        assert_eq!(version, "go1.16.15");
+        let info = parse_modinfo(&version, &text);
+        assert_eq!(
+            info.main,
+            Some(("example.com/tool".to_owned(), "v1.4.0".to_owned()))
+        );
+        assert_eq!(
+            info.deps,
+            [("github.com/pkg/errors".to_owned(), "v0.9.1".to_owned())]
+        );
+        // A pointer outside every segment is an error, not a read elsewhere.
+        let mut bad = elf.clone();
+        bad[128 + 16..128 + 24].copy_from_slice(&0xdead_0000u64.to_le_bytes());
+        assert!(raw_buildinfo(&bad).is_err());
+    }
+
     #[test]
     fn truncated_build_info_is_an_error_and_no_build_info_is_nothing() {
         let data = blob("go1.20.7", "path\tx\n");
