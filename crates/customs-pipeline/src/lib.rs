@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use customs_catalog::{CatalogRun, Cataloger};
+use customs_catalog::{Catalog, CatalogRun, Cataloger};
 use customs_layer::{LayerWalker, WalkError};
 use customs_oci::{AnySource, Image, Limits, Progress, SourceError};
 use customs_sbom::{Creator, Sbom, Subject, timestamp};
@@ -46,15 +46,20 @@ pub async fn sbom_of_image(
         .map(|l| l.descriptor.digest)
         .collect();
     let catalog = run.finish(&walk, &layers);
+    let subject = Subject {
+        name: image.name.clone(),
+        digest: Some(image.manifest_digest.clone()),
+        index_digest: image.index_digest().cloned(),
+        config_digest: Some(image.manifest.config.digest.clone()),
+        platform: Some(image.platform().to_string()),
+        layers,
+    };
+    Ok(assemble(subject, catalog))
+}
+
+fn assemble(subject: Subject, catalog: Catalog) -> Sbom {
     let mut sbom = Sbom {
-        subject: Subject {
-            name: image.name.clone(),
-            digest: Some(image.manifest_digest.clone()),
-            index_digest: image.index_digest().cloned(),
-            config_digest: Some(image.manifest.config.digest.clone()),
-            platform: Some(image.platform().to_string()),
-            layers,
-        },
+        subject,
         distro: catalog.distro,
         packages: catalog.packages,
         relationships: catalog.relationships,
@@ -63,7 +68,7 @@ pub async fn sbom_of_image(
         created: timestamp(),
     };
     sbom.normalize();
-    Ok(sbom)
+    sbom
 }
 
 /// Makes the SBOM of an unpacked root filesystem (`dir:`).
@@ -78,18 +83,9 @@ pub fn sbom_of_rootfs(
     let run = CatalogRun::new(catalogers);
     let walk = LayerWalker::new(limits.clone()).walk_rootfs(root, &run.visitors())?;
     let catalog = run.finish(&walk, &[]);
-    let mut sbom = Sbom {
-        subject: Subject {
-            name: format!("dir:{}", root.display()),
-            ..Subject::default()
-        },
-        distro: catalog.distro,
-        packages: catalog.packages,
-        relationships: catalog.relationships,
-        unknowns: catalog.unknowns,
-        creator: Creator::default(),
-        created: timestamp(),
+    let subject = Subject {
+        name: format!("dir:{}", root.display()),
+        ..Subject::default()
     };
-    sbom.normalize();
-    Ok(sbom)
+    Ok(assemble(subject, catalog))
 }

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{License, license, uuid_from};
-use crate::{Package, PackageType, RelationshipKind, Sbom, Subject, rfc3339};
+use crate::{Package, RelationshipKind, Sbom, Subject, rfc3339};
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -346,22 +346,14 @@ pub fn from_slice(bytes: &[u8]) -> Result<Sbom, serde_json::Error> {
     }
     for c in bom.components {
         let Some(purl) = c.purl else { continue };
-        let ty = purl
-            .strip_prefix("pkg:")
-            .and_then(|r| r.split('/').next())
-            .unwrap_or("");
-        let Some(kind) = PackageType::from_purl_type(ty) else {
-            continue;
-        };
-        let mut package = Package::new(
-            kind,
+        let Some(mut package) = super::package_from_purl(
             &c.name,
             c.version.as_deref().unwrap_or(""),
             purl,
             "cyclonedx-document",
-            "",
-        );
-        package.locations.clear();
+        ) else {
+            continue;
+        };
         for l in c.licenses {
             match l {
                 LicenseChoice::Expression { expression } => package.licenses.push(expression),

@@ -55,6 +55,24 @@ pub(crate) fn license(text: &str) -> License {
     }
 }
 
+/// A package read back from another tool's document: its type comes from
+/// its purl; documents carry no layer evidence.
+pub(crate) fn package_from_purl(
+    name: &str,
+    version: &str,
+    purl: String,
+    found_by: &str,
+) -> Option<crate::Package> {
+    let ty = purl
+        .strip_prefix("pkg:")
+        .and_then(|r| r.split('/').next())
+        .unwrap_or("");
+    let kind = crate::PackageType::from_purl_type(ty)?;
+    let mut package = crate::Package::new(kind, name, version, purl, found_by, "");
+    package.locations.clear();
+    Some(package)
+}
+
 /// `LicenseRef-…` for free licence text, stable for the same text.
 pub(crate) fn license_ref(text: &str) -> String {
     let cleaned: String = text

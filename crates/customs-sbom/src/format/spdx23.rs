@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{License, license, license_ref, short_hash};
-use crate::{Location, Package, PackageType, RelationshipKind, Sbom, Subject, rfc3339};
+use crate::{Location, Package, RelationshipKind, Sbom, Subject, rfc3339};
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -389,22 +389,14 @@ pub fn from_slice(bytes: &[u8]) -> Result<Sbom, serde_json::Error> {
         else {
             continue;
         };
-        let ty = purl
-            .strip_prefix("pkg:")
-            .and_then(|r| r.split('/').next())
-            .unwrap_or("");
-        let Some(kind) = PackageType::from_purl_type(ty) else {
-            continue;
-        };
-        let mut package = Package::new(
-            kind,
+        let Some(mut package) = super::package_from_purl(
             &p.name,
             p.version_info.as_deref().unwrap_or(""),
             purl,
             "spdx-document",
-            "",
-        );
-        package.locations.clear();
+        ) else {
+            continue;
+        };
         if let Some(declared) = p
             .license_declared
             .filter(|l| l != "NOASSERTION" && l != "NONE")

@@ -157,14 +157,13 @@ mod tests {
 
     const FIXTURE: &[u8] = include_bytes!("../../../tests/fixtures/rpm/rpmdb.sqlite");
 
-    #[test]
-    fn reads_a_real_sqlite_rpmdb() {
+    fn names(path: &str, content: &[u8]) -> Vec<Package> {
         let Found::Packages(p) = Rpm
             .catalog(&FileInput {
-                path: "/var/lib/rpm/rpmdb.sqlite",
+                path,
                 layer: 0,
                 mode: 0o644,
-                content: FIXTURE,
+                content,
             })
             .unwrap()
         else {
@@ -180,8 +179,15 @@ mod tests {
                 ("bash", "5.1.8-9.el9"),
                 ("openssl-libs", "1:3.0.7-27.el9"),
                 ("tzdata", "2024a-1.el9")
-            ]
+            ],
+            "{path}"
         );
+        p
+    }
+
+    #[test]
+    fn reads_a_real_sqlite_rpmdb() {
+        let p = names("/var/lib/rpm/rpmdb.sqlite", FIXTURE);
         assert_eq!(p[1].metadata["architecture"], "x86_64");
         assert_eq!(p[1].licenses, ["OpenSSL and ASL 2.0"]);
         assert_eq!(p[0].files, ["/usr/share/doc/bash/README"]);
@@ -189,34 +195,14 @@ mod tests {
 
     #[test]
     fn reads_real_berkeley_db_rpmdbs_inline_and_in_overflow_pages() {
-        for fixture in [
-            &include_bytes!("../../../tests/fixtures/rpm/Packages")[..],
-            &include_bytes!("../../../tests/fixtures/rpm/Packages-512")[..],
-        ] {
-            let Found::Packages(p) = Rpm
-                .catalog(&FileInput {
-                    path: "/var/lib/rpm/Packages",
-                    layer: 0,
-                    mode: 0o644,
-                    content: fixture,
-                })
-                .unwrap()
-            else {
-                panic!()
-            };
-            let got: Vec<(&str, &str)> = p
-                .iter()
-                .map(|p| (p.name.as_str(), p.version.as_str()))
-                .collect();
-            assert_eq!(
-                got,
-                [
-                    ("bash", "5.1.8-9.el9"),
-                    ("openssl-libs", "1:3.0.7-27.el9"),
-                    ("tzdata", "2024a-1.el9")
-                ]
-            );
-        }
+        names(
+            "/var/lib/rpm/Packages",
+            include_bytes!("../../../tests/fixtures/rpm/Packages"),
+        );
+        names(
+            "/var/lib/rpm/Packages",
+            include_bytes!("../../../tests/fixtures/rpm/Packages-512"),
+        );
     }
 
     #[test]
