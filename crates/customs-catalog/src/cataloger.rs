@@ -85,9 +85,7 @@ pub trait Cataloger: Send + Sync {
 /// Every cataloger, in one explicit list (no self-registration).
 #[must_use]
 pub fn default_catalogers() -> Vec<Box<dyn Cataloger>> {
-    use crate::catalogers::{
-        apk, dpkg, golang, java, lockfiles, npm, os_release, python, rpm, rust,
-    };
+    use crate::catalogers::{apk, binary, dpkg, java, lockfiles, npm, os_release, python, rpm};
     vec![
         Box::new(os_release::OsRelease),
         Box::new(dpkg::Dpkg),
@@ -95,8 +93,7 @@ pub fn default_catalogers() -> Vec<Box<dyn Cataloger>> {
         Box::new(rpm::Rpm),
         Box::new(python::Python),
         Box::new(npm::Npm),
-        Box::new(golang::GoBinary),
-        Box::new(rust::RustAuditable),
+        Box::new(binary::Binary),
         Box::new(java::JavaArchive),
         Box::new(lockfiles::Gemspec),
         Box::new(lockfiles::Composer { lock: false }),

@@ -2,7 +2,7 @@
 //! in parallel, visitors fed only the files they asked for.
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -383,6 +383,7 @@ impl LayerWalker {
         let input = ctx.input;
         let mut warnings = Vec::new();
         let mut deferred: Vec<(Vec<usize>, Entry)> = Vec::new();
+        let mut delivered: HashSet<(usize, String)> = HashSet::new();
         let mut raw = (input.open)()?;
         let mut listing = LayerListing {
             index: input.index,
@@ -405,6 +406,7 @@ impl LayerWalker {
                     content,
                     &mut listing,
                     &mut deferred,
+                    &mut delivered,
                     warnings_out,
                 )
             },
@@ -850,6 +852,7 @@ fn on_entry(
     content: &mut dyn Read,
     listing: &mut LayerListing,
     deferred: &mut Vec<(Vec<usize>, Entry)>,
+    delivered: &mut HashSet<(usize, String)>,
     warnings: &mut Vec<WalkWarning>,
 ) -> io::Result<()> {
     let base = entry.path.rsplit('/').next().unwrap_or("");
@@ -877,8 +880,23 @@ fn on_entry(
         .collect();
     if !wanting.is_empty() {
         match entry.kind {
-            EntryKind::File => dispatch(ctx, &entry, &wanting, content, warnings)?,
-            EntryKind::Hardlink => deferred.push((wanting, entry.clone())),
+            EntryKind::File => {
+                dispatch(ctx, &entry, &wanting, content, warnings)?;
+                delivered.extend(wanting.iter().map(|&v| (v, entry.path.clone())));
+            }
+            EntryKind::Hardlink => {
+                // A hard link is the same file as its target: a visitor that
+                // already read the target in this pass does not need the
+                // layer decompressed a second time for it.
+                let target = entry.link_target.clone().unwrap_or_default();
+                let unseen: Vec<usize> = wanting
+                    .into_iter()
+                    .filter(|&v| !delivered.contains(&(v, target.clone())))
+                    .collect();
+                if !unseen.is_empty() {
+                    deferred.push((unseen, entry.clone()));
+                }
+            }
             _ => {}
         }
     }

@@ -505,3 +505,38 @@ fn the_error_names_the_layer_that_failed_not_one_that_stopped() {
         .unwrap_err();
     assert_eq!(err.to_string(), "cannot read layer 2 (broken)");
 }
+
+/// A hard link whose target the visitor already read costs no second pass
+/// over the layer; one whose target it did not want costs exactly one.
+#[test]
+fn hard_links_to_files_already_read_need_no_second_pass() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let tar = LayerBuilder::new()
+        .file("usr/bin/perl5.36.0", "ELF perl")
+        .hardlink("usr/bin/perl", "usr/bin/perl5.36.0")
+        .tar();
+    for (selector, opens_wanted, seen_wanted) in [
+        (Selector::all(), 1, vec!["/usr/bin/perl5.36.0"]),
+        (
+            Selector::new().path("/usr/bin/perl"),
+            2,
+            vec!["/usr/bin/perl"],
+        ),
+    ] {
+        let opens = AtomicUsize::new(0);
+        let bytes = tar.clone();
+        let input = customs_layer::LayerInput::new(0, "layer 1", bytes.len() as u64, || {
+            opens.fetch_add(1, Ordering::SeqCst);
+            Ok(Box::new(std::io::Cursor::new(bytes.clone())) as customs_oci::BoxRead)
+        });
+        let recorder = Recorder::new(selector);
+        LayerWalker::new(Limits::default())
+            .walk_inputs(&[input], &[&recorder], "test")
+            .unwrap();
+        assert_eq!(opens.load(Ordering::SeqCst), opens_wanted);
+        assert_eq!(
+            recorder.seen().into_iter().map(|s| s.1).collect::<Vec<_>>(),
+            seen_wanted
+        );
+    }
+}

@@ -4,14 +4,10 @@
 //! `\xff Go buildinf:` header, then inline strings (Go 1.18+) or pointers to
 //! string headers (older), in ELF, Mach-O and PE files alike.
 
-use customs_layer::Selector;
 use customs_sbom::{Package, PackageType, purl};
 use object::{Object as _, ObjectSegment as _};
 
-use crate::cataloger::{CatalogError, Cataloger, FileInput, Found};
-
-/// The Go binary cataloger.
-pub struct GoBinary;
+use crate::cataloger::{CatalogError, FileInput};
 
 const NAME: &str = "go-module-binary-cataloger";
 const MAGIC: &[u8; 14] = b"\xff Go buildinf:";
@@ -252,79 +248,66 @@ fn main_version(info: &BuildInfo, data: &[u8]) -> Option<String> {
     })
 }
 
-impl Cataloger for GoBinary {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-    fn tags(&self) -> &'static [&'static str] {
-        &["binary", "go", "golang", "go-module"]
-    }
-    fn selector(&self) -> Selector {
-        Selector::new().executables()
-    }
-    fn max_file_size(&self) -> u64 {
-        512 << 20
-    }
-    fn accepts(&self, head: &[u8]) -> bool {
-        is_executable(head)
-    }
-    fn catalog(&self, file: &FileInput<'_>) -> Result<Found, CatalogError> {
-        let Some((version, modinfo)) = raw_buildinfo(file.content)? else {
-            return Ok(Found::Packages(Vec::new()));
-        };
-        let info = parse_modinfo(&version, &modinfo);
-        let mut packages = Vec::new();
-        let mut add = |name: &str, version: &str, main: bool| {
-            if name.is_empty() || version.is_empty() {
-                return;
-            }
-            let mut p = Package::new(
-                PackageType::GoModule,
-                name,
-                version,
-                go_purl(name, version),
-                NAME,
-                file.path,
-            );
-            if main {
-                p.metadata
-                    .insert("main-module".to_owned(), "true".to_owned());
-            }
-            if !info.go_version.is_empty() {
-                p.metadata
-                    .insert("go-version".to_owned(), info.go_version.clone());
-            }
-            packages.push(p);
-        };
-        for (path, version) in &info.deps {
-            add(path, version, false);
+/// The Go modules of a binary's build information (none when it has none).
+///
+/// # Errors
+/// When the binary has a build information header that cannot be read.
+pub(crate) fn go_packages(file: &FileInput<'_>) -> Result<Vec<Package>, CatalogError> {
+    let Some((version, modinfo)) = raw_buildinfo(file.content)? else {
+        return Ok(Vec::new());
+    };
+    let info = parse_modinfo(&version, &modinfo);
+    let mut packages = Vec::new();
+    let mut add = |name: &str, version: &str, main: bool| {
+        if name.is_empty() || version.is_empty() {
+            return;
         }
-        // Without a `mod` line (GOPATH builds) the main package path stands in.
-        let (main_path, main_version_text) = info
-            .main
-            .clone()
-            .unwrap_or_else(|| (info.path.clone(), "(devel)".to_owned()));
-        let version = if main_version_text == "(devel)" {
-            main_version(&info, file.content).unwrap_or(main_version_text)
-        } else {
-            main_version_text
-        };
-        add(&main_path, &version, true);
-        if let Some(go) = info.go_version.strip_prefix("go") {
-            let go = go.split([' ', '+']).next().unwrap_or(go);
-            let mut stdlib = Package::new(
-                PackageType::GoModule,
-                "stdlib",
-                &info.go_version,
-                purl("golang", None, "stdlib", go, &[]).unwrap_or_default(),
-                NAME,
-                file.path,
-            );
-            stdlib.licenses.push("BSD-3-Clause".to_owned());
-            packages.push(stdlib);
+        let mut p = Package::new(
+            PackageType::GoModule,
+            name,
+            version,
+            go_purl(name, version),
+            NAME,
+            file.path,
+        );
+        if main {
+            p.metadata
+                .insert("main-module".to_owned(), "true".to_owned());
         }
-        Ok(Found::Packages(packages))
+        if !info.go_version.is_empty() {
+            p.metadata
+                .insert("go-version".to_owned(), info.go_version.clone());
+        }
+        packages.push(p);
+    };
+    for (path, version) in &info.deps {
+        add(path, version, false);
     }
+    // Without a `mod` line (GOPATH builds) the main package path stands in.
+    let (main_path, main_version_text) = info
+        .main
+        .clone()
+        .unwrap_or_else(|| (info.path.clone(), "(devel)".to_owned()));
+    let version = if main_version_text == "(devel)" {
+        main_version(&info, file.content).unwrap_or(main_version_text)
+    } else {
+        main_version_text
+    };
+    add(&main_path, &version, true);
+    if let Some(go) = info.go_version.strip_prefix("go") {
+        let go = go.split([' ', '+']).next().unwrap_or(go);
+        let mut stdlib = Package::new(
+            PackageType::GoModule,
+            "stdlib",
+            &info.go_version,
+            purl("golang", None, "stdlib", go, &[]).unwrap_or_default(),
+            NAME,
+            file.path,
+        );
+        stdlib.licenses.push("BSD-3-Clause".to_owned());
+        packages.push(stdlib);
+    }
+    Ok(packages)
 }
 
 #[cfg(test)]
@@ -374,17 +357,13 @@ mod tests {
                 ("new/mod".to_owned(), "v1.1.0".to_owned())
             ]
         );
-        let Found::Packages(p) = GoBinary
-            .catalog(&FileInput {
-                path: "/bin/esbuild",
-                layer: 0,
-                mode: 0o755,
-                content: &data,
-            })
-            .unwrap()
-        else {
-            panic!()
-        };
+        let p = go_packages(&FileInput {
+            path: "/bin/esbuild",
+            layer: 0,
+            mode: 0o755,
+            content: &data,
+        })
+        .unwrap();
         let names: Vec<(&str, &str, &str)> = p
             .iter()
             .map(|p| (p.name.as_str(), p.version.as_str(), p.purl.as_str()))

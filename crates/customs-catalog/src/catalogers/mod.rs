@@ -1,6 +1,7 @@
 //! One module per ecosystem.
 
 pub mod apk;
+pub mod binary;
 pub mod dpkg;
 pub mod golang;
 pub mod java;

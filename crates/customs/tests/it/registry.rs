@@ -162,3 +162,56 @@ fn uses_a_docker_credential_helper() {
         "the helper was asked for this registry"
     );
 }
+
+/// Progress bars appear on a terminal and never with `--quiet`; `script`
+/// gives the command a pseudo-terminal.
+#[test]
+fn progress_bars_show_on_a_terminal_only() {
+    let registry = TestRegistry::start();
+    registry.push(
+        &format!("oci:{}:latest", example_dir().display()),
+        "examples/hello",
+        "latest",
+        None,
+    );
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("docker");
+    fs_err::create_dir_all(&config).unwrap();
+    write_docker_config(&config, &registry.addr, &registry.user, &registry.password);
+    let binary = assert_cmd::cargo::cargo_bin("customs");
+    let run = |quiet: bool| {
+        let _ = fs_err::remove_dir_all(home.path().join("cache"));
+        let command = format!(
+            "{} files --summary {} {}/examples/hello",
+            binary.display(),
+            if quiet { "--quiet" } else { "" },
+            registry.addr
+        );
+        let out = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env("DOCKER_CONFIG", &config)
+            .env("CUSTOMS_CACHE_DIR", home.path().join("cache"))
+            .env("HOME", home.path())
+            .env_remove("CUSTOMS_QUIET")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let layer = customs_test::example_image().build().layers[0]
+        .0
+        .short()
+        .to_owned();
+    assert!(
+        run(false).contains(&layer),
+        "a bar names each blob it downloads"
+    );
+    assert!(
+        !run(true).contains(&format!("{layer} ")),
+        "--quiet shows no bar"
+    );
+}

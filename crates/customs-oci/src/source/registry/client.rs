@@ -131,6 +131,16 @@ fn is_loopback(host: &str) -> bool {
     name == "localhost" || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Whether a registry may be reached over plain HTTP: loopback hosts, and
+/// hosts the user named with `--insecure-registry` (by API host or by the
+/// name users write). Everything else is HTTPS only.
+fn plain_http_allowed(api_host: &str, registry: &str, insecure_hosts: &[String]) -> bool {
+    is_loopback(api_host)
+        || insecure_hosts
+            .iter()
+            .any(|h| h == api_host || h == registry)
+}
+
 impl RegistryClient {
     /// A client for `registry` (as users write it) served at `api_host`.
     ///
@@ -172,12 +182,11 @@ impl RegistryClient {
     async fn base(&self) -> Result<&str, RegistryError> {
         self.base
             .get_or_try_init(|| async {
-                let insecure_allowed = is_loopback(&self.api_host)
-                    || self
-                        .options
-                        .insecure_hosts
-                        .iter()
-                        .any(|h| h == &self.api_host || h == &self.registry);
+                let insecure_allowed = plain_http_allowed(
+                    &self.api_host,
+                    &self.registry,
+                    &self.options.insecure_hosts,
+                );
                 let https = format!("https://{}", self.api_host);
                 let attempts = if insecure_allowed {
                     1
@@ -843,6 +852,32 @@ mod tests {
         for h in ["example.com", "10.0.0.1:5000", "registry-1.docker.io"] {
             assert!(!is_loopback(h), "{h}");
         }
+    }
+
+    #[test]
+    fn plain_http_only_for_loopback_and_named_hosts() {
+        let named = vec!["registry.internal:5000".to_owned()];
+        assert!(plain_http_allowed("127.0.0.1:5000", "127.0.0.1:5000", &[]));
+        assert!(plain_http_allowed(
+            "registry.internal:5000",
+            "registry.internal:5000",
+            &named
+        ));
+        assert!(!plain_http_allowed(
+            "registry.internal:5001",
+            "registry.internal:5001",
+            &named
+        ));
+        assert!(!plain_http_allowed(
+            "registry-1.docker.io",
+            "docker.io",
+            &named
+        ));
+        assert!(plain_http_allowed(
+            "registry-1.docker.io",
+            "docker.io",
+            &["docker.io".to_owned()]
+        ));
     }
 
     #[test]
