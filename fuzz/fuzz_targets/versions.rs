@@ -5,22 +5,10 @@
 use customs_version::Scheme;
 use libfuzzer_sys::fuzz_target;
 
-const ALL: [Scheme; 9] = [
-    Scheme::Dpkg,
-    Scheme::Apk,
-    Scheme::Rpm,
-    Scheme::Semver,
-    Scheme::Go,
-    Scheme::Pep440,
-    Scheme::Maven,
-    Scheme::Gem,
-    Scheme::Nuget,
-];
-
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let (a, b) = text.split_once('\n').unwrap_or((text, "1.0"));
-    for scheme in ALL {
+    for scheme in Scheme::ALL {
         if let (Ok(ab), Ok(ba)) = (scheme.compare(a, b), scheme.compare(b, a)) {
             assert_eq!(ab, ba.reverse(), "{scheme:?}: {a:?} vs {b:?}");
         }

@@ -182,6 +182,19 @@ fn compare_with<S: VersionScheme>(a: &str, b: &str) -> Result<Ordering, ParseVer
 }
 
 impl Scheme {
+    /// Every scheme.
+    pub const ALL: [Self; 9] = [
+        Self::Dpkg,
+        Self::Apk,
+        Self::Rpm,
+        Self::Semver,
+        Self::Go,
+        Self::Pep440,
+        Self::Maven,
+        Self::Gem,
+        Self::Nuget,
+    ];
+
     /// Compares two versions of this scheme.
     ///
     /// # Errors

@@ -6,15 +6,21 @@ use predicates::prelude::*;
 use crate::common::{customs, example_dir, stderr, stdout};
 use customs_test::registry::{TestRegistry, write_docker_config};
 
-#[test]
-fn reads_a_pushed_image_with_docker_config_credentials() {
+/// A registry holding the example image as `examples/hello:TAG`.
+fn registry_with_example(tag: &str, format: Option<&str>) -> TestRegistry {
     let registry = TestRegistry::start();
     registry.push(
         &format!("oci:{}:latest", example_dir().display()),
         "examples/hello",
-        "1.0",
-        Some("v2s2"),
+        tag,
+        format,
     );
+    registry
+}
+
+#[test]
+fn reads_a_pushed_image_with_docker_config_credentials() {
+    let registry = registry_with_example("1.0", Some("v2s2"));
     let home = tempfile::tempdir().unwrap();
     let config = home.path().join("docker");
     fs_err::create_dir_all(&config).unwrap();
@@ -58,13 +64,7 @@ fn reads_a_pushed_image_with_docker_config_credentials() {
 
 #[test]
 fn password_from_stdin_is_used_and_never_printed() {
-    let registry = TestRegistry::start();
-    registry.push(
-        &format!("oci:{}:latest", example_dir().display()),
-        "examples/hello",
-        "latest",
-        None,
-    );
+    let registry = registry_with_example("latest", None);
     let home = tempfile::tempdir().unwrap();
     let reference = format!("registry:{}/examples/hello", registry.addr);
     customs(home.path())
@@ -106,13 +106,7 @@ fn password_from_stdin_is_used_and_never_printed() {
 
 #[test]
 fn uses_a_docker_credential_helper() {
-    let registry = TestRegistry::start();
-    registry.push(
-        &format!("oci:{}:latest", example_dir().display()),
-        "examples/hello",
-        "latest",
-        None,
-    );
+    let registry = registry_with_example("latest", None);
     let home = tempfile::tempdir().unwrap();
     let bin = home.path().join("bin");
     fs_err::create_dir_all(&bin).unwrap();
@@ -167,13 +161,7 @@ fn uses_a_docker_credential_helper() {
 /// gives the command a pseudo-terminal.
 #[test]
 fn progress_bars_show_on_a_terminal_only() {
-    let registry = TestRegistry::start();
-    registry.push(
-        &format!("oci:{}:latest", example_dir().display()),
-        "examples/hello",
-        "latest",
-        None,
-    );
+    let registry = registry_with_example("latest", None);
     let home = tempfile::tempdir().unwrap();
     let config = home.path().join("docker");
     fs_err::create_dir_all(&config).unwrap();
