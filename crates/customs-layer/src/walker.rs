@@ -555,7 +555,7 @@ impl LayerWalker {
                 by_target.entry(target.clone()).or_default().push(item);
             }
         }
-        let mut found: Vec<String> = Vec::new();
+        let mut found: HashSet<String> = HashSet::new();
         let mut soft: Vec<WalkWarning> = Vec::new();
         let mut raw = (ctx.input.open)()?;
         let read = Rc::new(Cell::new(0));
@@ -576,37 +576,36 @@ impl LayerWalker {
                 let Some(links) = by_target.get(&entry.path) else {
                     return Ok(());
                 };
-                found.push(entry.path.clone());
+                found.insert(entry.path.clone());
+                let as_file = |link: &Entry| Entry {
+                    kind: EntryKind::File,
+                    size: entry.size,
+                    link_target: None,
+                    ..link.clone()
+                };
+                if let [(visitor_indexes, link)] = links.as_slice() {
+                    return dispatch(
+                        ctx.visitors,
+                        ctx.input.index,
+                        &as_file(link),
+                        visitor_indexes,
+                        content,
+                        &mut soft,
+                    );
+                }
+                // Several links to one file: read it once, offer it under each name.
                 let mut spool = tempfile::SpooledTempFile::new(SPOOL_IN_MEMORY);
-                let mut failure = None;
-                io::copy(
-                    &mut Guarded {
-                        inner: content,
-                        failure: &mut failure,
-                    },
-                    &mut spool,
-                )?;
+                io::copy(content, &mut spool)?;
                 for (visitor_indexes, link) in links {
-                    let as_file = Entry {
-                        kind: EntryKind::File,
-                        size: entry.size,
-                        link_target: None,
-                        ..link.clone()
-                    };
-                    for &v in visitor_indexes {
-                        spool.rewind()?;
-                        let event = FileEvent {
-                            layer: ctx.input.index,
-                            entry: &as_file,
-                        };
-                        if let Err(message) = ctx.visitors[v].visit(&event, &mut spool) {
-                            soft.push(WalkWarning {
-                                layer: ctx.input.index,
-                                path: as_file.path.clone(),
-                                message: format!("{}: {message}", ctx.visitors[v].name()),
-                            });
-                        }
-                    }
+                    spool.rewind()?;
+                    dispatch(
+                        ctx.visitors,
+                        ctx.input.index,
+                        &as_file(link),
+                        visitor_indexes,
+                        &mut spool,
+                        &mut soft,
+                    )?;
                 }
                 Ok(())
             },
@@ -726,7 +725,7 @@ impl LayerWalker {
                         .filter(|(_, v)| v.selector().matches(&path, entry.size, entry.mode))
                         .map(|(i, _)| i)
                         .collect();
-                    for v in wanting {
+                    if !wanting.is_empty() {
                         let mut file = fs_err::File::open(child.path())
                             .map_err(|e| rootfs_err(&child.path(), e))?;
                         // The path was a regular file when listed; refuse it if it has
@@ -738,28 +737,8 @@ impl LayerWalker {
                                 io::Error::other("the file changed while it was being read"),
                             ));
                         }
-                        let mut failure = None;
-                        let event = FileEvent {
-                            layer: 0,
-                            entry: &entry,
-                        };
-                        let outcome = visitors[v].visit(
-                            &event,
-                            &mut Guarded {
-                                inner: &mut file,
-                                failure: &mut failure,
-                            },
-                        );
-                        if let Some(e) = failure {
-                            return Err(rootfs_err(&child.path(), e));
-                        }
-                        if let Err(message) = outcome {
-                            warnings.push(WalkWarning {
-                                layer: 0,
-                                path: path.clone(),
-                                message: format!("{}: {message}", visitors[v].name()),
-                            });
-                        }
+                        dispatch(visitors, 0, &entry, &wanting, &mut file, &mut warnings)
+                            .map_err(|e| rootfs_err(&child.path(), e))?;
                     }
                 }
                 if kind == EntryKind::Directory {
@@ -881,7 +860,14 @@ fn on_entry(
     if !wanting.is_empty() {
         match entry.kind {
             EntryKind::File => {
-                dispatch(ctx, &entry, &wanting, content, warnings)?;
+                dispatch(
+                    ctx.visitors,
+                    ctx.input.index,
+                    &entry,
+                    &wanting,
+                    content,
+                    warnings,
+                )?;
                 delivered.extend(wanting.iter().map(|&v| (v, entry.path.clone())));
             }
             EntryKind::Hardlink => {
@@ -907,20 +893,18 @@ fn on_entry(
 /// Gives a file to every visitor that wants it, streaming it to a lone
 /// visitor and spooling it (memory, then a temporary file) for several.
 fn dispatch(
-    ctx: &LayerContext<'_>,
+    visitors: &[&dyn FileVisitor],
+    layer: usize,
     entry: &Entry,
     wanting: &[usize],
     content: &mut dyn Read,
     warnings: &mut Vec<WalkWarning>,
 ) -> io::Result<()> {
-    let event = FileEvent {
-        layer: ctx.input.index,
-        entry,
-    };
-    let mut failure = None;
+    let event = FileEvent { layer, entry };
     let mut soft = Vec::new();
     if let [only] = wanting {
-        if let Err(message) = ctx.visitors[*only].visit(
+        let mut failure = None;
+        if let Err(message) = visitors[*only].visit(
             &event,
             &mut Guarded {
                 inner: content,
@@ -929,30 +913,24 @@ fn dispatch(
         ) {
             soft.push((*only, message));
         }
+        if let Some(e) = failure {
+            return Err(e);
+        }
     } else {
         let mut spool = tempfile::SpooledTempFile::new(SPOOL_IN_MEMORY);
-        io::copy(
-            &mut Guarded {
-                inner: content,
-                failure: &mut failure,
-            },
-            &mut spool,
-        )?;
+        io::copy(content, &mut spool)?;
         for &v in wanting {
             spool.rewind()?;
-            if let Err(message) = ctx.visitors[v].visit(&event, &mut spool) {
+            if let Err(message) = visitors[v].visit(&event, &mut spool) {
                 soft.push((v, message));
             }
         }
     }
-    if let Some(e) = failure {
-        return Err(e);
-    }
     for (v, message) in soft {
         warnings.push(WalkWarning {
-            layer: ctx.input.index,
+            layer,
             path: entry.path.clone(),
-            message: format!("{}: {message}", ctx.visitors[v].name()),
+            message: format!("{}: {message}", visitors[v].name()),
         });
     }
     Ok(())
