@@ -150,8 +150,10 @@ impl CatalogRun {
         }
         let mut catalog = Catalog::default();
         let mut distros: Vec<(String, Distro)> = Vec::new();
-        let mut owned: HashMap<String, (usize, String, Vec<String>)> = HashMap::new();
-        let mut licenses: HashMap<String, Vec<String>> = HashMap::new();
+        // File lists and licences, keyed by the cataloger that read them and
+        // the package's name or the path of its primary evidence.
+        let mut owned: HashMap<(String, String), (usize, String, Vec<String>)> = HashMap::new();
+        let mut licenses: HashMap<(String, String), Vec<String>> = HashMap::new();
         let location = |layer: usize, path: &str| Location {
             path: path.to_owned(),
             layer: Some(layer),
@@ -175,40 +177,28 @@ impl CatalogRun {
                     }
                 }
                 Ok(Found::OwnedFiles { package, files }) => {
-                    owned.insert(package, (record.layer, record.path, files));
+                    owned.insert((cataloger, package), (record.layer, record.path, files));
                 }
                 Ok(Found::Licenses {
                     package,
                     licenses: found,
                 }) => {
-                    licenses.insert(package, found);
+                    licenses.insert((cataloger, package), found);
                 }
                 Ok(Found::Distro(distro)) => distros.push((record.path, distro)),
             }
         }
         distros.sort_by_key(|(path, _)| path != "/etc/os-release");
         catalog.distro = distros.into_iter().next().map(|(_, d)| d);
-        for p in catalog
-            .packages
-            .iter_mut()
-            .filter(|p| p.kind == PackageType::Python)
-        {
-            // RECORD files are keyed by the METADATA path they sit beside.
-            if let Some((layer, path, files)) = owned.get(p.path()) {
+        for p in &mut catalog.packages {
+            let by_path = (p.found_by.clone(), p.path().to_owned());
+            let by_name = (p.found_by.clone(), p.name.clone());
+            if let Some((layer, path, files)) = owned.get(&by_path).or_else(|| owned.get(&by_name))
+            {
                 p.files.clone_from(files);
                 p.locations.push(location(*layer, path));
             }
-        }
-        for p in catalog
-            .packages
-            .iter_mut()
-            .filter(|p| p.kind == PackageType::Deb)
-        {
-            if let Some((layer, path, files)) = owned.get(&p.name) {
-                p.files.clone_from(files);
-                p.locations.push(location(*layer, path));
-            }
-            if let Some(found) = licenses.get(&p.name) {
+            if let Some(found) = licenses.get(&by_path).or_else(|| licenses.get(&by_name)) {
                 p.licenses.clone_from(found);
             }
         }
@@ -333,23 +323,13 @@ fn containment(packages: &[Package]) -> Vec<Relationship> {
 /// Distro packages that installed the file another package was read from.
 fn ownership(packages: &[Package]) -> Vec<Relationship> {
     let mut owner_of: BTreeMap<&str, String> = BTreeMap::new();
-    for p in packages.iter().filter(|p| {
-        matches!(
-            p.kind,
-            PackageType::Deb | PackageType::Apk | PackageType::Rpm
-        )
-    }) {
+    for p in packages.iter().filter(|p| p.kind.is_os()) {
         for f in &p.files {
             owner_of.insert(f.as_str(), p.id());
         }
     }
     let mut out = Vec::new();
-    for p in packages.iter().filter(|p| {
-        !matches!(
-            p.kind,
-            PackageType::Deb | PackageType::Apk | PackageType::Rpm
-        )
-    }) {
+    for p in packages.iter().filter(|p| !p.kind.is_os()) {
         if let Some(owner) = owner_of.get(p.path()) {
             out.push(Relationship {
                 from: owner.clone(),

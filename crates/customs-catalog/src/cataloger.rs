@@ -9,16 +9,18 @@ use customs_sbom::{Distro, Package};
 pub enum Found {
     /// Packages.
     Packages(Vec<Package>),
-    /// The files a distro package installed (dpkg `info/*.list`).
+    /// The files a package installed (dpkg `info/*.list`, Python `RECORD`),
+    /// joined to the packages the same cataloger found.
     OwnedFiles {
-        /// The package's name.
+        /// The package's name, or the path of its primary evidence file.
         package: String,
         /// Absolute paths.
         files: Vec<String>,
     },
-    /// Licences of a distro package (machine-readable `copyright`).
+    /// Licences of a package (machine-readable `copyright`), joined like
+    /// [`Found::OwnedFiles`].
     Licenses {
-        /// The package's name.
+        /// The package's name, or the path of its primary evidence file.
         package: String,
         /// SPDX-ish licence names.
         licenses: Vec<String>,

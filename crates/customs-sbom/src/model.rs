@@ -55,6 +55,12 @@ impl PackageType {
         }
     }
 
+    /// Whether packages of this type come from an OS distribution's database.
+    #[must_use]
+    pub fn is_os(self) -> bool {
+        matches!(self, Self::Deb | Self::Apk | Self::Rpm)
+    }
+
     /// Every type, for parsing names back.
     pub const ALL: [Self; 11] = [
         Self::Deb,
