@@ -4,6 +4,8 @@
 //! `\xff Go buildinf:` header, then inline strings (Go 1.18+) or pointers to
 //! string headers (older), in ELF, Mach-O and PE files alike.
 
+use std::sync::LazyLock;
+
 use customs_sbom::{Package, PackageType, purl};
 use object::{Object as _, ObjectSegment as _};
 
@@ -211,6 +213,24 @@ fn go_purl(path: &str, version: &str) -> String {
     built.unwrap_or_default()
 }
 
+/// `-X …Version=v1.2.3` / `-X …Tag=v1.2.3` in the recorded `-ldflags`.
+static LDFLAGS_VERSION: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
+    regex::Regex::new(r"\.(?:[gG]it)?(?:[bB]uild)?[vV]ersion=(?:\S+/)*(v?\d+\.\d+\.\d+[-\w.+]*)|\.[tT]ag=(?:\S+/)*(v?\d+\.\d+\.\d+[-\w.+]*)").ok()
+});
+/// A NUL-delimited version string in the binary's data.
+static EMBEDDED_VERSION: LazyLock<Option<regex::bytes::Regex>> = LazyLock::new(|| {
+    regex::bytes::Regex::new(r"\x00(?:.L)?(v?\d+\.\d+\.\d+[-\w]*[+\w]*)\x00").ok()
+});
+
+/// Go module versions carry a `v`.
+fn with_v(version: &str) -> String {
+    if version.starts_with('v') {
+        version.to_owned()
+    } else {
+        format!("v{version}")
+    }
+}
+
 /// A better version for a `(devel)` main module, as syft finds one: from
 /// `-ldflags -X …Version=`, from VCS stamps as a pseudo-version, or from a
 /// version string in the binary.
@@ -221,16 +241,11 @@ fn main_version(info: &BuildInfo, data: &[u8]) -> Option<String> {
             .find(|(key, _)| key == k)
             .map(|(_, v)| v.as_str())
     };
-    if let Some(ldflags) = setting("-ldflags") {
-        let re = regex::Regex::new(r"\.(?:[gG]it)?(?:[bB]uild)?[vV]ersion=(?:\S+/)*(v?\d+\.\d+\.\d+[-\w.+]*)|\.[tT]ag=(?:\S+/)*(v?\d+\.\d+\.\d+[-\w.+]*)").ok()?;
-        if let Some(c) = re.captures(ldflags) {
-            let v = c.get(1).or_else(|| c.get(2))?.as_str();
-            return Some(if v.starts_with('v') {
-                v.to_owned()
-            } else {
-                format!("v{v}")
-            });
-        }
+    if let Some(ldflags) = setting("-ldflags")
+        && let Some(c) = LDFLAGS_VERSION.as_ref()?.captures(ldflags)
+    {
+        let v = c.get(1).or_else(|| c.get(2))?.as_str();
+        return Some(with_v(v));
     }
     if let (Some(revision), Some(time)) = (setting("vcs.revision"), setting("vcs.time")) {
         let stamp: String = time.chars().filter(char::is_ascii_digit).take(14).collect();
@@ -238,14 +253,13 @@ fn main_version(info: &BuildInfo, data: &[u8]) -> Option<String> {
             return Some(format!("v0.0.0-{stamp}-{}", &revision[..12]));
         }
     }
-    let re = regex::bytes::Regex::new(r"\x00(?:.L)?(v?\d+\.\d+\.\d+[-\w]*[+\w]*)\x00").ok()?;
-    let found = re.captures(data)?.get(1)?.as_bytes();
+    let found = EMBEDDED_VERSION
+        .as_ref()?
+        .captures(data)?
+        .get(1)?
+        .as_bytes();
     let v = String::from_utf8_lossy(found);
-    Some(if v.starts_with('v') {
-        v.into_owned()
-    } else {
-        format!("v{v}")
-    })
+    Some(with_v(&v))
 }
 
 /// The Go modules of a binary's build information (none when it has none).

@@ -11,6 +11,8 @@
 //! ones (the lock file becomes one more location); the rest are marked
 //! `evidence: declared`.
 
+use std::sync::LazyLock;
+
 use customs_layer::Selector;
 use customs_sbom::{Package, PackageType, purl};
 use serde_json::Value;
@@ -344,6 +346,16 @@ impl Cataloger for DotnetDeps {
     }
 }
 
+/// `s.name = "rake"` / `s.version = "13.0.6"` in a normalised gemspec.
+static GEM_FIELD: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
+    regex::Regex::new(r#"(?m)^\s*\w+\.(name|version)\s*=\s*["']([^"']+)["']"#).ok()
+});
+/// `s.licenses = ["MIT".freeze]` (or `s.license = "MIT"`).
+static GEM_LICENSES: LazyLock<Option<regex::Regex>> =
+    LazyLock::new(|| regex::Regex::new(r#"\.licenses?\s*=\s*\[?([^\]\n]*)"#).ok());
+static QUOTED: LazyLock<Option<regex::Regex>> =
+    LazyLock::new(|| regex::Regex::new(r#"["']([^"']+)["']"#).ok());
+
 /// Installed Ruby gems: `specifications/*.gemspec` (the normalised specs
 /// RubyGems writes), read as text without running Ruby.
 pub struct Gemspec;
@@ -363,12 +375,20 @@ impl Cataloger for Gemspec {
             return Ok(Found::Packages(Vec::new()));
         }
         let text = String::from_utf8_lossy(file.content);
-        let field = |name: &str| -> Option<String> {
-            let re = regex::Regex::new(&format!(r#"(?m)^\s*\w+\.{name}\s*=\s*["']([^"']+)["']"#))
-                .ok()?;
-            re.captures(&text).map(|c| c[1].to_owned())
-        };
-        let (Some(name), Some(version)) = (field("name"), field("version")) else {
+        let (mut name, mut version) = (None, None);
+        for c in GEM_FIELD
+            .as_ref()
+            .into_iter()
+            .flat_map(|re| re.captures_iter(&text))
+        {
+            let slot = if &c[1] == "name" {
+                &mut name
+            } else {
+                &mut version
+            };
+            slot.get_or_insert_with(|| c[2].to_owned());
+        }
+        let (Some(name), Some(version)) = (name, version) else {
             return Err(CatalogError::Malformed(
                 "no name or version assignment".to_owned(),
             ));
@@ -383,13 +403,14 @@ impl Cataloger for Gemspec {
             self.name(),
             file.path,
         );
-        if let Some(caps) = regex::Regex::new(r#"\.licenses?\s*=\s*\[?([^\]\n]*)"#)
-            .ok()
-            .and_then(|re| re.captures(&text).map(|c| c[1].to_owned()))
-        {
-            p.licenses = regex::Regex::new(r#"["']([^"']+)["']"#)
-                .map(|re| re.captures_iter(&caps).map(|c| c[1].to_owned()).collect())
-                .unwrap_or_default();
+        if let (Some(list), Some(quoted)) = (
+            GEM_LICENSES.as_ref().and_then(|re| re.captures(&text)),
+            QUOTED.as_ref(),
+        ) {
+            p.licenses = quoted
+                .captures_iter(&list[1])
+                .map(|c| c[1].to_owned())
+                .collect();
         }
         Ok(Found::Packages(vec![p]))
     }
