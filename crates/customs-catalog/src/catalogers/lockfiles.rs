@@ -18,6 +18,7 @@ use customs_sbom::{Package, PackageType, purl};
 use serde_json::Value;
 
 use crate::cataloger::{CatalogError, Cataloger, FileInput, Found};
+use crate::catalogers::npm::npm_purl;
 
 fn malformed(what: &str, e: impl std::fmt::Display) -> CatalogError {
     CatalogError::Malformed(format!("invalid {what}: {e}"))
@@ -37,11 +38,7 @@ fn npm_package(name: &str, version: &str, path: &str, found_by: &str) -> Option<
     if version.contains(':') || version.starts_with("file") || version.contains('/') {
         return None;
     }
-    let (namespace, short) = match name.split_once('/') {
-        Some((scope, rest)) if scope.starts_with('@') => (Some(scope), rest),
-        _ => (None, name),
-    };
-    let purl = purl("npm", namespace, short, version, &[]).ok()?;
+    let purl = npm_purl(name, version).ok()?;
     Some(declared(Package::new(
         PackageType::Npm,
         name,

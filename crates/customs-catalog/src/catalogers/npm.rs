@@ -3,7 +3,7 @@
 //! [package.json](https://docs.npmjs.com/cli/v10/configuring-npm/package-json) defines them.
 
 use customs_layer::Selector;
-use customs_sbom::{Package, PackageType, purl};
+use customs_sbom::{Package, PackageType, PurlError, purl};
 use serde_json::Value;
 
 use crate::cataloger::{CatalogError, Cataloger, FileInput, Found};
@@ -12,6 +12,15 @@ use crate::cataloger::{CatalogError, Cataloger, FileInput, Found};
 pub struct Npm;
 
 const NAME: &str = "javascript-package-cataloger";
+
+/// `pkg:npm/%40scope/name@version`: an npm scope is the purl namespace.
+pub(crate) fn npm_purl(name: &str, version: &str) -> Result<String, PurlError> {
+    let (namespace, short) = match name.split_once('/') {
+        Some((scope, rest)) if scope.starts_with('@') => (Some(scope), rest),
+        _ => (None, name),
+    };
+    purl("npm", namespace, short, version, &[])
+}
 
 fn licenses(manifest: &Value) -> Vec<String> {
     let one = |v: &Value| match v {
@@ -41,12 +50,7 @@ fn parse(content: &[u8], path: &str) -> Result<Option<Package>, CatalogError> {
     if name.is_empty() || version.is_empty() {
         return Ok(None);
     }
-    let (namespace, short) = match name.split_once('/') {
-        Some((scope, rest)) if scope.starts_with('@') => (Some(scope), rest),
-        _ => (None, name),
-    };
-    let purl = purl("npm", namespace, short, version, &[])
-        .map_err(|e| CatalogError::Malformed(e.to_string()))?;
+    let purl = npm_purl(name, version).map_err(|e| CatalogError::Malformed(e.to_string()))?;
     let mut package = Package::new(PackageType::Npm, name, version, purl, NAME, path);
     package.licenses = licenses(&manifest);
     if manifest.get("private").and_then(Value::as_bool) == Some(true) {
