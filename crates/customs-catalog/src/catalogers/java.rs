@@ -55,7 +55,7 @@ fn properties(text: &str) -> BTreeMap<String, String> {
 
 /// Manifest main attributes (continuation lines start with a space).
 fn manifest(text: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
     let mut last: Option<String> = None;
     for line in text.lines() {
         if line.is_empty() {
@@ -63,7 +63,6 @@ fn manifest(text: &str) -> BTreeMap<String, String> {
         }
         if let Some(rest) = line.strip_prefix(' ') {
             if let Some(value) = last.as_ref().and_then(|k| out.get_mut(k)) {
-                let value: &mut String = value;
                 value.push_str(rest);
             }
             continue;

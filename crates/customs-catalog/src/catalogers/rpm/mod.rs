@@ -92,6 +92,23 @@ fn package(blob: &[u8], path: &str) -> Result<Package, CatalogError> {
     Ok(p)
 }
 
+/// The packages of a database's header blobs, by name; `gpg-pubkey`
+/// entries are imported signing keys, not packages.
+fn packages_of<'a>(
+    blobs: impl IntoIterator<Item = &'a [u8]>,
+    path: &str,
+) -> Result<Found, CatalogError> {
+    let mut packages = Vec::new();
+    for blob in blobs {
+        let p = package(blob, path)?;
+        if p.name != "gpg-pubkey" {
+            packages.push(p);
+        }
+    }
+    packages.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Found::Packages(packages))
+}
+
 impl Cataloger for Rpm {
     fn name(&self) -> &'static str {
         NAME
@@ -112,40 +129,30 @@ impl Cataloger for Rpm {
         1 << 30
     }
     fn catalog(&self, file: &FileInput<'_>) -> Result<Found, CatalogError> {
+        let malformed = |e: &dyn std::fmt::Display| CatalogError::Malformed(e.to_string());
         if file.path.ends_with("/rpmdb.sqlite") {
-            let rows = sqlite::table(file.content, "Packages")
-                .map_err(|e| CatalogError::Malformed(e.to_string()))?;
-            let mut packages = Vec::with_capacity(rows.len());
-            for row in rows {
-                let values =
-                    sqlite::record(&row).map_err(|e| CatalogError::Malformed(e.to_string()))?;
-                let Some(sqlite::Value::Bytes(blob)) = values.get(1) else {
-                    return Err(CatalogError::Malformed(
-                        "a Packages row has no header blob".to_owned(),
-                    ));
-                };
-                let p = package(blob, file.path)?;
-                if p.name != "gpg-pubkey" {
-                    packages.push(p);
-                }
-            }
-            return Ok(Found::Packages(packages));
+            let rows = sqlite::table(file.content, "Packages").map_err(|e| malformed(&e))?;
+            let blobs = rows
+                .iter()
+                .map(
+                    |row| match sqlite::record(row).map_err(|e| malformed(&e))?.get(1) {
+                        Some(sqlite::Value::Bytes(blob)) => Ok(*blob),
+                        _ => Err(malformed(&"a Packages row has no header blob")),
+                    },
+                )
+                .collect::<Result<Vec<&[u8]>, _>>()?;
+            return packages_of(blobs, file.path);
         }
         if file.content.is_empty() {
             return Ok(Found::Packages(Vec::new()));
         }
         if file.path.ends_with("/Packages") {
-            let blobs =
-                bdb::values(file.content).map_err(|e| CatalogError::Malformed(e.to_string()))?;
-            let mut packages = Vec::with_capacity(blobs.len());
-            for blob in blobs.iter().filter(|b| b.len() > 8) {
-                let p = package(blob, file.path)?;
-                if p.name != "gpg-pubkey" {
-                    packages.push(p);
-                }
-            }
-            packages.sort_by(|a, b| a.name.cmp(&b.name));
-            return Ok(Found::Packages(packages));
+            let blobs = bdb::values(file.content).map_err(|e| malformed(&e))?;
+            // Berkeley DB also stores small bookkeeping records: skip them.
+            return packages_of(
+                blobs.iter().map(Vec::as_slice).filter(|b| b.len() > 8),
+                file.path,
+            );
         }
         Err(CatalogError::Malformed("the NDB rpm database format (SUSE) is not read yet; the packages of this database are not in the SBOM".to_owned()))
     }
