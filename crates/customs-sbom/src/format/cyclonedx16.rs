@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{License, license, uuid_from};
+use super::{License, and_join, license, uuid_from};
 use crate::{Package, RelationshipKind, Sbom, Subject, rfc3339};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -127,19 +127,12 @@ fn licenses(texts: &[String]) -> Vec<LicenseChoice> {
         .collect();
     if !compound.is_empty() {
         // One expression joining everything that is an expression.
-        let all: Vec<String> = parsed
-            .iter()
-            .filter_map(|l| match l {
-                License::Expression { expression, .. } => Some(if expression.contains(' ') {
-                    format!("({expression})")
-                } else {
-                    expression.clone()
-                }),
-                License::Other(_) => None,
-            })
-            .collect();
+        let all = parsed.into_iter().filter_map(|l| match l {
+            License::Expression { expression, .. } => Some(expression),
+            License::Other(_) => None,
+        });
         return vec![LicenseChoice::Expression {
-            expression: all.join(" AND "),
+            expression: and_join(all),
         }];
     }
     parsed

@@ -73,6 +73,19 @@ pub(crate) fn package_from_purl(
     Some(package)
 }
 
+/// Joins licence expressions with `AND`, parenthesising compound ones.
+pub(crate) fn and_join(parts: impl IntoIterator<Item = String>) -> String {
+    let parts: Vec<String> = parts.into_iter().collect();
+    if let [only] = parts.as_slice() {
+        return only.clone();
+    }
+    let wrapped: Vec<String> = parts
+        .into_iter()
+        .map(|p| if p.contains(' ') { format!("({p})") } else { p })
+        .collect();
+    wrapped.join(" AND ")
+}
+
 /// `LicenseRef-…` for free licence text, stable for the same text.
 pub(crate) fn license_ref(text: &str) -> String {
     let cleaned: String = text

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{License, license, license_ref, short_hash};
+use super::{License, and_join, license, license_ref, short_hash};
 use crate::{Location, Package, RelationshipKind, Sbom, Subject, rfc3339};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -164,6 +164,7 @@ fn describe_locations(locations: &[Location]) -> String {
 /// Serialisation errors (none in practice).
 pub fn to_vec(sbom: &Sbom) -> Result<Vec<u8>, serde_json::Error> {
     let created = rfc3339(sbom.created);
+    let tool = format!("Tool: {}-{}", sbom.creator.name, sbom.creator.version);
     let subject = &sbom.subject;
     let identity = subject.digest.as_ref().map_or_else(
         || short_hash(subject.name.as_bytes()),
@@ -226,55 +227,32 @@ pub fn to_vec(sbom: &Sbom) -> Result<Vec<u8>, serde_json::Error> {
                     }
                 })
                 .collect();
-            if parts.len() == 1 {
-                parts[0].clone()
-            } else {
-                parts
-                    .iter()
-                    .map(|p| {
-                        if p.contains(' ') {
-                            format!("({p})")
-                        } else {
-                            p.clone()
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" AND ")
-            }
+            and_join(parts)
         };
         let id = package_spdx_id(p);
-        let mut annotations = vec![Annotation {
+        let annotate = |comment: String| Annotation {
             annotation_date: created.clone(),
             annotation_type: "OTHER".to_owned(),
-            annotator: format!("Tool: {}-{}", sbom.creator.name, sbom.creator.version),
-            comment: format!("customs:type={}", p.kind.as_str()),
-        }];
+            annotator: tool.clone(),
+            comment,
+        };
+        let mut annotations = vec![annotate(format!("customs:type={}", p.kind.as_str()))];
         if let Some(layer) = p.introduced_by_layer {
-            annotations.push(Annotation {
-                annotation_date: created.clone(),
-                annotation_type: "OTHER".to_owned(),
-                annotator: format!("Tool: {}-{}", sbom.creator.name, sbom.creator.version),
-                comment: format!(
-                    "customs:introduced-by-layer={}{}",
-                    layer + 1,
-                    subject
-                        .layers
-                        .get(layer)
-                        .map_or_else(String::new, |d| format!(" {d}"))
-                ),
-            });
+            let digest = subject
+                .layers
+                .get(layer)
+                .map_or_else(String::new, |d| format!(" {d}"));
+            annotations.push(annotate(format!(
+                "customs:introduced-by-layer={}{digest}",
+                layer + 1
+            )));
         }
         for (key, value) in [
             ("source-name", &p.source_name),
             ("source-version", &p.source_version),
         ] {
             if let Some(v) = value {
-                annotations.push(Annotation {
-                    annotation_date: created.clone(),
-                    annotation_type: "OTHER".to_owned(),
-                    annotator: format!("Tool: {}-{}", sbom.creator.name, sbom.creator.version),
-                    comment: format!("customs:{key}={v}"),
-                });
+                annotations.push(annotate(format!("customs:{key}={v}")));
             }
         }
         packages.push(SpdxPackage {
@@ -339,10 +317,7 @@ pub fn to_vec(sbom: &Sbom) -> Result<Vec<u8>, serde_json::Error> {
         ),
         creation_info: CreationInfo {
             created,
-            creators: vec![
-                format!("Tool: {}-{}", sbom.creator.name, sbom.creator.version),
-                "Organization: customs".to_owned(),
-            ],
+            creators: vec![tool, "Organization: customs".to_owned()],
         },
         packages,
         relationships,
