@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use customs_catalog::{Catalog, CatalogRun, Cataloger};
-use customs_layer::{LayerWalker, WalkError};
+use customs_layer::{FileVisitor, LayerWalker, Walk, WalkError};
 use customs_oci::{AnySource, Image, Limits, Progress, SourceError};
 use customs_sbom::{Creator, Sbom, Subject, timestamp};
 
@@ -23,6 +23,23 @@ pub enum PipelineError {
     Walk(#[from] WalkError),
 }
 
+/// Downloads what is missing and walks every layer once with `visitors`.
+///
+/// # Errors
+/// [`PipelineError`] on any integrity, format or limit failure.
+pub async fn walk_image(
+    source: &AnySource,
+    image: &Image,
+    visitors: &[&dyn FileVisitor],
+    limits: &Limits,
+    progress: &dyn Progress,
+) -> Result<Walk, PipelineError> {
+    source.fetch_layers(image, progress).await?;
+    Ok(tokio::task::block_in_place(|| {
+        LayerWalker::new(limits.clone()).walk_image(source, image, visitors)
+    })?)
+}
+
 /// Makes the SBOM of an image: downloads what is missing, walks every layer
 /// once with `catalogers`, and resolves the result.
 ///
@@ -35,11 +52,8 @@ pub async fn sbom_of_image(
     limits: &Limits,
     progress: &dyn Progress,
 ) -> Result<Sbom, PipelineError> {
-    source.fetch_layers(image, progress).await?;
     let run = CatalogRun::new(catalogers);
-    let walk = tokio::task::block_in_place(|| {
-        LayerWalker::new(limits.clone()).walk_image(source, image, &run.visitors())
-    })?;
+    let walk = walk_image(source, image, &run.visitors(), limits, progress).await?;
     let layers: Vec<_> = image
         .layers()
         .into_iter()

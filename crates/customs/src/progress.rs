@@ -8,8 +8,16 @@ use customs_oci::Progress;
 use customs_types::Digest;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
+/// Download progress for a command: bars on a terminal, nothing otherwise.
+pub(crate) fn progress(quiet: bool) -> Box<dyn Progress> {
+    match Bars::new(quiet) {
+        Some(bars) => Box::new(bars),
+        None => Box::new(customs_oci::NoProgress),
+    }
+}
+
 /// Shows one bar per blob being downloaded.
-pub(crate) struct Bars {
+struct Bars {
     multi: MultiProgress,
     bars: Mutex<HashMap<Digest, ProgressBar>>,
     style: ProgressStyle,
@@ -17,7 +25,7 @@ pub(crate) struct Bars {
 
 impl Bars {
     /// Bars when stderr is a terminal and `quiet` is off; `None` otherwise.
-    pub(crate) fn new(quiet: bool) -> Option<Self> {
+    fn new(quiet: bool) -> Option<Self> {
         if quiet || !std::io::stderr().is_terminal() {
             return None;
         }

@@ -4,11 +4,11 @@
 
 use customs_cli::{FilesArgs, Format, GlobalArgs};
 use customs_layer::{Entry, Fate, LayerWalker, Walk};
-use customs_oci::{NoProgress, Target};
+use customs_oci::Target;
 use serde::Serialize;
 
 use crate::exit::ExitStatus;
-use crate::progress::Bars;
+use crate::progress::progress;
 use crate::render;
 
 #[derive(Serialize)]
@@ -42,16 +42,20 @@ struct Summary {
 
 pub(crate) async fn run(args: FilesArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let (_, target, options) = super::open(&args.image, &args.source)?;
-    let walker = LayerWalker::new(options.limits.clone());
     let walk = match target {
-        Target::RootFs(path) => tokio::task::block_in_place(|| walker.walk_rootfs(&path, &[]))?,
+        Target::RootFs(path) => tokio::task::block_in_place(|| {
+            LayerWalker::new(options.limits.clone()).walk_rootfs(&path, &[])
+        })?,
         Target::Image(source) => {
             let image = source.image(&super::platform_choice(&args.source)?).await?;
-            match Bars::new(global.quiet) {
-                Some(bars) => source.fetch_layers(&image, &bars).await?,
-                None => source.fetch_layers(&image, &NoProgress).await?,
-            }
-            tokio::task::block_in_place(|| walker.walk_image(&source, &image, &[]))?
+            customs_pipeline::walk_image(
+                &source,
+                &image,
+                &[],
+                &options.limits,
+                progress(global.quiet).as_ref(),
+            )
+            .await?
         }
     };
     if !global.quiet {

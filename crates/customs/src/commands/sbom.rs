@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use customs_cli::{GlobalArgs, SbomArgs};
-use customs_oci::{NoProgress, Target};
+use customs_oci::Target;
 use customs_sbom::Sbom;
 use customs_sbom::format::{cyclonedx16, native, spdx23, table};
 
 use crate::exit::ExitStatus;
-use crate::progress::Bars;
+use crate::progress::progress;
 
 /// The formats `-o` accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,28 +100,14 @@ pub(crate) async fn run(args: SbomArgs, global: &GlobalArgs) -> anyhow::Result<E
         })?,
         Target::Image(source) => {
             let image = source.image(&super::platform_choice(&args.source)?).await?;
-            match Bars::new(global.quiet) {
-                Some(bars) => {
-                    customs_pipeline::sbom_of_image(
-                        &source,
-                        &image,
-                        catalogers,
-                        &options.limits,
-                        &bars,
-                    )
-                    .await?
-                }
-                None => {
-                    customs_pipeline::sbom_of_image(
-                        &source,
-                        &image,
-                        catalogers,
-                        &options.limits,
-                        &NoProgress,
-                    )
-                    .await?
-                }
-            }
+            customs_pipeline::sbom_of_image(
+                &source,
+                &image,
+                catalogers,
+                &options.limits,
+                progress(global.quiet).as_ref(),
+            )
+            .await?
         }
     };
     if !global.quiet {
