@@ -33,6 +33,15 @@ fn source_with(reference: &str, limits: Limits) -> Result<AnySource, SourceError
     }
 }
 
+/// The error of reading `reference` under `limits`.
+async fn error_with(reference: &str, limits: Limits) -> SourceError {
+    source_with(reference, limits)
+        .unwrap()
+        .image(&PlatformChoice::default())
+        .await
+        .unwrap_err()
+}
+
 async fn image(reference: &str) -> Result<Image, SourceError> {
     source(reference)?.image(&PlatformChoice::default()).await
 }
@@ -296,11 +305,7 @@ async fn oversized_and_malformed_documents_are_refused() {
         max_manifest_bytes: 10,
         ..Limits::default()
     };
-    let err = source_with(&reference, tiny)
-        .unwrap()
-        .image(&PlatformChoice::default())
-        .await
-        .unwrap_err();
+    let err = error_with(&reference, tiny).await;
     assert!(
         err.to_string()
             .contains("is larger than the limit of 10 bytes"),
@@ -329,11 +334,7 @@ async fn too_many_layers_is_refused() {
         max_layers: 3,
         ..Limits::default()
     };
-    let err = source_with(&format!("oci:{}", layout.display()), limits)
-        .unwrap()
-        .image(&PlatformChoice::default())
-        .await
-        .unwrap_err();
+    let err = error_with(&format!("oci:{}", layout.display()), limits).await;
     assert!(
         err.to_string()
             .ends_with("has 5 layers, more than the limit of 3"),
@@ -364,11 +365,7 @@ async fn nested_indexes_are_followed_up_to_the_limit() {
         max_index_depth: 2,
         ..Limits::default()
     };
-    let err = source_with(&reference, shallow)
-        .unwrap()
-        .image(&PlatformChoice::default())
-        .await
-        .unwrap_err();
+    let err = error_with(&reference, shallow).await;
     assert!(
         err.to_string()
             .contains("indexes nest deeper than 2 levels"),
