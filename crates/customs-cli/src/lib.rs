@@ -16,6 +16,10 @@ impl EnvVars {
     pub const CUSTOMS_CACHE_DIR: &'static str = "CUSTOMS_CACHE_DIR";
     /// Set to disable progress bars (as `--quiet` does).
     pub const CUSTOMS_QUIET: &'static str = "CUSTOMS_QUIET";
+    /// The folder of the vulnerability database.
+    pub const CUSTOMS_DB_DIR: &'static str = "CUSTOMS_DB_DIR";
+    /// Where `db update` downloads OSV exports from.
+    pub const CUSTOMS_OSV_URL: &'static str = "CUSTOMS_OSV_URL";
 }
 
 /// customs — container image supply-chain evidence: which image, what is in
@@ -52,6 +56,139 @@ pub enum Command {
     /// Make the software bill of materials of an image (SPDX 2.3,
     /// CycloneDX 1.6, native JSON or a table).
     Sbom(SbomArgs),
+    /// Find known vulnerabilities in an image, a root filesystem or an SBOM
+    /// (table by severity, JSON, SARIF, CycloneDX).
+    Scan(ScanArgs),
+    /// One screen about an image: digest, OS, base image, packages and
+    /// vulnerability counts.
+    Quickview(QuickviewArgs),
+    /// Manage the local vulnerability database (OSV).
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+/// Where the vulnerability database lives.
+#[derive(Debug, Args, Clone)]
+pub struct DbArgs {
+    /// The database folder (default: $XDG_DATA_HOME/customs/vulndb, or
+    /// ~/.local/share/customs/vulndb).
+    #[arg(long, env = EnvVars::CUSTOMS_DB_DIR, value_name = "DIR")]
+    pub db_dir: Option<PathBuf>,
+}
+
+/// `customs db …`.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Import OSV records: JSON files, folders of them, or the per-ecosystem
+    /// `all.zip` archives osv.dev publishes. Incremental: records already
+    /// present with the same `modified` time are skipped.
+    Import(DbImportArgs),
+    /// Download osv.dev's exports and import them (online only; offline,
+    /// the current database is kept).
+    Update(DbUpdateArgs),
+    /// Show what the database holds: advisories per ecosystem, sources,
+    /// build time.
+    Status(DbStatusArgs),
+}
+
+/// `customs db import`.
+#[derive(Debug, Args)]
+pub struct DbImportArgs {
+    /// OSV JSON files, folders, or zip archives.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Database location.
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// `customs db update`.
+#[derive(Debug, Args)]
+pub struct DbUpdateArgs {
+    /// Base URL of the exports (`<URL>/<ECOSYSTEM>/all.zip`).
+    #[arg(long, env = EnvVars::CUSTOMS_OSV_URL, value_name = "URL")]
+    pub url: Option<String>,
+    /// Ecosystems to download (default: every one customs matches).
+    /// Repeatable or comma-separated.
+    #[arg(long = "ecosystem", value_delimiter = ',', value_name = "NAME")]
+    pub ecosystems: Vec<String>,
+    /// Seconds to wait for a connection or between two reads.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub timeout: u64,
+    /// Database location.
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// `customs db status`.
+#[derive(Debug, Args)]
+pub struct DbStatusArgs {
+    /// Output format.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Database location.
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// `customs scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// The image (see `customs digest --help`), dir:ROOTFS, or sbom:FILE
+    /// (SPDX 2.3 or CycloneDX JSON, customs's or another tool's).
+    pub image: String,
+    /// Output format: table, json, sarif, cyclonedx-json. Repeat with
+    /// `=FILE` to write several (`-o json=scan.json -o sarif=scan.sarif`).
+    #[arg(
+        long = "format",
+        short = 'o',
+        value_name = "FORMAT[=FILE]",
+        default_value = "table"
+    )]
+    pub formats: Vec<String>,
+    /// Write the format that has no `=FILE` to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Only report these severities (comma-separated: critical,high).
+    #[arg(long, value_delimiter = ',', value_name = "SEVERITY")]
+    pub severity: Vec<String>,
+    /// Only report vulnerabilities that have a fixed version.
+    #[arg(long)]
+    pub only_fixed: bool,
+    /// Exit with code 1 when a reported vulnerability is at least this
+    /// severe (negligible, low, medium, high, critical).
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+    /// Choose catalogers (see `customs sbom --help`).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_hyphen_values = true,
+        value_name = "SELECTION"
+    )]
+    pub catalogers: Vec<String>,
+    /// Database location.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Source flags.
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs quickview`.
+#[derive(Debug, Args)]
+pub struct QuickviewArgs {
+    /// The image (see `customs digest --help`), dir:ROOTFS, or sbom:FILE.
+    pub image: String,
+    /// Output format.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Database location.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Source flags.
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 /// `customs digest`.

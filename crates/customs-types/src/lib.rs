@@ -7,6 +7,8 @@
 
 mod digest;
 mod redacted;
+mod severity;
 
 pub use digest::{Algorithm, Digest, DigestError, Hasher};
 pub use redacted::Redacted;
+pub use severity::{ParseSeverityError, Severity};

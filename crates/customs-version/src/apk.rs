@@ -104,6 +104,16 @@ impl VersionScheme for Apk {
                     at += 1;
                     tokens.push(Token::Letter(c));
                 }
+                // apk-tools' next_token: a digit after a letter starts a new
+                // number (`1.9.5p2`, as sudo and opensmtpd are versioned).
+                b'0'..=b'9' if matches!(tokens.last(), Some(Token::Letter(_))) => {
+                    let (value, text) = number(bytes, &mut at).ok_or_else(err)?;
+                    tokens.push(Token::Digit {
+                        value,
+                        text,
+                        first: false,
+                    });
+                }
                 b'_' => {
                     at += 1;
                     let (name, rank) = SUFFIXES

@@ -5,9 +5,11 @@
 //! affected range, so each ordering must be exactly the ecosystem's own:
 //! dpkg's (Debian Policy §5.6.12), apk-tools', rpm's `rpmvercmp`, SemVer 2.0
 //! precedence (npm, crates.io), Go modules', PEP 440 (PyPI), Maven's
-//! `ComparableVersion`, RubyGems' `Gem::Version` and NuGet's.
+//! `ComparableVersion`, RubyGems' `Gem::Version`, NuGet's and Composer's
+//! (PHP's `version_compare`).
 
 mod apk;
+mod composer;
 mod gem;
 mod go;
 mod maven;
@@ -67,6 +69,8 @@ pub enum Scheme {
     Gem,
     /// NuGet (SemVer with four numeric parts, case-insensitive labels).
     Nuget,
+    /// Composer (Packagist): PHP's `version_compare`.
+    Composer,
 }
 
 /// dpkg versions (`[epoch:]upstream[-revision]`, `~` sorting first).
@@ -172,6 +176,7 @@ impl VersionScheme for Pep440 {
 }
 
 pub use apk::Apk;
+pub use composer::Composer;
 pub use gem::Gem;
 pub use go::Go;
 pub use maven::Maven;
@@ -183,7 +188,7 @@ fn compare_with<S: VersionScheme>(a: &str, b: &str) -> Result<Ordering, ParseVer
 
 impl Scheme {
     /// Every scheme.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Dpkg,
         Self::Apk,
         Self::Rpm,
@@ -193,6 +198,7 @@ impl Scheme {
         Self::Maven,
         Self::Gem,
         Self::Nuget,
+        Self::Composer,
     ];
 
     /// Compares two versions of this scheme.
@@ -210,6 +216,7 @@ impl Scheme {
             Self::Maven => compare_with::<Maven>(a, b),
             Self::Gem => compare_with::<Gem>(a, b),
             Self::Nuget => compare_with::<Nuget>(a, b),
+            Self::Composer => compare_with::<Composer>(a, b),
         }
     }
 
@@ -228,7 +235,8 @@ impl Scheme {
             "Alpine" | "Wolfi" | "Chainguard" => Self::Apk,
             "Red Hat" | "AlmaLinux" | "Rocky Linux" | "openSUSE" | "SUSE" | "Mageia"
             | "Photon OS" | "Oracle Linux" | "Amazon Linux" => Self::Rpm,
-            "npm" | "crates.io" | "Packagist" | "Hex" | "Pub" | "SwiftURL" => Self::Semver,
+            "npm" | "crates.io" | "Hex" | "Pub" | "SwiftURL" => Self::Semver,
+            "Packagist" => Self::Composer,
             "Go" => Self::Go,
             "PyPI" => Self::Pep440,
             "Maven" => Self::Maven,

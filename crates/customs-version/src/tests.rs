@@ -80,9 +80,50 @@ fn apk_tools_examples() {
     );
     ascending(Scheme::Apk, &["3.1.4-r5", "3.1.4-r6", "3.1.10-r0"]);
     ascending(Scheme::Apk, &["1.01", "1.1"]);
+    // A number after a letter (sudo, opensmtpd, libretls in Alpine).
+    ascending(
+        Scheme::Apk,
+        &[
+            "1.9.5-r0",
+            "1.9.5p1-r0",
+            "1.9.5p2-r0",
+            "1.9.5p10-r0",
+            "1.9.6-r0",
+        ],
+    );
     equal(Scheme::Apk, "1.0-r0", "1.0-r0");
     for bad in ["", "a1", "1.0-r", "1.0_foo", "1..0"] {
         assert!(!Scheme::Apk.is_valid(bad), "{bad:?}");
+    }
+}
+
+#[test]
+fn composer_follows_php_version_compare() {
+    // PHP's documented version_compare examples and Composer's stabilities.
+    ascending(
+        Scheme::Composer,
+        &[
+            "1.0.0-dev",
+            "1.0.0-alpha1",
+            "1.0.0-beta2",
+            "1.0.0-RC1",
+            "1.0.0",
+            "1.0.0-p1",
+            "1.0.1",
+            "1.0.10",
+            "3.9",
+            "3.11",
+            "6.4.1.1",
+            "6.4.2",
+        ],
+    );
+    ascending(Scheme::Composer, &["5.2", "5.2.0.1", "5.3.0-rc1", "5.3.0"]);
+    ascending(Scheme::Composer, &["1.0rc1", "1.0", "1.0pl1"]);
+    equal(Scheme::Composer, "v2.1.0", "2.1.0");
+    equal(Scheme::Composer, "2.0", "2.0.0.0");
+    equal(Scheme::Composer, "1.0-beta1", "1.0.beta.1");
+    for bad in ["", "dev-master", "1.0 beta", "x1"] {
+        assert!(!Scheme::Composer.is_valid(bad), "{bad:?}");
     }
 }
 

@@ -8,7 +8,6 @@ pub(crate) enum ExitStatus {
     /// 0: the command did what was asked and found nothing that fails it.
     Success,
     /// 1: a `--fail-on` threshold was hit or a gate denied the image.
-    #[allow(dead_code)] // used by scan and gate
     Failure,
     /// 2: an error: usage, input, network, integrity.
     Error,

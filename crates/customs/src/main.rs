@@ -37,6 +37,9 @@ fn main() -> ExitCode {
             Command::Inspect(args) => commands::inspect::run(args, &cli.global).await,
             Command::Files(args) => commands::files::run(args, &cli.global).await,
             Command::Sbom(args) => commands::sbom::run(args, &cli.global).await,
+            Command::Scan(args) => commands::scan::run(args, &cli.global).await,
+            Command::Quickview(args) => commands::quickview::run(args, &cli.global).await,
+            Command::Db(command) => commands::db::run(command, &cli.global).await,
         }
     });
     match result {

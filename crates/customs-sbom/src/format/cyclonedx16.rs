@@ -154,7 +154,10 @@ fn licenses(texts: &[String]) -> Vec<LicenseChoice> {
         .collect()
 }
 
-fn bom_ref(p: &Package) -> String {
+/// The `bom-ref` of a package's component, for documents that refer to it
+/// (vulnerabilities' `affects`).
+#[must_use]
+pub fn bom_ref(p: &Package) -> String {
     format!("{}#{}", p.purl, p.id())
 }
 
@@ -338,6 +341,15 @@ pub fn from_slice(bytes: &[u8]) -> Result<Sbom, serde_json::Error> {
         };
     }
     for c in bom.components {
+        if c.kind == "operating-system" && sbom.distro.is_none() {
+            sbom.distro = Some(crate::Distro {
+                id: c.name.to_ascii_lowercase(),
+                version_id: c.version.clone(),
+                pretty_name: c.description.clone(),
+                ..crate::Distro::default()
+            });
+            continue;
+        }
         let Some(purl) = c.purl else { continue };
         let Some(mut package) = super::package_from_purl(
             &c.name,
@@ -371,6 +383,7 @@ pub fn from_slice(bytes: &[u8]) -> Result<Sbom, serde_json::Error> {
         }
         sbom.packages.push(package);
     }
+    super::infer_distro(&mut sbom);
     sbom.normalize();
     Ok(sbom)
 }

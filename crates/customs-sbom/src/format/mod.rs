@@ -73,6 +73,36 @@ pub(crate) fn package_from_purl(
     Some(package)
 }
 
+/// Fills in the distro of an SBOM read from another tool's document, when
+/// the document did not name it: from the `distro` qualifier of its distro
+/// packages' purls (`pkg:deb/debian/bash@5.2?distro=debian-12`), which both
+/// customs and Syft write.
+pub(crate) fn infer_distro(sbom: &mut crate::Sbom) {
+    if sbom.distro.is_some() {
+        return;
+    }
+    let qualifier = sbom
+        .packages
+        .iter()
+        .filter(|p| p.kind.is_os())
+        .find_map(|p| {
+            let (_, query) = p.purl.split_once('?')?;
+            query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("distro="))
+                .map(ToOwned::to_owned)
+        });
+    if let Some(q) = qualifier {
+        let q = q.replace("%2B", "+");
+        let (id, version) = q.split_once('-').unwrap_or((q.as_str(), ""));
+        sbom.distro = Some(crate::Distro {
+            id: id.to_ascii_lowercase(),
+            version_id: Some(version.to_owned()).filter(|v| !v.is_empty()),
+            ..crate::Distro::default()
+        });
+    }
+}
+
 /// Joins licence expressions with `AND`, parenthesising compound ones.
 pub(crate) fn and_join(parts: impl IntoIterator<Item = String>) -> String {
     let parts: Vec<String> = parts.into_iter().collect();

@@ -387,6 +387,7 @@ pub fn from_slice(bytes: &[u8]) -> Result<Sbom, serde_json::Error> {
         }
         sbom.packages.push(package);
     }
+    super::infer_distro(&mut sbom);
     sbom.normalize();
     Ok(sbom)
 }

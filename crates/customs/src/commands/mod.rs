@@ -1,9 +1,13 @@
 //! One module per verb; this module turns the shared flags into a source.
 
+pub(crate) mod db;
 pub(crate) mod digest;
 pub(crate) mod files;
 pub(crate) mod inspect;
+mod output;
+pub(crate) mod quickview;
 pub(crate) mod sbom;
+pub(crate) mod scan;
 
 use std::io::Read as _;
 use std::path::PathBuf;
@@ -11,11 +15,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use customs_cli::SourceArgs;
+use customs_cli::{DbArgs, GlobalArgs, SourceArgs};
 use customs_oci::{
     AnySource, Credential, Image, ImageRef, Limits, Platform, PlatformChoice, RegistryOptions,
     SourceError, SourceOptions, Target,
 };
+use customs_sbom::Sbom;
 use customs_types::Redacted;
 
 use crate::render::parse_size;
@@ -107,4 +112,120 @@ pub(crate) fn open(
     let options = source_options(args)?;
     let target = customs_oci::open(&parsed, &options)?;
     Ok((parsed, target, options))
+}
+
+/// The largest SBOM document `sbom:FILE` reads.
+const MAX_SBOM_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// Makes the SBOM of `reference` (an image, `dir:ROOTFS`, or `sbom:FILE`
+/// read back from SPDX or CycloneDX JSON), printing unreadable package files
+/// as warnings. Returns the image too, when there is one.
+pub(crate) async fn make_sbom(
+    reference: &str,
+    args: &SourceArgs,
+    catalogers: &[String],
+    global: &GlobalArgs,
+) -> anyhow::Result<(Sbom, Option<Image>)> {
+    if let Some(path) = reference.strip_prefix("sbom:") {
+        return Ok((read_sbom(std::path::Path::new(path))?, None));
+    }
+    let (_, target, options) = open(reference, args)?;
+    let declared = matches!(target, Target::RootFs(_));
+    let catalogers =
+        customs_catalog::select(customs_catalog::default_catalogers(), catalogers, declared)?;
+    let (sbom, image) = match target {
+        Target::RootFs(path) => (
+            tokio::task::block_in_place(|| {
+                customs_pipeline::sbom_of_rootfs(&path, catalogers, &options.limits)
+            })?,
+            None,
+        ),
+        Target::Image(source) => {
+            let image = source.image(&platform_choice(args)?).await?;
+            let sbom = customs_pipeline::sbom_of_image(
+                &source,
+                &image,
+                catalogers,
+                &options.limits,
+                crate::progress::progress(global.quiet).as_ref(),
+            )
+            .await?;
+            (sbom, Some(image))
+        }
+    };
+    if !global.quiet {
+        for unknown in &sbom.unknowns {
+            warn(&format!(
+                "{}{}: {}",
+                unknown.path,
+                unknown
+                    .layer
+                    .map_or_else(String::new, |l| format!(" (layer {})", l + 1)),
+                unknown.message
+            ));
+        }
+    }
+    Ok((sbom, image))
+}
+
+/// Reads an SPDX 2.3 or CycloneDX JSON document (customs's or another
+/// tool's), or customs's native SBOM JSON.
+fn read_sbom(path: &std::path::Path) -> anyhow::Result<Sbom> {
+    use customs_sbom::format::{cyclonedx16, native, spdx23};
+    let file = fs_err::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SBOM_BYTES + 1).read_to_end(&mut bytes)?;
+    anyhow::ensure!(
+        bytes.len() as u64 <= MAX_SBOM_BYTES,
+        "{}: larger than {MAX_SBOM_BYTES} bytes",
+        path.display()
+    );
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]).into_owned();
+    let name = path.display();
+    let sbom = if head.contains("\"bomFormat\"") {
+        cyclonedx16::from_slice(&bytes)
+            .with_context(|| format!("{name}: not a valid CycloneDX JSON document"))?
+    } else if head.contains("\"spdxVersion\"") {
+        spdx23::from_slice(&bytes)
+            .with_context(|| format!("{name}: not a valid SPDX 2.3 JSON document"))?
+    } else {
+        native::from_slice(&bytes).with_context(|| {
+            format!("{name}: neither SPDX JSON, CycloneDX JSON nor a customs SBOM")
+        })?
+    };
+    if sbom.subject.name.is_empty() {
+        let mut sbom = sbom;
+        sbom.subject.name = format!("sbom:{name}");
+        return Ok(sbom);
+    }
+    Ok(sbom)
+}
+
+/// The vulnerability database folder: `--db-dir`, else
+/// `$XDG_DATA_HOME/customs/vulndb`, else `~/.local/share/customs/vulndb`.
+pub(crate) fn db_dir(args: &DbArgs) -> PathBuf {
+    if let Some(dir) = &args.db_dir {
+        return dir.clone();
+    }
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("customs").join("vulndb")
+}
+
+/// Seconds since the epoch, or `SOURCE_DATE_EPOCH` when set.
+pub(crate) fn now() -> u64 {
+    customs_sbom::timestamp()
+}
+
+#[allow(clippy::print_stderr)]
+pub(crate) fn warn(message: &str) {
+    eprintln!("warning: {message}");
+}
+
+/// An informational line on stderr (suppressed by `--quiet` by the caller).
+#[allow(clippy::print_stderr)]
+pub(crate) fn warn_info(message: &str) {
+    eprintln!("{message}");
 }

@@ -1,0 +1,50 @@
+//! Plain aligned columns, the way `syft`, `grype` and `docker` print tables:
+//! no borders, two spaces between columns, stable for `grep` and `awk`.
+
+use std::fmt::Write as _;
+
+/// Renders a header and rows as aligned columns; the last column is not
+/// padded.
+#[must_use]
+pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+    for row in std::iter::once(&header).chain(rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+    out
+}
+
+/// Shortens text to `max` characters with an ellipsis.
+#[must_use]
+pub fn truncate(text: &str, max: usize) -> String {
+    let one_line = text.lines().next().unwrap_or("").trim();
+    if one_line.chars().count() <= max {
+        one_line.to_owned()
+    } else {
+        let kept: String = one_line.chars().take(max.saturating_sub(1)).collect();
+        format!("{}…", kept.trim_end())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn aligns_and_truncates() {
+        let out = super::render(&["A", "BB"], &[vec!["xxx".into(), "y".into()]]);
+        assert_eq!(out, "A    BB\nxxx  y\n");
+        assert_eq!(super::truncate("abcdef", 4), "abc…");
+        assert_eq!(super::truncate("ab\ncd", 4), "ab");
+    }
+}

@@ -1,0 +1,162 @@
+//! `customs db import | update | status`: the local vulnerability database.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use customs_cli::{DbCommand, DbImportArgs, DbStatusArgs, DbUpdateArgs, Format, GlobalArgs};
+use customs_vuln::index::ImportSource;
+use customs_vuln::update::{DEFAULT_ECOSYSTEMS, DEFAULT_OSV_URL, download_exports};
+use customs_vuln::{ImportSummary, VulnIndex};
+
+use crate::exit::ExitStatus;
+use crate::render;
+
+pub(crate) async fn run(command: DbCommand, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    match command {
+        DbCommand::Import(args) => import(args, global),
+        DbCommand::Update(args) => update(args, global).await,
+        DbCommand::Status(args) => status(&args),
+    }
+}
+
+fn import(args: DbImportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    let dir = super::db_dir(&args.db);
+    let sources: Vec<ImportSource> = args.paths.iter().map(|p| ImportSource::path(p)).collect();
+    let summary =
+        tokio::task::block_in_place(|| customs_vuln::import(&dir, &sources, super::now()))
+            .context("the import failed; the database was left as it was")?;
+    report(&summary, &dir, global)
+}
+
+async fn update(args: DbUpdateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    let dir = super::db_dir(&args.db);
+    fs_err::create_dir_all(&dir)?;
+    let base = args.url.as_deref().unwrap_or(DEFAULT_OSV_URL);
+    let ecosystems: Vec<String> = if args.ecosystems.is_empty() {
+        DEFAULT_ECOSYSTEMS.iter().map(|e| (*e).to_owned()).collect()
+    } else {
+        args.ecosystems.clone()
+    };
+    let downloads = tempfile::Builder::new()
+        .prefix(".osv-download-")
+        .tempdir_in(&dir)
+        .with_context(|| format!("cannot write to {}", dir.display()))?;
+    if !global.quiet {
+        super::warn_info(&format!(
+            "downloading {} OSV export(s) from {base}",
+            ecosystems.len()
+        ));
+    }
+    let sources = download_exports(
+        base,
+        &ecosystems,
+        downloads.path(),
+        Duration::from_secs(args.timeout.clamp(1, 3600)),
+    )
+    .await
+    .context(
+        "the update failed and the current database was kept; on a machine without network \
+         access, copy the exports there and run `customs db import`",
+    )?;
+    let summary =
+        tokio::task::block_in_place(|| customs_vuln::import(&dir, &sources, super::now()))
+            .context("the import failed; the database was left as it was")?;
+    report(&summary, &dir, global)
+}
+
+fn report(
+    summary: &ImportSummary,
+    dir: &std::path::Path,
+    global: &GlobalArgs,
+) -> anyhow::Result<ExitStatus> {
+    if !global.quiet {
+        for w in &summary.warnings {
+            super::warn(w);
+        }
+        if summary.warning_count > summary.warnings.len() as u64 {
+            super::warn(&format!(
+                "… and {} more warnings",
+                summary.warning_count - summary.warnings.len() as u64
+            ));
+        }
+    }
+    let rows: Vec<Vec<String>> = summary
+        .sources
+        .iter()
+        .map(|s| {
+            vec![
+                s.source.clone(),
+                s.records.to_string(),
+                s.added.to_string(),
+                s.updated.to_string(),
+                s.unchanged.to_string(),
+                s.withdrawn.to_string(),
+                s.skipped.to_string(),
+            ]
+        })
+        .collect();
+    let mut text = customs_report::columns::render(
+        &[
+            "SOURCE",
+            "RECORDS",
+            "ADDED",
+            "UPDATED",
+            "UNCHANGED",
+            "WITHDRAWN",
+            "SKIPPED",
+        ],
+        &rows,
+    );
+    let index = VulnIndex::open(dir)?;
+    let status = index.status()?;
+    text.push_str(&format!(
+        "\n{} advisories in {}\n",
+        status.advisories,
+        status.path.display()
+    ));
+    render::text(&text)?;
+    Ok(ExitStatus::Success)
+}
+
+fn status(args: &DbStatusArgs) -> anyhow::Result<ExitStatus> {
+    let index = super::scan::open_index(&super::db_dir(&args.db))?;
+    let status = index.status()?;
+    match args.output {
+        Format::Json => render::json(&status)?,
+        Format::Table => {
+            let mut text = format!(
+                "database   {}\nbuilt      {}\nadvisories {}\n\n",
+                status.path.display(),
+                customs_sbom::rfc3339(status.built_at),
+                status.advisories
+            );
+            let rows: Vec<Vec<String>> = status
+                .ecosystems
+                .iter()
+                .map(|(e, n)| vec![e.clone(), n.to_string()])
+                .collect();
+            text.push_str(&customs_report::columns::render(
+                &["ECOSYSTEM", "ADVISORIES"],
+                &rows,
+            ));
+            let rows: Vec<Vec<String>> = status
+                .sources
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.source.clone(),
+                        customs_sbom::rfc3339(s.imported_at),
+                        s.records.to_string(),
+                    ]
+                })
+                .collect();
+            text.push('\n');
+            text.push_str(&customs_report::columns::render(
+                &["SOURCE", "IMPORTED", "RECORDS"],
+                &rows,
+            ));
+            render::text(&text)?;
+        }
+    }
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,117 @@
+//! `customs scan REF`: known vulnerabilities of an image, a root filesystem
+//! or an SBOM, matched against the local OSV index.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use customs_cli::{GlobalArgs, ScanArgs};
+use customs_report::scan::{self, DatabaseInfo, ScanReport};
+use customs_sbom::Sbom;
+use customs_types::Severity;
+use customs_vuln::VulnIndex;
+
+use super::output::{emit, outputs};
+use crate::exit::ExitStatus;
+
+/// The formats `-o` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ScanFormat {
+    Table,
+    Json,
+    Sarif,
+    CyclonedxJson,
+}
+
+impl ScanFormat {
+    fn parse(name: &str) -> anyhow::Result<Self> {
+        Ok(match name {
+            "table" => Self::Table,
+            "json" => Self::Json,
+            "sarif" => Self::Sarif,
+            "cyclonedx-json" | "cyclonedx" | "cdx-json" => Self::CyclonedxJson,
+            other => anyhow::bail!(
+                "unknown scan format `{other}` (formats: table, json, sarif, cyclonedx-json)"
+            ),
+        })
+    }
+
+    fn render(self, report: &ScanReport) -> anyhow::Result<Vec<u8>> {
+        Ok(match self {
+            Self::Table => scan::table(report).into_bytes(),
+            Self::Json => scan::json(report)?,
+            Self::Sarif => scan::sarif(report)?,
+            Self::CyclonedxJson => scan::cyclonedx(report)?,
+        })
+    }
+}
+
+/// Databases older than this get a warning.
+const STALE_AFTER_DAYS: u64 = 7;
+
+/// Opens the index, explaining how to make one when there is none.
+pub(crate) fn open_index(dir: &Path) -> anyhow::Result<VulnIndex> {
+    VulnIndex::open(dir).with_context(|| {
+        "cannot open the vulnerability database; import advisories with `customs db import PATH` \
+         (offline) or `customs db update` (online)"
+            .to_owned()
+    })
+}
+
+/// Matches an SBOM and wraps the result with what the index says of itself.
+pub(crate) fn report(index: &VulnIndex, sbom: Sbom, quiet: bool) -> anyhow::Result<ScanReport> {
+    let matches = tokio::task::block_in_place(|| customs_vuln::match_sbom(index, &sbom))?;
+    let built_at = index.built_at()?;
+    let age_days = super::now().saturating_sub(built_at) / 86_400;
+    if !quiet && age_days > STALE_AFTER_DAYS {
+        super::warn(&format!(
+            "the vulnerability database was built {age_days} days ago; newer advisories are missing (customs db update)"
+        ));
+    }
+    if !quiet && sbom.distro.is_none() && sbom.packages.iter().any(|p| p.kind.is_os()) {
+        super::warn("the distribution release is unknown, so its packages were not matched");
+    }
+    Ok(ScanReport {
+        sbom,
+        matches,
+        database: DatabaseInfo {
+            built_at,
+            path: index.path().display().to_string(),
+        },
+    })
+}
+
+fn severities(names: &[String]) -> anyhow::Result<Vec<Severity>> {
+    names
+        .iter()
+        .map(|s| s.parse::<Severity>().map_err(anyhow::Error::from))
+        .collect()
+}
+
+pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    let outputs = outputs(&args.formats, args.output.as_ref(), ScanFormat::parse)?;
+    let wanted = severities(&args.severity).context("invalid --severity")?;
+    let fail_on = args
+        .fail_on
+        .as_deref()
+        .map(str::parse::<Severity>)
+        .transpose()
+        .context("invalid --fail-on")?;
+    let index = open_index(&super::db_dir(&args.db))?;
+    let (sbom, _) = super::make_sbom(&args.image, &args.source, &args.catalogers, global).await?;
+    let mut report = report(&index, sbom, global.quiet)?;
+    report.filter(&wanted, args.only_fixed);
+    for (format, file) in outputs {
+        emit(&format.render(&report)?, file.as_deref())?;
+    }
+    if let Some(threshold) = fail_on
+        && report.fails(threshold)
+    {
+        if !global.quiet {
+            super::warn(&format!(
+                "vulnerabilities at or above `{threshold}` were found (--fail-on {threshold})"
+            ));
+        }
+        return Ok(ExitStatus::Failure);
+    }
+    Ok(ExitStatus::Success)
+}
