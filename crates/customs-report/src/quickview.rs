@@ -72,7 +72,14 @@ pub fn render(report: &ScanReport, base: Option<&BaseImage>) -> String {
     ));
     lines.push((
         "advisories",
-        format!("database built {}", date(report.database.built_at)),
+        format!(
+            "database built {}, newest advisory {}",
+            date(report.database.built_at),
+            report
+                .database
+                .newest_advisory
+                .map_or_else(|| "unknown".to_owned(), date)
+        ),
     ));
     for (i, (name, value)) in lines.iter().enumerate() {
         if i == 0 {

@@ -15,13 +15,16 @@ use serde::Serialize;
 use crate::{columns, sarif};
 
 /// The version of the JSON document; bumped on any incompatible change.
-pub const SCHEMA: &str = "customs-scan/1";
+pub const SCHEMA: &str = "customs.scan/v1";
 
 /// What the index the scan used says about itself.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DatabaseInfo {
     /// When it was built (seconds since the epoch).
     pub built_at: u64,
+    /// The `modified` time of its newest record (seconds since the epoch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newest_advisory: Option<u64>,
     /// The index file.
     pub path: String,
 }

@@ -195,6 +195,9 @@ pub struct Status {
     pub schema_version: i64,
     /// When the index was last built (seconds since the epoch).
     pub built_at: u64,
+    /// The `modified` time of the newest record (seconds since the epoch):
+    /// how current the data is, whenever it was imported.
+    pub newest_advisory: Option<u64>,
     /// Advisories in all.
     pub advisories: u64,
     /// Advisories per ecosystem (`Debian:12`, `PyPI`).
@@ -322,6 +325,24 @@ impl VulnIndex {
         Ok(built.and_then(|b| b.parse().ok()).unwrap_or(0))
     }
 
+    /// The `modified` time of the newest record imported (seconds since the
+    /// epoch).
+    ///
+    /// # Errors
+    /// [`IndexError::Sqlite`] when the file is damaged.
+    pub fn newest_advisory(&self) -> Result<Option<u64>, IndexError> {
+        let newest: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'newest_modified'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sqlite(&self.path))?;
+        Ok(newest.and_then(|n| n.parse().ok()))
+    }
+
     /// Counts, sources and build time.
     ///
     /// # Errors
@@ -365,6 +386,7 @@ impl VulnIndex {
             path: self.path.clone(),
             schema_version: SCHEMA_VERSION,
             built_at: self.built_at()?,
+            newest_advisory: self.newest_advisory()?,
             advisories: u64::try_from(advisories).unwrap_or(0),
             ecosystems,
             sources,
@@ -427,6 +449,16 @@ pub fn import(dir: &Path, sources: &[ImportSource], now: u64) -> Result<ImportSu
         let mut conn = Connection::open(&temp_path).map_err(sqlite(&temp_path))?;
         create_schema(&conn).map_err(sqlite(&temp_path))?;
         let tx = conn.transaction().map_err(sqlite(&temp_path))?;
+        let mut newest: i64 = tx
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'newest_modified'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map_err(sqlite(&temp_path))?
+            .and_then(|v| v.parse::<i64>().ok())
+            .map_or(i64::MIN, |seconds| seconds.saturating_mul(1_000_000_000));
         for source in sources {
             let mut source_summary = SourceSummary {
                 source: source.name.clone(),
@@ -434,8 +466,15 @@ pub fn import(dir: &Path, sources: &[ImportSource], now: u64) -> Result<ImportSu
             };
             for_each_record(&source.path, &mut |name, bytes| {
                 source_summary.records += 1;
-                import_record(&tx, name, bytes, &mut source_summary, &mut summary)
-                    .map_err(sqlite(&temp_path))
+                import_record(
+                    &tx,
+                    name,
+                    bytes,
+                    &mut source_summary,
+                    &mut summary,
+                    &mut newest,
+                )
+                .map_err(sqlite(&temp_path))
             })?;
             tx.execute(
                 "INSERT INTO sources (source, imported_at, records) VALUES (?1, ?2, ?3)
@@ -445,12 +484,18 @@ pub fn import(dir: &Path, sources: &[ImportSource], now: u64) -> Result<ImportSu
             .map_err(sqlite(&temp_path))?;
             summary.sources.push(source_summary);
         }
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('built_at', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [now.to_string()],
-        )
-        .map_err(sqlite(&temp_path))?;
+        let mut meta = vec![("built_at", now.to_string())];
+        if newest > 0 {
+            meta.push(("newest_modified", (newest / 1_000_000_000).to_string()));
+        }
+        for (key, value) in meta {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value.as_str()],
+            )
+            .map_err(sqlite(&temp_path))?;
+        }
         tx.commit().map_err(sqlite(&temp_path))?;
         conn.execute_batch("PRAGMA optimize; VACUUM;")
             .map_err(sqlite(&temp_path))?;
@@ -513,6 +558,7 @@ fn import_record(
     bytes: &[u8],
     counts: &mut SourceSummary,
     summary: &mut ImportSummary,
+    newest: &mut i64,
 ) -> rusqlite::Result<()> {
     let head = match serde_json::from_slice::<Head>(bytes) {
         Ok(h) => h,
@@ -537,6 +583,7 @@ fn import_record(
         ));
         return Ok(());
     };
+    *newest = (*newest).max(modified);
     let existing: Option<i64> = tx
         .prepare_cached("SELECT modified FROM advisories WHERE id = ?1")?
         .query_row([&head.id], |r| r.get(0))
@@ -729,11 +776,14 @@ fn advisory_blob(record: &Record) -> StoredAdvisory {
     }
 }
 
+/// Receives each record's name and bytes.
+type RecordSink<'a> = dyn FnMut(&str, &[u8]) -> Result<(), IndexError> + 'a;
+
 /// Calls `f` with every record of `path`: a JSON file, a zip archive of
 /// them (osv.dev's `all.zip`) or a directory tree of either.
 fn for_each_record(
     path: &Path,
-    f: &mut dyn FnMut(&str, &[u8]) -> Result<(), IndexError>,
+    f: &mut RecordSink<'_>,
 ) -> Result<(), IndexError> {
     let io = |source| IndexError::Io {
         path: path.to_owned(),

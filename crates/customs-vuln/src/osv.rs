@@ -144,11 +144,11 @@ pub enum RecordError {
         source: serde_json::Error,
     },
     /// Larger than any real record.
-    #[error("{source_name}: {size} bytes is larger than the {limit}-byte limit for one OSV record")]
+    #[error("{source_name}: larger than the {limit}-byte limit for one OSV record")]
     TooLarge {
         /// The file or archive entry.
         source_name: String,
-        /// Its size.
+        /// The bytes read (reading stops one past the limit).
         size: u64,
         /// The limit.
         limit: u64,

@@ -98,6 +98,8 @@ pub async fn download_exports(
     into: &Path,
     timeout: Duration,
 ) -> Result<Vec<ImportSource>, UpdateError> {
+    // The one TLS provider of the workspace (ring); a no-op when installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .user_agent(concat!("customs/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(timeout)

@@ -125,9 +125,12 @@ fn status(args: &DbStatusArgs) -> anyhow::Result<ExitStatus> {
         Format::Json => render::json(&status)?,
         Format::Table => {
             let mut text = format!(
-                "database   {}\nbuilt      {}\nadvisories {}\n\n",
+                "database   {}\nbuilt      {}\nnewest     {}\nadvisories {}\n\n",
                 status.path.display(),
                 customs_sbom::rfc3339(status.built_at),
+                status
+                    .newest_advisory
+                    .map_or_else(|| "-".to_owned(), customs_sbom::rfc3339),
                 status.advisories
             );
             let rows: Vec<Vec<String>> = status

@@ -36,7 +36,7 @@ pub(crate) async fn run(args: QuickviewArgs, global: &GlobalArgs) -> anyhow::Res
     match args.output {
         Format::Table => render::text(&quickview::render(&report, base.as_ref()))?,
         Format::Json => render::json(&Document {
-            schema: "customs-quickview/1",
+            schema: "customs.quickview/v1",
             subject: &report.sbom.subject,
             distro: report.sbom.distro.as_ref(),
             base_image: base

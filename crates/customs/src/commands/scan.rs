@@ -45,7 +45,8 @@ impl ScanFormat {
     }
 }
 
-/// Databases older than this get a warning.
+/// A database whose newest advisory is older than this gets a warning
+/// (osv.dev publishes new records every day).
 const STALE_AFTER_DAYS: u64 = 7;
 
 /// Opens the index, explaining how to make one when there is none.
@@ -61,10 +62,11 @@ pub(crate) fn open_index(dir: &Path) -> anyhow::Result<VulnIndex> {
 pub(crate) fn report(index: &VulnIndex, sbom: Sbom, quiet: bool) -> anyhow::Result<ScanReport> {
     let matches = tokio::task::block_in_place(|| customs_vuln::match_sbom(index, &sbom))?;
     let built_at = index.built_at()?;
-    let age_days = super::now().saturating_sub(built_at) / 86_400;
+    let newest_advisory = index.newest_advisory()?;
+    let age_days = super::now().saturating_sub(newest_advisory.unwrap_or(built_at)) / 86_400;
     if !quiet && age_days > STALE_AFTER_DAYS {
         super::warn(&format!(
-            "the vulnerability database was built {age_days} days ago; newer advisories are missing (customs db update)"
+            "the newest advisory in the vulnerability database is {age_days} days old; newer ones are missing (customs db update, or import a newer export)"
         ));
     }
     if !quiet && sbom.distro.is_none() && sbom.packages.iter().any(|p| p.kind.is_os()) {
@@ -75,6 +77,7 @@ pub(crate) fn report(index: &VulnIndex, sbom: Sbom, quiet: bool) -> anyhow::Resu
         matches,
         database: DatabaseInfo {
             built_at,
+            newest_advisory,
             path: index.path().display().to_string(),
         },
     })

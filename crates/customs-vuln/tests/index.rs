@@ -1,0 +1,310 @@
+//! The index: imports of files, folders and osv.dev's zip exports (real
+//! data from `../shared/vulndata`), incremental re-imports, withdrawn
+//! records, malformed input, atomic swaps, and `db update` downloads
+//! against an in-process server.
+#![allow(clippy::unwrap_used)] // test helpers fail loudly
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use customs_test::fault::{FaultServer, Reply};
+use customs_vuln::index::{INDEX_FILE, ImportSource};
+use customs_vuln::update::download_exports;
+use customs_vuln::{IndexError, VulnIndex, import};
+
+fn shared(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/vulndata")
+        .join(path)
+}
+
+fn record(id: &str, modified: &str, name: &str, fixed: &str) -> String {
+    format!(
+        r#"{{"schema_version":"1.6.0","id":"{id}","modified":"{modified}","aliases":["CVE-2099-{id}"],
+           "summary":"{id} in {name}",
+           "affected":[{{"package":{{"ecosystem":"PyPI","name":"{name}"}},
+             "ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}},{{"fixed":"{fixed}"}}]}}]}}]}}"#
+    )
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+    fs_err::write(&path, text).unwrap();
+    path
+}
+
+fn sources(paths: &[&Path]) -> Vec<ImportSource> {
+    paths.iter().map(|p| ImportSource::path(p)).collect()
+}
+
+#[test]
+fn imports_an_osv_dev_export_zip() {
+    let db = tempfile::tempdir().unwrap();
+    let zip = shared("osv/crates.io/all.zip");
+    let summary = import(db.path(), &sources(&[&zip]), 1_700_000_000).unwrap();
+    let s = &summary.sources[0];
+    assert_eq!(s.records, 1614, "every record of the export is read");
+    assert!(s.added > 1500, "{s:?}");
+    let index = VulnIndex::open(db.path()).unwrap();
+    let status = index.status().unwrap();
+    assert!(
+        status.ecosystems["crates.io"] > 1500,
+        "{:?}",
+        status.ecosystems
+    );
+    assert_eq!(status.built_at, 1_700_000_000);
+    assert_eq!(status.sources[0].source, zip.display().to_string());
+    // RUSTSEC-2021-0003: smallvec's insert_many buffer overflow.
+    let ids: Vec<String> = index
+        .lookup("crates.io", "smallvec")
+        .unwrap()
+        .into_iter()
+        .map(|c| c.advisory)
+        .collect();
+    assert!(ids.contains(&"RUSTSEC-2021-0003".to_owned()), "{ids:?}");
+    let blob = index.advisory("RUSTSEC-2021-0003").unwrap().unwrap();
+    assert!(
+        blob.aliases.iter().any(|a| a.starts_with("CVE-2021-25900")),
+        "{blob:?}"
+    );
+
+    // Re-importing the same export changes nothing.
+    let again = import(db.path(), &sources(&[&zip]), 1_700_000_100).unwrap();
+    assert_eq!(again.sources[0].added, 0);
+    assert_eq!(again.sources[0].updated, 0);
+    assert_eq!(again.sources[0].unchanged, s.added + s.unchanged);
+}
+
+#[test]
+fn reimport_is_incremental_by_modified_time_and_drops_withdrawn_records() {
+    let db = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    write(
+        data.path(),
+        "a/PYSEC-1.json",
+        &record("PYSEC-1", "2024-01-01T00:00:00Z", "Foo_Bar", "1.0"),
+    );
+    write(
+        data.path(),
+        "a/PYSEC-2.json",
+        &record("PYSEC-2", "2024-01-01T00:00:00Z", "baz", "2.0"),
+    );
+    let summary = import(db.path(), &sources(&[data.path()]), 1).unwrap();
+    assert_eq!(
+        (summary.sources[0].records, summary.sources[0].added),
+        (2, 2)
+    );
+    let index = VulnIndex::open(db.path()).unwrap();
+    // Names are stored PEP 503-normalised.
+    assert_eq!(index.lookup("PyPI", "foo-bar").unwrap().len(), 1);
+    drop(index);
+
+    // Same time: unchanged. Later time: replaced. Earlier time: kept as is.
+    write(
+        data.path(),
+        "a/PYSEC-1.json",
+        &record("PYSEC-1", "2024-06-01T00:00:00.5Z", "foo-bar", "1.5"),
+    );
+    write(
+        data.path(),
+        "a/PYSEC-2.json",
+        &record("PYSEC-2", "2023-01-01T00:00:00Z", "baz", "9.9"),
+    );
+    let summary = import(db.path(), &sources(&[data.path()]), 2).unwrap();
+    let s = &summary.sources[0];
+    assert_eq!((s.updated, s.unchanged, s.added), (1, 1, 0), "{s:?}");
+    let index = VulnIndex::open(db.path()).unwrap();
+    let c = &index.lookup("PyPI", "foo-bar").unwrap()[0];
+    assert_eq!(c.affected.ranges[0].events[1].fixed.as_deref(), Some("1.5"));
+    let c = &index.lookup("PyPI", "baz").unwrap()[0];
+    assert_eq!(c.affected.ranges[0].events[1].fixed.as_deref(), Some("2.0"));
+    drop(index);
+
+    // Withdrawn: gone.
+    let withdrawn = record("PYSEC-2", "2024-07-01T00:00:00Z", "baz", "2.0").replacen(
+        "\"aliases\"",
+        "\"withdrawn\":\"2024-07-01T00:00:00Z\",\"aliases\"",
+        1,
+    );
+    write(data.path(), "a/PYSEC-2.json", &withdrawn);
+    let summary = import(db.path(), &sources(&[data.path()]), 3).unwrap();
+    assert_eq!(summary.sources[0].withdrawn, 1);
+    let index = VulnIndex::open(db.path()).unwrap();
+    assert!(index.lookup("PyPI", "baz").unwrap().is_empty());
+    assert!(index.advisory("PYSEC-2").unwrap().is_none());
+    assert_eq!(index.status().unwrap().advisories, 1);
+}
+
+#[test]
+fn malformed_records_are_counted_warnings_naming_the_record() {
+    let db = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    write(
+        data.path(),
+        "good.json",
+        &record("GHSA-good", "2024-01-01T00:00:00Z", "ok", "1.0"),
+    );
+    write(data.path(), "bad-json.json", "{\"id\": \"X\", ");
+    write(
+        data.path(),
+        "bad-range.json",
+        r#"{"id":"BAD-RANGE","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"PyPI","name":"x"},"ranges":[{"type":"CALVER","events":[{"introduced":"0"}]}]}]}"#,
+    );
+    write(
+        data.path(),
+        "bad-version.json",
+        &record("BAD-VERSION", "2024-01-01T00:00:00Z", "y", "not a version!"),
+    );
+    write(
+        data.path(),
+        "bad-time.json",
+        &record("BAD-TIME", "last tuesday", "z", "1.0"),
+    );
+    let huge = format!(
+        "{{\"id\":\"HUGE\",\"modified\":\"2024-01-01T00:00:00Z\",\"details\":\"{}\"}}",
+        "x".repeat(17 * 1024 * 1024)
+    );
+    write(data.path(), "huge.json", &huge);
+    write(data.path(), "notes.txt", "not read: neither JSON nor zip");
+    let summary = import(db.path(), &sources(&[data.path()]), 1).unwrap();
+    let s = &summary.sources[0];
+    assert_eq!(
+        (s.records, s.added, s.skipped),
+        (6, 2, 5),
+        "{s:?} {:#?}",
+        summary.warnings
+    );
+    assert_eq!(summary.warning_count, 5);
+    let all = summary.warnings.join("\n");
+    for expected in [
+        "bad-json.json: not a valid OSV record",
+        "bad-range.json: record `BAD-RANGE`: unknown range type `CALVER`",
+        "record `BAD-VERSION`, package PyPI/y: fixed version `not a version!` is not a valid Pep440 version; entry skipped",
+        "bad-time.json: record `BAD-TIME`: `modified` is not an RFC 3339 time",
+        "huge.json: larger than the 16777216-byte limit for one OSV record",
+    ] {
+        assert!(all.contains(expected), "missing `{expected}` in:\n{all}");
+    }
+    let index = VulnIndex::open(db.path()).unwrap();
+    assert_eq!(index.lookup("PyPI", "ok").unwrap().len(), 1);
+    // The record whose only entry was skipped is kept (for incremental
+    // re-imports) but can match nothing.
+    assert!(index.lookup("PyPI", "y").unwrap().is_empty());
+}
+
+#[test]
+fn a_failed_import_leaves_the_previous_index_whole() {
+    let db = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let first = write(
+        data.path(),
+        "one/A-1.json",
+        &record("A-1", "2024-01-01T00:00:00Z", "a", "1.0"),
+    );
+    import(db.path(), &sources(&[first.parent().unwrap()]), 1).unwrap();
+    let before = fs_err::read(db.path().join(INDEX_FILE)).unwrap();
+
+    // A good source, then a damaged archive: nothing of either lands.
+    let second = write(
+        data.path(),
+        "two/B-1.json",
+        &record("B-1", "2024-01-01T00:00:00Z", "b", "1.0"),
+    );
+    let broken = write(
+        data.path(),
+        "broken.zip",
+        "PK\u{3}\u{4} this is not really a zip",
+    );
+    let err = import(db.path(), &sources(&[second.parent().unwrap(), &broken]), 2).unwrap_err();
+    assert!(matches!(err, IndexError::Archive { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("broken.zip: not a readable zip archive"),
+        "{err}"
+    );
+    assert_eq!(fs_err::read(db.path().join(INDEX_FILE)).unwrap(), before);
+    let leftovers: Vec<_> = fs_err::read_dir(db.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers,
+        vec![std::ffi::OsString::from(INDEX_FILE)],
+        "no temp files left"
+    );
+    let index = VulnIndex::open(db.path()).unwrap();
+    assert!(index.lookup("PyPI", "b").unwrap().is_empty());
+    assert_eq!(index.built_at().unwrap(), 1);
+
+    // A path that is not an input is an error too.
+    let err = import(db.path(), &sources(&[Path::new("/nonexistent/osv")]), 3).unwrap_err();
+    assert!(err.to_string().contains("/nonexistent/osv"), "{err}");
+}
+
+#[test]
+fn opening_a_missing_or_foreign_database_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = VulnIndex::open(dir.path()).unwrap_err();
+    assert!(matches!(err, IndexError::Missing { .. }));
+    fs_err::write(dir.path().join(INDEX_FILE), b"not sqlite at all, just text").unwrap();
+    assert!(VulnIndex::open(dir.path()).is_err());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn update_downloads_exports_and_keeps_the_database_when_offline() {
+    let zip = fs_err::read(shared("osv/crates.io/all.zip")).unwrap();
+    let server = FaultServer::start(move |request| match request.path.as_str() {
+        "/crates.io/all.zip" => Reply::new(200, zip.clone()),
+        "/broken/all.zip" => Reply::new(500, "down"),
+        "/html/all.zip" => Reply::new(200, "<html>captive portal</html>"),
+        _ => Reply::new(404, "no"),
+    });
+    let base = format!("http://{}", server.addr);
+    let into = tempfile::tempdir().unwrap();
+    let got = download_exports(
+        &base,
+        &["crates.io".to_owned()],
+        into.path(),
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap();
+    assert_eq!(got[0].name, format!("{base}/crates.io/all.zip"));
+    let db = tempfile::tempdir().unwrap();
+    let summary = import(db.path(), &got, 5).unwrap();
+    assert_eq!(summary.sources[0].records, 1614);
+
+    for (ecosystem, expected) in [
+        ("broken", "HTTP 500"),
+        ("html", "not a zip archive"),
+        ("missing", "HTTP 404"),
+    ] {
+        let err = download_exports(
+            &base,
+            &[ecosystem.to_owned()],
+            into.path(),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains(expected), "{ecosystem}: {err}");
+    }
+    // Offline: nothing listens on the port.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let err = download_exports(
+        &url,
+        &["PyPI".to_owned()],
+        into.path(),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("cannot download http://127.0.0.1:"),
+        "{err}"
+    );
+}
