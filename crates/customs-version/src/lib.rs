@@ -182,8 +182,32 @@ pub use go::Go;
 pub use maven::Maven;
 pub use nuget::Nuget;
 
-fn compare_with<S: VersionScheme>(a: &str, b: &str) -> Result<Ordering, ParseVersionError> {
-    Ok(S::parse(a)?.cmp(&S::parse(b)?))
+/// A version parsed by one [`Scheme`], to compare many times without
+/// parsing again. Versions of the same scheme compare as that scheme orders
+/// them; comparing versions of different schemes orders by scheme (a
+/// caller never needs that).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AnyVersion {
+    /// dpkg.
+    Dpkg(<Dpkg as VersionScheme>::Version),
+    /// apk.
+    Apk(<Apk as VersionScheme>::Version),
+    /// rpm.
+    Rpm(<Rpm as VersionScheme>::Version),
+    /// SemVer.
+    Semver(<Semver as VersionScheme>::Version),
+    /// Go.
+    Go(<Go as VersionScheme>::Version),
+    /// PEP 440.
+    Pep440(<Pep440 as VersionScheme>::Version),
+    /// Maven.
+    Maven(<Maven as VersionScheme>::Version),
+    /// RubyGems.
+    Gem(<Gem as VersionScheme>::Version),
+    /// NuGet.
+    Nuget(<Nuget as VersionScheme>::Version),
+    /// Composer.
+    Composer(<Composer as VersionScheme>::Version),
 }
 
 impl Scheme {
@@ -201,29 +225,37 @@ impl Scheme {
         Self::Composer,
     ];
 
+    /// Parses a version of this scheme.
+    ///
+    /// # Errors
+    /// When it is not a version of this scheme.
+    pub fn parse(self, version: &str) -> Result<AnyVersion, ParseVersionError> {
+        Ok(match self {
+            Self::Dpkg => AnyVersion::Dpkg(Dpkg::parse(version)?),
+            Self::Apk => AnyVersion::Apk(Apk::parse(version)?),
+            Self::Rpm => AnyVersion::Rpm(Rpm::parse(version)?),
+            Self::Semver => AnyVersion::Semver(Semver::parse(version)?),
+            Self::Go => AnyVersion::Go(Go::parse(version)?),
+            Self::Pep440 => AnyVersion::Pep440(Pep440::parse(version)?),
+            Self::Maven => AnyVersion::Maven(Maven::parse(version)?),
+            Self::Gem => AnyVersion::Gem(Gem::parse(version)?),
+            Self::Nuget => AnyVersion::Nuget(Nuget::parse(version)?),
+            Self::Composer => AnyVersion::Composer(Composer::parse(version)?),
+        })
+    }
+
     /// Compares two versions of this scheme.
     ///
     /// # Errors
     /// When either is not a version of this scheme.
     pub fn compare(self, a: &str, b: &str) -> Result<Ordering, ParseVersionError> {
-        match self {
-            Self::Dpkg => compare_with::<Dpkg>(a, b),
-            Self::Apk => compare_with::<Apk>(a, b),
-            Self::Rpm => compare_with::<Rpm>(a, b),
-            Self::Semver => compare_with::<Semver>(a, b),
-            Self::Go => compare_with::<Go>(a, b),
-            Self::Pep440 => compare_with::<Pep440>(a, b),
-            Self::Maven => compare_with::<Maven>(a, b),
-            Self::Gem => compare_with::<Gem>(a, b),
-            Self::Nuget => compare_with::<Nuget>(a, b),
-            Self::Composer => compare_with::<Composer>(a, b),
-        }
+        Ok(self.parse(a)?.cmp(&self.parse(b)?))
     }
 
     /// Whether `version` parses in this scheme.
     #[must_use]
     pub fn is_valid(self, version: &str) -> bool {
-        self.compare(version, version).is_ok()
+        self.parse(version).is_ok()
     }
 
     /// The scheme of an OSV ecosystem name (`Debian:12` → dpkg, `PyPI` → PEP 440).

@@ -260,6 +260,14 @@ impl VulnIndex {
         if version != SCHEMA_VERSION {
             return Err(IndexError::Incompatible { path });
         }
+        // Map the file instead of reading pages through syscalls (lookups
+        // touch pages all over the index), and keep the shared lock once
+        // taken instead of re-taking it per query: imports never write the
+        // live file (they rename a new one over it), so no writer waits.
+        conn.execute_batch(
+            "PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -32768; PRAGMA locking_mode = EXCLUSIVE;",
+        )
+        .map_err(sqlite(&path))?;
         Ok(Self { conn, path })
     }
 
@@ -781,10 +789,7 @@ type RecordSink<'a> = dyn FnMut(&str, &[u8]) -> Result<(), IndexError> + 'a;
 
 /// Calls `f` with every record of `path`: a JSON file, a zip archive of
 /// them (osv.dev's `all.zip`) or a directory tree of either.
-fn for_each_record(
-    path: &Path,
-    f: &mut RecordSink<'_>,
-) -> Result<(), IndexError> {
+fn for_each_record(path: &Path, f: &mut RecordSink<'_>) -> Result<(), IndexError> {
     let io = |source| IndexError::Io {
         path: path.to_owned(),
         source,

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use customs_sbom::{Location, Package, PackageType, RelationshipKind, Sbom};
 use customs_types::Severity;
-use customs_version::Scheme;
+use customs_version::{AnyVersion, Scheme};
 use serde::Serialize;
 
 use crate::ecosystem::{Query, Unmatchable, Via, queries};
@@ -59,51 +59,48 @@ fn is_zero(event: &Event) -> bool {
 #[must_use]
 pub fn evaluate_range(range: &Range, version: &str, ecosystem: Scheme) -> Option<RangeHit> {
     let scheme = range_scheme(&range.kind, ecosystem);
-    if !scheme.is_valid(version) {
-        return None;
-    }
-    let cmp = |a: &str, b: &str| scheme.compare(a, b).ok();
-    let mut events: Vec<&Event> = range.events.iter().filter(|e| e.limit.is_none()).collect();
-    // Sort by version, `introduced: 0` first; an unparsable event voids the range.
-    for e in &events {
-        let (_, v) = event_version(e);
-        if !is_zero(e) && !scheme.is_valid(v) {
-            return None;
+    let installed = scheme.parse(version).ok()?;
+    evaluate_parsed(range, &installed, scheme)
+}
+
+/// [`evaluate_range`] for an installed version already parsed with the
+/// range's scheme.
+fn evaluate_parsed(range: &Range, installed: &AnyVersion, scheme: Scheme) -> Option<RangeHit> {
+    // Each event parsed once; `introduced: 0` sorts first; an unparsable
+    // event voids the range.
+    let mut events: Vec<(Option<AnyVersion>, &Event)> = Vec::with_capacity(range.events.len());
+    let mut limits = Vec::new();
+    for e in &range.events {
+        let (what, v) = event_version(e);
+        if what == "limit" {
+            if v != "*" {
+                limits.push(scheme.parse(v).ok()?);
+            }
+            continue;
         }
+        let parsed = if is_zero(e) {
+            None
+        } else {
+            Some(scheme.parse(v).ok()?)
+        };
+        events.push((parsed, e));
     }
-    events.sort_by(|a, b| match (is_zero(a), is_zero(b)) {
-        (true, true) => Ordering::Equal,
-        (true, false) => Ordering::Less,
-        (false, true) => Ordering::Greater,
-        (false, false) => cmp(event_version(a).1, event_version(b).1).unwrap_or(Ordering::Equal),
+    events.sort_by(|a, b| match (&a.0, &b.0) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(x), Some(y)) => x.cmp(y),
     });
     let mut affected = false;
-    for e in &events {
-        if let Some(introduced) = &e.introduced {
-            if introduced == "0" || cmp(version, introduced)? != Ordering::Less {
-                affected = true;
-            }
-        } else if let Some(fixed) = &e.fixed {
-            if cmp(version, fixed)? != Ordering::Less {
-                affected = false;
-            }
-        } else if let Some(last) = &e.last_affected
-            && cmp(version, last)? == Ordering::Greater
-        {
-            affected = false;
+    for (parsed, e) in &events {
+        match parsed {
+            None => affected = true,
+            Some(at) if e.introduced.is_some() => affected |= installed >= at,
+            Some(at) if e.fixed.is_some() => affected &= installed < at,
+            Some(at) => affected &= installed <= at,
         }
     }
-    let limits: Vec<&str> = range
-        .events
-        .iter()
-        .filter_map(|e| e.limit.as_deref())
-        .filter(|l| *l != "*")
-        .collect();
-    if !limits.is_empty()
-        && limits
-            .iter()
-            .all(|l| cmp(version, l).is_none_or(|o| o != Ordering::Less))
-    {
+    if !limits.is_empty() && limits.iter().all(|l| installed >= l) {
         affected = false;
     }
     if !affected {
@@ -111,12 +108,11 @@ pub fn evaluate_range(range: &Range, version: &str, ecosystem: Scheme) -> Option
     }
     let fixed = events
         .iter()
-        .filter_map(|e| e.fixed.as_deref())
-        .find(|f| cmp(version, f) == Some(Ordering::Less))
-        .map(ToOwned::to_owned);
+        .find(|(parsed, e)| e.fixed.is_some() && parsed.as_ref().is_some_and(|f| installed < f))
+        .and_then(|(_, e)| e.fixed.clone());
     let constraint = events
         .iter()
-        .map(|e| {
+        .map(|(_, e)| {
             let (what, v) = event_version(e);
             format!("{what} {v}")
         })
@@ -129,11 +125,22 @@ pub fn evaluate_range(range: &Range, version: &str, ecosystem: Scheme) -> Option
 /// version list. Returns every hit (a version can sit in several ranges).
 #[must_use]
 pub fn evaluate(affected: &StoredAffected, version: &str, ecosystem: Scheme) -> Vec<RangeHit> {
-    let mut hits: Vec<RangeHit> = affected
-        .ranges
-        .iter()
-        .filter_map(|r| evaluate_range(r, version, ecosystem))
-        .collect();
+    let mut parsed: Vec<(Scheme, Option<AnyVersion>)> = Vec::with_capacity(2);
+    let mut hits: Vec<RangeHit> = Vec::new();
+    for range in &affected.ranges {
+        let scheme = range_scheme(&range.kind, ecosystem);
+        let installed = match parsed.iter().find(|(s, _)| *s == scheme) {
+            Some((_, v)) => v.clone(),
+            None => {
+                let v = scheme.parse(version).ok();
+                parsed.push((scheme, v.clone()));
+                v
+            }
+        };
+        if let Some(hit) = installed.and_then(|i| evaluate_parsed(range, &i, scheme)) {
+            hits.push(hit);
+        }
+    }
     if hits.is_empty()
         && affected
             .versions
@@ -234,7 +241,7 @@ pub struct MatchReport {
 
 /// A record that matched one package, before merging.
 struct Hit {
-    advisory: StoredAdvisory,
+    advisory: std::sync::Arc<StoredAdvisory>,
     rating: Rated,
     fixed: Vec<String>,
     detail: MatchDetail,
@@ -264,7 +271,7 @@ pub fn match_sbom(index: &VulnIndex, sbom: &Sbom) -> Result<MatchReport, IndexEr
         .collect();
     let mut report = MatchReport::default();
     let mut lookups: HashMap<(String, String), Vec<Candidate>> = HashMap::new();
-    let mut advisories: HashMap<String, Option<StoredAdvisory>> = HashMap::new();
+    let mut advisories: HashMap<String, Option<std::sync::Arc<StoredAdvisory>>> = HashMap::new();
     for package in &sbom.packages {
         let id = package.id();
         if owned.contains(id.as_str()) {
@@ -307,7 +314,9 @@ pub fn match_sbom(index: &VulnIndex, sbom: &Sbom) -> Result<MatchReport, IndexEr
                     continue;
                 };
                 if !advisories.contains_key(&candidate.advisory) {
-                    let blob = index.advisory(&candidate.advisory)?;
+                    let blob = index
+                        .advisory(&candidate.advisory)?
+                        .map(std::sync::Arc::new);
                     advisories.insert(candidate.advisory.clone(), blob);
                 }
                 let Some(advisory) = advisories[&candidate.advisory].clone() else {
@@ -336,7 +345,7 @@ pub fn match_sbom(index: &VulnIndex, sbom: &Sbom) -> Result<MatchReport, IndexEr
 }
 
 fn hit(
-    advisory: StoredAdvisory,
+    advisory: std::sync::Arc<StoredAdvisory>,
     candidate: &Candidate,
     query: &Query,
     first: &RangeHit,
