@@ -80,14 +80,26 @@ impl VersionScheme for Dpkg {
     type Version = debversion::Version;
     fn parse(version: &str) -> Result<Self::Version, ParseVersionError> {
         let v = version.trim();
+        let err = || ParseVersionError::new("dpkg", version);
         // Policy 5.6.12: an epoch is an unsigned integer.
-        if v.split_once(':').is_some_and(|(epoch, _)| {
-            epoch.is_empty() || !epoch.bytes().all(|b| b.is_ascii_digit())
-        }) {
-            return Err(ParseVersionError::new("dpkg", version));
+        let rest = match v.split_once(':') {
+            Some((epoch, rest)) => {
+                if epoch.is_empty() || !epoch.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(err());
+                }
+                rest
+            }
+            None => v,
+        };
+        // dpkg's parseversion: an empty revision (`1.0-`) is no revision,
+        // and the upstream version may not be empty (`-1`, `1:-1`).
+        let trimmed = v.strip_suffix('-').unwrap_or(v);
+        let upstream = rest.strip_suffix('-').unwrap_or(rest);
+        let upstream = upstream.rsplit_once('-').map_or(upstream, |(u, _)| u);
+        if upstream.is_empty() {
+            return Err(err());
         }
-        v.parse()
-            .map_err(|_| ParseVersionError::new("dpkg", version))
+        trimmed.parse().map_err(|_| err())
     }
 }
 
