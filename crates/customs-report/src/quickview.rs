@@ -89,7 +89,13 @@ pub fn render(report: &ScanReport, base: Option<&BaseImage>) -> String {
         }
     }
     let counts = Counts::of(&report.matches.findings);
-    let order: Vec<Severity> = Severity::ALL.iter().rev().copied().collect();
+    // `info` is a lint level; no advisory has it.
+    let order: Vec<Severity> = Severity::ALL
+        .iter()
+        .rev()
+        .copied()
+        .filter(|s| *s != Severity::Info)
+        .collect();
     let _ = writeln!(out);
     let mut header = format!("{:<16}", "Vulnerabilities");
     for s in &order {

@@ -181,7 +181,7 @@ fn security_severity(severity: Severity, score: Option<f64>) -> Option<String> {
         Severity::High => Some(8.0),
         Severity::Medium => Some(5.5),
         Severity::Low => Some(2.0),
-        Severity::Negligible => Some(0.5),
+        Severity::Negligible | Severity::Info => Some(0.5),
         _ => None,
     })?;
     Some(format!("{value:.1}"))

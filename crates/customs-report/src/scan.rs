@@ -417,7 +417,7 @@ fn cyclonedx_severity(s: Severity) -> &'static str {
         Severity::High => "high",
         Severity::Medium => "medium",
         Severity::Low => "low",
-        Severity::Negligible => "info",
+        Severity::Negligible | Severity::Info => "info",
         _ => "unknown",
     }
 }

@@ -26,6 +26,8 @@ pub enum Severity {
     /// No usable severity in the data.
     #[default]
     Unknown,
+    /// Worth knowing, not a weakness by itself (lint findings).
+    Info,
     /// The distribution considers it not worth fixing (Debian `unimportant`).
     Negligible,
     /// CVSS 0.1–3.9.
@@ -40,8 +42,9 @@ pub enum Severity {
 
 impl Severity {
     /// Every severity, least severe first.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Unknown,
+        Self::Info,
         Self::Negligible,
         Self::Low,
         Self::Medium,
@@ -54,6 +57,7 @@ impl Severity {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Unknown => "unknown",
+            Self::Info => "info",
             Self::Negligible => "negligible",
             Self::Low => "low",
             Self::Medium => "medium",
@@ -87,7 +91,9 @@ impl fmt::Display for Severity {
 
 /// A severity name that is none of the known ones.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown severity `{0}` (severities: unknown, negligible, low, medium, high, critical)")]
+#[error(
+    "unknown severity `{0}` (severities: unknown, info, negligible, low, medium, high, critical)"
+)]
 pub struct ParseSeverityError(String);
 
 impl FromStr for Severity {
@@ -98,7 +104,8 @@ impl FromStr for Severity {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(match s.trim().to_ascii_lowercase().as_str() {
             "unknown" | "none" | "" => Self::Unknown,
-            "negligible" | "unimportant" | "info" | "informational" => Self::Negligible,
+            "info" | "informational" | "note" => Self::Info,
+            "negligible" | "unimportant" => Self::Negligible,
             "low" => Self::Low,
             "medium" | "moderate" => Self::Medium,
             "high" | "important" => Self::High,

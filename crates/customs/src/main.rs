@@ -4,7 +4,6 @@
 mod commands;
 mod exit;
 mod progress;
-mod redact;
 mod render;
 
 use std::io::{self, Write as _};

@@ -14,8 +14,8 @@ use customs_types::Digest;
 use serde::Serialize;
 
 use crate::exit::ExitStatus;
-use crate::redact::{redact_env, redact_text};
 use crate::render;
+use customs_checks::redact::{redact_env, redact_text};
 
 #[derive(Serialize)]
 struct Inspection {

@@ -71,7 +71,7 @@ static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Whether a variable name says its value is a secret.
-pub(crate) fn secret_name(name: &str) -> bool {
+pub fn secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
     let words: Vec<&str> = upper
         .split(['_', '-', '.'])
@@ -90,7 +90,7 @@ pub(crate) fn secret_name(name: &str) -> bool {
 }
 
 /// Redacts known token formats and URL passwords inside any text.
-pub(crate) fn redact_text(text: &str) -> String {
+pub fn redact_text(text: &str) -> String {
     let text = URL_PASSWORD.replace_all(text, format!("${{1}}{REDACTED}${{3}}"));
     let text = TOKEN.replace_all(&text, REDACTED);
     ASSIGNMENT
@@ -105,7 +105,7 @@ pub(crate) fn redact_text(text: &str) -> String {
 }
 
 /// Redacts one `NAME=value` environment entry.
-pub(crate) fn redact_env(entry: &str) -> String {
+pub fn redact_env(entry: &str) -> String {
     match entry.split_once('=') {
         Some((name, value)) if secret_name(name) && !value.is_empty() => {
             format!("{name}={REDACTED}")
