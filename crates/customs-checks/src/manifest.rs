@@ -175,6 +175,7 @@ impl Context<'_> {
             .map_or(from, |(i, _)| i + 1)
     }
 
+    #[allow(clippy::too_many_arguments)] // every rule reports through this one call shape
     fn report(
         &mut self,
         code: &'static str,

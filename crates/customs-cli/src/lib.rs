@@ -20,6 +20,8 @@ impl EnvVars {
     pub const CUSTOMS_DB_DIR: &'static str = "CUSTOMS_DB_DIR";
     /// Where `db update` downloads OSV exports from.
     pub const CUSTOMS_OSV_URL: &'static str = "CUSTOMS_OSV_URL";
+    /// The customs.toml with allow-lists.
+    pub const CUSTOMS_CONFIG: &'static str = "CUSTOMS_CONFIG";
 }
 
 /// customs — container image supply-chain evidence: which image, what is in
@@ -65,6 +67,103 @@ pub enum Command {
     /// Manage the local vulnerability database (OSV).
     #[command(subcommand)]
     Db(DbCommand),
+    /// Find secrets in every layer of an image (deleted files included), its
+    /// environment, labels and build history.
+    Secrets(SecretsArgs),
+    /// Lint an image's configuration, a Dockerfile, or compose / Kubernetes
+    /// manifests.
+    Lint(LintArgs),
+    /// Pin the image references of Dockerfiles, compose files and Kubernetes
+    /// manifests to digests (name:tag@sha256:…).
+    Pin(PinArgs),
+}
+
+/// Output of the checks (`secrets`, `lint`).
+#[derive(Debug, Args, Clone)]
+pub struct ChecksOutputArgs {
+    /// Output format: table, json, sarif. Repeat with `=FILE` to write
+    /// several (`-o json=f.json -o sarif=f.sarif`).
+    #[arg(
+        long = "format",
+        short = 'o',
+        value_name = "FORMAT[=FILE]",
+        default_value = "table"
+    )]
+    pub formats: Vec<String>,
+    /// Write the format that has no `=FILE` to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit with code 1 when a finding is at least this severe (info, low,
+    /// medium, high, critical).
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+}
+
+/// `customs secrets`.
+#[derive(Debug, Args)]
+pub struct SecretsArgs {
+    /// The image (see `customs digest --help`) or dir:ROOTFS.
+    pub image: String,
+    /// A customs.toml with `[[secrets.allow]]` entries (rule, path glob,
+    /// fingerprint).
+    #[arg(long, env = EnvVars::CUSTOMS_CONFIG, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Also list secrets in files a distro package installed unchanged
+    /// (test keys, sample certificates); they are counted either way.
+    #[arg(long)]
+    pub include_packaged: bool,
+    /// Output flags.
+    #[command(flatten)]
+    pub output: ChecksOutputArgs,
+    /// Source flags.
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// What to lint: image references, Dockerfiles, compose files or
+    /// Kubernetes manifests (files are recognised by name and content).
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// The environment the manifests deploy to; with `prod` (or
+    /// `production`) an image not pinned by digest is an error.
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// Compare an image with a previous one (size, layers, packages).
+    #[arg(long, value_name = "REF")]
+    pub compare: Option<String>,
+    /// The growth over `--compare` that is a finding (1.5 = 50 % larger).
+    #[arg(long, value_name = "RATIO", default_value_t = 1.5)]
+    pub growth_ratio: f64,
+    /// Ports an image may expose (comma-separated); without it, only
+    /// well-known sensitive ports (SSH, databases, Docker API …) are flagged.
+    #[arg(long, value_delimiter = ',', value_name = "PORT")]
+    pub allowed_ports: Vec<u16>,
+    /// Output flags.
+    #[command(flatten)]
+    pub output: ChecksOutputArgs,
+    /// Source flags (for image targets).
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs pin`.
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// Dockerfiles, compose files, Kubernetes manifests.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Rewrite the files in place (otherwise print what would change).
+    #[arg(long, conflicts_with = "check")]
+    pub write: bool,
+    /// Only check: exit 1 when a reference is not pinned (no network).
+    #[arg(long)]
+    pub check: bool,
+    /// Source flags (registry credentials, --insecure-registry).
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 /// Where the vulnerability database lives.

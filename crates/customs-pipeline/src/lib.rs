@@ -3,6 +3,8 @@
 //! walked once with the catalogers subscribed, and the findings resolved
 //! into an [`Sbom`] that names the image by digest.
 
+pub mod secrets;
+
 use std::path::Path;
 
 use customs_catalog::{Catalog, CatalogRun, Cataloger};
@@ -102,4 +104,40 @@ pub fn sbom_of_rootfs(
         ..Subject::default()
     };
     Ok(assemble(subject, catalog))
+}
+
+/// Scans every layer of an image for secrets (deleted and overwritten files
+/// included), then its configuration and history.
+///
+/// # Errors
+/// [`PipelineError`] on any integrity, format or limit failure.
+pub async fn secrets_of_image(
+    source: &AnySource,
+    image: &Image,
+    allow: &customs_checks::secrets::AllowList,
+    limits: &Limits,
+    progress: &dyn Progress,
+) -> Result<secrets::SecretsReport, PipelineError> {
+    let visitor = secrets::SecretsVisitor::new();
+    let walk = walk_image(source, image, &[&visitor], limits, progress).await?;
+    let mut report = visitor.finish(&walk, allow);
+    report
+        .findings
+        .extend(secrets::config_secrets(&image.config, allow));
+    customs_checks::sort(&mut report.findings);
+    Ok(report)
+}
+
+/// Scans an unpacked root filesystem (`dir:`) for secrets.
+///
+/// # Errors
+/// [`PipelineError`] when the directory cannot be read.
+pub fn secrets_of_rootfs(
+    root: &Path,
+    allow: &customs_checks::secrets::AllowList,
+    limits: &Limits,
+) -> Result<secrets::SecretsReport, PipelineError> {
+    let visitor = secrets::SecretsVisitor::new();
+    let walk = LayerWalker::new(limits.clone()).walk_rootfs(root, &[&visitor])?;
+    Ok(visitor.finish(&walk, allow))
 }

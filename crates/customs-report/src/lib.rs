@@ -4,6 +4,7 @@
 //! and [CycloneDX 1.6](https://cyclonedx.org/docs/1.6/json/) with
 //! `vulnerabilities`; the quick overview of an image.
 
+pub mod checks;
 pub mod columns;
 pub mod quickview;
 pub mod sarif;

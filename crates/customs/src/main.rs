@@ -39,6 +39,9 @@ fn main() -> ExitCode {
             Command::Scan(args) => commands::scan::run(args, &cli.global).await,
             Command::Quickview(args) => commands::quickview::run(args, &cli.global).await,
             Command::Db(command) => commands::db::run(command, &cli.global).await,
+            Command::Secrets(args) => commands::secrets::run(args, &cli.global).await,
+            Command::Lint(args) => commands::lint::run(args, &cli.global).await,
+            Command::Pin(args) => commands::pin::run(args, &cli.global).await,
         }
     });
     match result {

@@ -350,8 +350,19 @@ impl SecretScanner {
     /// Never for the built-in rules (a test compiles them all).
     #[must_use]
     pub fn new() -> Self {
+        // ASCII semantics (`\b`, classes, case folding): every format is
+        // ASCII, and it lets the regex engine use its DFAs instead of the
+        // much slower PikeVM that Unicode word boundaries need.
         #[allow(clippy::unwrap_used)] // the rule table is static and tested
-        let regexes: Vec<Regex> = RULES.iter().map(|r| Regex::new(r.regex).unwrap()).collect();
+        let regexes: Vec<Regex> = RULES
+            .iter()
+            .map(|r| {
+                regex::bytes::RegexBuilder::new(r.regex)
+                    .unicode(false)
+                    .build()
+                    .unwrap()
+            })
+            .collect();
         let mut keywords: Vec<&str> = Vec::new();
         let mut selects: Vec<Vec<usize>> = Vec::new();
         for (i, rule) in RULES.iter().enumerate() {
@@ -368,6 +379,7 @@ impl SecretScanner {
         #[allow(clippy::unwrap_used)] // plain literal keywords always build
         let prefilter = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .match_kind(MatchKind::Standard)
             .build(&keywords)
             .unwrap();
@@ -444,6 +456,9 @@ impl SecretScanner {
             }
             kept.retain(|&(r, s, e)| !(s < span.2 && span.1 < e && r > span.0));
             kept.push(span);
+        }
+        if kept.is_empty() {
+            return Vec::new();
         }
         let line_starts: Vec<usize> = std::iter::once(0)
             .chain(

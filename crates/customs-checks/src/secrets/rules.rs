@@ -73,7 +73,7 @@ pub const RULES: &[SecretRule] = &[
             "awssecret",
             "secretaccesskey"
         ],
-        r#"(?i)(?:aws_?secret_?access_?key|aws_?secret_?key|secretaccesskey)["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})(?:["'\s,;]|$)"#
+        r#"(?i)(?:aws_?secret_?access_?key|aws_?secret_?key|secretaccesskey)["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{30,60})(?:["'\s,;]|$)"#
     ),
     rule!(
         "gcp-service-account-key",

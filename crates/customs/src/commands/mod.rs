@@ -1,13 +1,17 @@
 //! One module per verb; this module turns the shared flags into a source.
 
+mod checks_output;
 pub(crate) mod db;
 pub(crate) mod digest;
 pub(crate) mod files;
 pub(crate) mod inspect;
+pub(crate) mod lint;
 mod output;
+pub(crate) mod pin;
 pub(crate) mod quickview;
 pub(crate) mod sbom;
 pub(crate) mod scan;
+pub(crate) mod secrets;
 
 use std::io::Read as _;
 use std::path::PathBuf;

@@ -1,0 +1,63 @@
+//! Output of `secrets` and `lint`: formats, files, `--fail-on`.
+
+use anyhow::Context as _;
+use customs_cli::{ChecksOutputArgs, GlobalArgs};
+use customs_report::checks::{self, ChecksReport};
+use customs_types::Severity;
+
+use super::output::{emit, outputs};
+use crate::exit::ExitStatus;
+
+#[derive(Debug, Clone, Copy)]
+enum Format {
+    Table,
+    Json,
+    Sarif,
+}
+
+fn parse(name: &str) -> anyhow::Result<Format> {
+    Ok(match name {
+        "table" => Format::Table,
+        "json" => Format::Json,
+        "sarif" => Format::Sarif,
+        other => anyhow::bail!("unknown format `{other}` (formats: table, json, sarif)"),
+    })
+}
+
+/// Checks the output flags before any work is done.
+pub(crate) fn validate(args: &ChecksOutputArgs) -> anyhow::Result<Option<Severity>> {
+    outputs(&args.formats, args.output.as_ref(), parse)?;
+    args.fail_on
+        .as_deref()
+        .map(str::parse::<Severity>)
+        .transpose()
+        .context("invalid --fail-on")
+}
+
+/// Writes the report and turns `--fail-on` into the exit status.
+pub(crate) fn finish(
+    report: &ChecksReport,
+    args: &ChecksOutputArgs,
+    global: &GlobalArgs,
+) -> anyhow::Result<ExitStatus> {
+    let fail_on = validate(args)?;
+    for (format, file) in outputs(&args.formats, args.output.as_ref(), parse)? {
+        let bytes = match format {
+            Format::Table => checks::table(report).into_bytes(),
+            Format::Json => checks::json(report)?,
+            Format::Sarif => checks::sarif(report)?,
+        };
+        emit(&bytes, file.as_deref())?;
+    }
+    if let Some(threshold) = fail_on
+        && report.fails(threshold)
+    {
+        if !global.quiet {
+            super::warn(&format!(
+                "findings at or above `{threshold}` (--fail-on {threshold})"
+            ));
+        }
+        return Ok(ExitStatus::Failure);
+    }
+    Ok(ExitStatus::Success)
+}

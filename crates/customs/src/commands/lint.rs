@@ -1,0 +1,109 @@
+//! `customs lint TARGET…`: image configuration, Dockerfiles, compose and
+//! Kubernetes manifests, in one report.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use customs_checks::image_config::{self, Options, SizeSummary};
+use customs_checks::secrets::SecretScanner;
+use customs_checks::{dockerfile, manifest, pin};
+use customs_cli::{GlobalArgs, LintArgs};
+use customs_report::checks::ChecksReport;
+
+use crate::exit::ExitStatus;
+
+/// What a file target is.
+enum FileKind {
+    Dockerfile,
+    Manifest,
+}
+
+fn file_kind(path: &Path, text: &str) -> FileKind {
+    let name = path.display().to_string();
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| {
+            !l.is_empty()
+                && (!l.starts_with('#') || l.starts_with("# syntax") || l.starts_with("# escape"))
+        })
+        .unwrap_or("");
+    let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+    if pin::is_dockerfile(&name)
+        || (!yaml
+            && ["FROM ", "ARG ", "# syntax", "# escape"].iter().any(|p| {
+                first
+                    .to_ascii_uppercase()
+                    .starts_with(&p.to_ascii_uppercase())
+            }))
+    {
+        FileKind::Dockerfile
+    } else {
+        FileKind::Manifest
+    }
+}
+
+async fn summary(
+    reference: &str,
+    args: &LintArgs,
+    global: &GlobalArgs,
+) -> anyhow::Result<SizeSummary> {
+    let (sbom, image) = super::make_sbom(reference, &args.source, &[], global).await?;
+    let image = image.ok_or_else(|| anyhow::anyhow!("--compare needs images, not {reference}"))?;
+    let layers = image.layers();
+    Ok(SizeSummary {
+        name: reference.to_owned(),
+        size: layers.iter().map(|l| l.descriptor.size).sum(),
+        layers: layers.len(),
+        packages: sbom
+            .packages
+            .iter()
+            .map(|p| format!("{} {} {}", p.kind, p.name, p.version))
+            .collect::<BTreeSet<_>>(),
+    })
+}
+
+pub(crate) async fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    super::checks_output::validate(&args.output)?;
+    let production = args
+        .env
+        .as_deref()
+        .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "prod" | "production"));
+    let options = Options {
+        allowed_ports: (!args.allowed_ports.is_empty()).then(|| args.allowed_ports.clone()),
+    };
+    let scanner = SecretScanner::new();
+    let mut report = ChecksReport {
+        targets: args.targets.clone(),
+        ..ChecksReport::default()
+    };
+    for target in &args.targets {
+        let path = Path::new(target);
+        if path.is_file() {
+            let text = fs_err::read_to_string(path)?;
+            let findings = match file_kind(path, &text) {
+                FileKind::Dockerfile => dockerfile::lint(target, &text)?,
+                FileKind::Manifest => {
+                    manifest::lint(target, &text, manifest::Options { production })?
+                }
+            };
+            report.findings.extend(findings);
+            continue;
+        }
+        let (_, image) = super::open_image(target, &args.source).await?;
+        report
+            .findings
+            .extend(image_config::check(&image.config, &options, &scanner));
+        if let Some(previous) = &args.compare {
+            let current = summary(target, &args, global).await?;
+            let before = summary(previous, &args, global).await?;
+            report.findings.extend(image_config::size_growth(
+                &current,
+                &before,
+                args.growth_ratio,
+            ));
+        }
+    }
+    customs_checks::sort(&mut report.findings);
+    super::checks_output::finish(&report, &args.output, global)
+}
