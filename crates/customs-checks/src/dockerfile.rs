@@ -388,7 +388,7 @@ pub fn lint(path: &str, text: &str) -> Result<Vec<Finding>, ParseError> {
         suppressed: suppressions(text),
         findings: Vec::new(),
     };
-    let scanner = crate::secrets::SecretScanner::new();
+    let scanner = crate::secrets::SecretScanner::shared();
     let mut global_args: BTreeMap<String, String> = BTreeMap::new();
     for arg in dockerfile.global_args() {
         for (k, v) in pairs(&arg.arguments.value) {
@@ -401,7 +401,7 @@ pub fn lint(path: &str, text: &str) -> Result<Vec<Finding>, ParseError> {
     for arg in dockerfile.global_args() {
         secret_args(
             &mut linter,
-            &scanner,
+            scanner,
             "ARG",
             arg.arg.span.start,
             &arg.arguments.value,
@@ -450,7 +450,7 @@ pub fn lint(path: &str, text: &str) -> Result<Vec<Finding>, ParseError> {
                     }
                     secret_args(
                         &mut linter,
-                        &scanner,
+                        scanner,
                         "ARG",
                         arg.arg.span.start,
                         &arg.arguments.value,
@@ -459,7 +459,7 @@ pub fn lint(path: &str, text: &str) -> Result<Vec<Finding>, ParseError> {
                 Instruction::Env(env) => {
                     secret_args(
                         &mut linter,
-                        &scanner,
+                        scanner,
                         "ENV",
                         env.env.span.start,
                         &env.arguments.value,
@@ -548,6 +548,14 @@ fn secret_args(
     arguments: &str,
 ) {
     for (key, value) in pairs(arguments) {
+        // ENV with an empty value, or one taken from a variable (the ARG it
+        // comes from is reported itself), holds no secret of its own.
+        if what == "ENV" && (value.is_empty() || value.starts_with('$')) {
+            continue;
+        }
+        if !value.is_empty() && crate::secrets::is_placeholder(&value) {
+            continue;
+        }
         let by_name = crate::redact::secret_name(&key);
         let by_value =
             !value.is_empty() && !scanner.scan("/Dockerfile", value.as_bytes()).is_empty();
@@ -639,11 +647,17 @@ fn lint_run(
         }
         let has = copied.iter().any(|c| {
             let base = c.trim_end_matches('/');
-            base == "."
-                || base == "./"
-                || base.ends_with("/.")
-                || base == "*"
-                || files.iter().any(|f| c.contains(f))
+            if base == "." || base.ends_with("/.") || base == "*" {
+                return true;
+            }
+            // `COPY package*.json ./`, `COPY requirements/*.txt`: globs.
+            let name = base.rsplit('/').next().unwrap_or(base);
+            let pattern = crate::secrets::glob(name).ok();
+            files.iter().any(|f| {
+                c.contains(f)
+                    || pattern.as_ref().is_some_and(|p| p.is_match(f.as_bytes()))
+                    || (f.starts_with("requirements") && name.starts_with("requirements"))
+            })
         });
         if !has {
             linter.report(

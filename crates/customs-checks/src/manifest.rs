@@ -291,7 +291,7 @@ fn truthy(v: Option<&Value>) -> bool {
 /// [`ManifestError`] when the file is not valid YAML or neither format.
 pub fn lint(path: &str, text: &str, options: Options) -> Result<Vec<Finding>, ManifestError> {
     let documents = documents(path, text)?;
-    let scanner = crate::secrets::SecretScanner::new();
+    let scanner = crate::secrets::SecretScanner::shared();
     let mut ctx = Context {
         path,
         text,
@@ -303,11 +303,11 @@ pub fn lint(path: &str, text: &str, options: Options) -> Result<Vec<Finding>, Ma
         if let Some(services) = doc.get("services").and_then(Value::as_object) {
             recognised = true;
             for (name, service) in services {
-                compose_service(&mut ctx, *start, name, service, &scanner);
+                compose_service(&mut ctx, *start, name, service, scanner);
             }
         } else if doc.get("kind").is_some() {
             recognised = true;
-            kubernetes(&mut ctx, *start, doc, &scanner);
+            kubernetes(&mut ctx, *start, doc, scanner);
         }
     }
     if !recognised && !documents.is_empty() {

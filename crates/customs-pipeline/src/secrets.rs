@@ -212,7 +212,7 @@ impl SecretsVisitor {
 /// Secrets in the runtime configuration and the build history.
 #[must_use]
 pub fn config_secrets(config: &ImageConfig, allow: &AllowList) -> Vec<Finding> {
-    let scanner = SecretScanner::new();
+    let scanner = SecretScanner::shared();
     let mut out = Vec::new();
     let push = |field: String, name: Option<&str>, value: &str, out: &mut Vec<Finding>| {
         let by_rule = scanner.scan("/image-config", value.as_bytes());

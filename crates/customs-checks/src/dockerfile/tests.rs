@@ -163,3 +163,28 @@ proptest::proptest! {
         let _ = lint("Dockerfile", &text);
     }
 }
+
+/// Patterns seen in real Dockerfiles when comparing with hadolint: globbed
+/// manifests count as copied; empty, placeholder and `${ARG}` ENV values
+/// are not secrets (the ARG itself is reported); `USER $UID` resolves the
+/// ARG default.
+#[test]
+fn real_world_patterns() {
+    let text = "ARG UID=0\nFROM node:20-bookworm-slim\nARG UID\nCOPY package*.json ./\nRUN npm ci\nENV OPENAI_API_KEY=\"\" JWT_SECRET=\"build-placeholder-not-used\"\nARG SIGNING_KEY\nENV SIGNING_KEY=${SIGNING_KEY}\nUSER $UID\n";
+    let c = codes(text);
+    assert!(
+        !c.iter()
+            .any(|(r, _)| *r == "dockerfile-lockfile-not-copied"),
+        "{c:?}"
+    );
+    let secrets: Vec<u64> = c
+        .iter()
+        .filter(|(r, _)| *r == "dockerfile-secret-in-arg-or-env")
+        .map(|(_, l)| *l)
+        .collect();
+    assert_eq!(secrets, [7], "only the ARG that carries the secret");
+    assert!(
+        c.contains(&("dockerfile-final-stage-root", 9)),
+        "USER $UID with UID=0: {c:?}"
+    );
+}

@@ -283,7 +283,8 @@ pub fn redact(secret: &str) -> String {
 
 /// Values that are obviously not secrets: variables, templates,
 /// placeholders, masks.
-fn is_placeholder(secret: &str) -> bool {
+#[must_use]
+pub fn is_placeholder(secret: &str) -> bool {
     let lower = secret.to_ascii_lowercase();
     let first = secret.chars().next().unwrap_or(' ');
     if matches!(first, '$' | '%' | '{' | '<' | '*' | '[' | '(' | '@' | '&') {
@@ -314,7 +315,16 @@ fn is_placeholder(secret: &str) -> bool {
     WORDS.iter().any(|w| lower.contains(w))
         || matches!(
             lower.as_str(),
-            "password" | "secret" | "pass" | "passwd" | "token" | "none" | "true" | "false"
+            "password"
+                | "secret"
+                | "pass"
+                | "passwd"
+                | "token"
+                | "none"
+                | "true"
+                | "false"
+                | "fake"
+                | "test"
         )
 }
 
@@ -343,7 +353,16 @@ fn looks_like_code(secret: &str, next: Option<u8>) -> bool {
     identifier && (lower_snake || camel || secret.contains('.'))
 }
 
+static SHARED: std::sync::LazyLock<SecretScanner> = std::sync::LazyLock::new(SecretScanner::new);
+
 impl SecretScanner {
+    /// The rules compiled once per process (compiling them costs far more
+    /// than scanning a short value).
+    #[must_use]
+    pub fn shared() -> &'static Self {
+        &SHARED
+    }
+
     /// Compiles every rule.
     ///
     /// # Panics

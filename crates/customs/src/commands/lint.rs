@@ -72,7 +72,7 @@ pub(crate) async fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<E
     let options = Options {
         allowed_ports: (!args.allowed_ports.is_empty()).then(|| args.allowed_ports.clone()),
     };
-    let scanner = SecretScanner::new();
+    let scanner = SecretScanner::shared();
     let mut report = ChecksReport {
         targets: args.targets.clone(),
         ..ChecksReport::default()
@@ -93,7 +93,7 @@ pub(crate) async fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<E
         let (_, image) = super::open_image(target, &args.source).await?;
         report
             .findings
-            .extend(image_config::check(&image.config, &options, &scanner));
+            .extend(image_config::check(&image.config, &options, scanner));
         if let Some(previous) = &args.compare {
             let current = summary(target, &args, global).await?;
             let before = summary(previous, &args, global).await?;
