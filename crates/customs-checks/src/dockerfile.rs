@@ -342,25 +342,18 @@ fn tag_and_digest(image: &str) -> (Option<&str>, bool) {
 }
 
 fn copied_files(instruction: &Instruction<'_>) -> Vec<String> {
-    match instruction {
-        Instruction::Copy(c) => c
-            .src
-            .iter()
-            .filter_map(|s| match s {
-                Source::Path(p) => Some(p.value.to_string()),
-                _ => None,
-            })
-            .collect(),
-        Instruction::Add(a) => a
-            .src
-            .iter()
-            .filter_map(|s| match s {
-                Source::Path(p) => Some(p.value.to_string()),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
+    let sources = match instruction {
+        Instruction::Copy(c) => &c.src,
+        Instruction::Add(a) => &a.src,
+        _ => return Vec::new(),
+    };
+    sources
+        .iter()
+        .filter_map(|s| match s {
+            Source::Path(p) => Some(p.value.to_string()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Lints a Dockerfile.

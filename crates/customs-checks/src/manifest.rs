@@ -76,6 +76,15 @@ const DANGEROUS_CAPABILITIES: [&str; 9] = [
     "PERFMON",
 ];
 
+/// The capability's bare name when it is a dangerous one (`CAP_SYS_ADMIN`
+/// and `sys_admin` both name `SYS_ADMIN`).
+fn dangerous_capability(cap: &str) -> Option<String> {
+    let bare = cap.trim_start_matches("CAP_").to_ascii_uppercase();
+    DANGEROUS_CAPABILITIES
+        .contains(&bare.as_str())
+        .then_some(bare)
+}
+
 /// How the lint is tuned.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
@@ -373,21 +382,19 @@ fn compose_service(
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
+        .filter_map(Value::as_str)
     {
-        if let Some(cap) = cap.as_str() {
-            let bare = cap.trim_start_matches("CAP_").to_ascii_uppercase();
-            if DANGEROUS_CAPABILITIES.contains(&bare.as_str()) {
-                let line = ctx.line_of(base, cap);
-                ctx.report(
-                    "manifest-dangerous-capability",
-                    None,
-                    line,
-                    field("cap_add"),
-                    format!("Service `{name}` adds {bare}"),
-                    Some(cap.to_owned()),
-                    "Drop it; grant a narrower capability if one is really needed.",
-                );
-            }
+        if let Some(bare) = dangerous_capability(cap) {
+            let line = ctx.line_of(base, cap);
+            ctx.report(
+                "manifest-dangerous-capability",
+                None,
+                line,
+                field("cap_add"),
+                format!("Service `{name}` adds {bare}"),
+                Some(cap.to_owned()),
+                "Drop it; grant a narrower capability if one is really needed.",
+            );
         }
     }
     match service.get("environment") {
@@ -551,8 +558,7 @@ fn kubernetes(
                 .flatten()
                 .filter_map(Value::as_str)
             {
-                let bare = cap.trim_start_matches("CAP_").to_ascii_uppercase();
-                if DANGEROUS_CAPABILITIES.contains(&bare.as_str()) {
+                if let Some(bare) = dangerous_capability(cap) {
                     let line = ctx.line_of(cline, cap);
                     ctx.report(
                         "manifest-dangerous-capability",

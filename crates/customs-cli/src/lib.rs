@@ -78,11 +78,14 @@ pub enum Command {
     Pin(PinArgs),
 }
 
-/// Output of the checks (`secrets`, `lint`).
+/// Where and in which formats a command writes its result: `-o FORMAT`,
+/// repeatable as `-o FORMAT=FILE` to write several formats from one run,
+/// and `--output FILE` for the one without `=FILE`. Each command's help
+/// lists its formats.
 #[derive(Debug, Args, Clone)]
-pub struct ChecksOutputArgs {
-    /// Output format: table, json, sarif. Repeat with `=FILE` to write
-    /// several (`-o json=f.json -o sarif=f.sarif`).
+pub struct OutputArgs {
+    /// Output format; repeat with `=FILE` to write several in one run
+    /// (`-o json=a.json -o sarif=a.sarif`).
     #[arg(
         long = "format",
         short = 'o',
@@ -93,6 +96,14 @@ pub struct ChecksOutputArgs {
     /// Write the format that has no `=FILE` to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// Output of the checks (`secrets`, `lint`): table, json, sarif.
+#[derive(Debug, Args, Clone)]
+pub struct ChecksOutputArgs {
+    /// Formats and files.
+    #[command(flatten)]
+    pub files: OutputArgs,
     /// Exit with code 1 when a finding is at least this severe (info, low,
     /// medium, high, critical).
     #[arg(long, value_name = "SEVERITY")]
@@ -236,18 +247,9 @@ pub struct ScanArgs {
     /// The image (see `customs digest --help`), dir:ROOTFS, or sbom:FILE
     /// (SPDX 2.3 or CycloneDX JSON, customs's or another tool's).
     pub image: String,
-    /// Output format: table, json, sarif, cyclonedx-json. Repeat with
-    /// `=FILE` to write several (`-o json=scan.json -o sarif=scan.sarif`).
-    #[arg(
-        long = "format",
-        short = 'o',
-        value_name = "FORMAT[=FILE]",
-        default_value = "table"
-    )]
-    pub formats: Vec<String>,
-    /// Write the format that has no `=FILE` to this file instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// Output: table, json, sarif, cyclonedx-json.
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Only report these severities (comma-separated: critical,high).
     #[arg(long, value_delimiter = ',', value_name = "SEVERITY")]
     pub severity: Vec<String>,
@@ -342,19 +344,9 @@ pub struct FilesArgs {
 pub struct SbomArgs {
     /// The image (see `customs digest --help`), or dir:ROOTFS.
     pub image: String,
-    /// Output format: table, json, spdx-json, cyclonedx-json. Repeat with
-    /// `=FILE` to write several formats in one pass
-    /// (`-o spdx-json=a.json -o cyclonedx-json=b.json`).
-    #[arg(
-        long = "format",
-        short = 'o',
-        value_name = "FORMAT[=FILE]",
-        default_value = "table"
-    )]
-    pub formats: Vec<String>,
-    /// Write the format that has no `=FILE` to this file instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// Output: table, json, spdx-json, cyclonedx-json.
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Choose catalogers by name or tag: `dpkg,python` keeps only those,
     /// `+x` adds, `-x` removes (`-java`).
     #[arg(

@@ -68,34 +68,19 @@ pub fn summary_line(report: &ChecksReport) -> String {
 pub fn table(report: &ChecksReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", report.targets.join(", "));
-    for severity in Severity::ALL.iter().rev() {
-        let rows: Vec<Vec<String>> = report
-            .findings
-            .iter()
-            .filter(|f| f.severity == *severity)
-            .map(|f| {
-                vec![
-                    f.rule.to_owned(),
-                    f.location.display(),
-                    columns::truncate(f.evidence.as_deref().unwrap_or("-"), 60),
-                    columns::truncate(&f.title, 90),
-                ]
-            })
-            .collect();
-        if rows.is_empty() {
-            continue;
-        }
-        let _ = writeln!(
-            out,
-            "\n{} ({})",
-            severity.as_str().to_uppercase(),
-            rows.len()
-        );
-        out.push_str(&columns::render(
-            &["RULE", "LOCATION", "EVIDENCE", "TITLE"],
-            &rows,
-        ));
-    }
+    out.push_str(&columns::by_severity(
+        &report.findings,
+        |f| f.severity,
+        &["RULE", "LOCATION", "EVIDENCE", "TITLE"],
+        |f| {
+            vec![
+                f.rule.to_owned(),
+                f.location.display(),
+                columns::truncate(f.evidence.as_deref().unwrap_or("-"), 60),
+                columns::truncate(&f.title, 90),
+            ]
+        },
+    ));
     let _ = writeln!(out, "\n{}", summary_line(report));
     for (what, n) in &report.notes {
         let _ = writeln!(out, "{what}: {n}");

@@ -26,6 +26,30 @@ pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// One section per severity, most severe first, each a titled table
+/// (`CRITICAL (2)`), as `trivy image` prints its findings.
+pub fn by_severity<T>(
+    items: &[T],
+    severity: impl Fn(&T) -> customs_types::Severity,
+    header: &[&str],
+    row: impl Fn(&T) -> Vec<String>,
+) -> String {
+    let mut out = String::new();
+    for level in customs_types::Severity::ALL.iter().rev() {
+        let rows: Vec<Vec<String>> = items
+            .iter()
+            .filter(|i| severity(i) == *level)
+            .map(&row)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{} ({})", level.as_str().to_uppercase(), rows.len());
+        out.push_str(&render(header, &rows));
+    }
+    out
+}
+
 /// Shortens text to `max` characters with an ellipsis.
 #[must_use]
 pub fn truncate(text: &str, max: usize) -> String {

@@ -160,50 +160,34 @@ pub fn table(report: &ScanReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", subject_line(&report.sbom));
     let counts = Counts::of(&report.matches.findings);
-    for severity in Severity::ALL.iter().rev() {
-        let rows: Vec<Vec<String>> = report
-            .matches
-            .findings
-            .iter()
-            .filter(|f| f.severity() == *severity)
-            .map(|f| {
-                vec![
-                    f.id.clone(),
-                    f.package.name.clone(),
-                    f.package.version.clone(),
-                    fixed(f),
-                    f.package.kind.as_str().to_owned(),
-                    layer(f),
-                    f.rating
-                        .score
-                        .map_or_else(|| "-".to_owned(), |s| format!("{s:.1}")),
-                    columns::truncate(f.summary.as_deref().unwrap_or(""), 60),
-                ]
-            })
-            .collect();
-        if rows.is_empty() {
-            continue;
-        }
-        let _ = writeln!(
-            out,
-            "\n{} ({})",
-            severity.as_str().to_uppercase(),
-            rows.len()
-        );
-        out.push_str(&columns::render(
-            &[
-                "ID",
-                "PACKAGE",
-                "INSTALLED",
-                "FIXED IN",
-                "TYPE",
-                "LAYER",
-                "SCORE",
-                "SUMMARY",
-            ],
-            &rows,
-        ));
-    }
+    out.push_str(&columns::by_severity(
+        &report.matches.findings,
+        Finding::severity,
+        &[
+            "ID",
+            "PACKAGE",
+            "INSTALLED",
+            "FIXED IN",
+            "TYPE",
+            "LAYER",
+            "SCORE",
+            "SUMMARY",
+        ],
+        |f| {
+            vec![
+                f.id.clone(),
+                f.package.name.clone(),
+                f.package.version.clone(),
+                fixed(f),
+                f.package.kind.as_str().to_owned(),
+                layer(f),
+                f.rating
+                    .score
+                    .map_or_else(|| "-".to_owned(), |s| format!("{s:.1}")),
+                columns::truncate(f.summary.as_deref().unwrap_or(""), 60),
+            ]
+        },
+    ));
     let _ = writeln!(out, "\n{}", summary_line(&counts));
     out
 }

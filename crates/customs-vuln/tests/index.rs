@@ -308,3 +308,107 @@ async fn update_downloads_exports_and_keeps_the_database_when_offline() {
         "{err}"
     );
 }
+
+#[test]
+fn aliases_merge_and_a_dsa_joins_the_cves_it_fixed() {
+    let db = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let debian = |id: &str, related: &str, fixed: &str| {
+        format!(
+            r#"{{"id":"{id}","modified":"2024-01-01T00:00:00Z","related":[{related}],"summary":"{id}",
+               "affected":[{{"package":{{"ecosystem":"Debian:12","name":"openssl"}},
+               "ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}},{{"fixed":"{fixed}"}}]}}]}}]}}"#
+        )
+    };
+    write(
+        data.path(),
+        "CVE-2099-1.json",
+        &debian("CVE-2099-1", r#""DSA-9999-1""#, "3.0.13-1~deb12u1"),
+    );
+    write(
+        data.path(),
+        "CVE-2099-2.json",
+        &debian("CVE-2099-2", r#""DSA-9999-1""#, "3.0.13-1~deb12u1"),
+    );
+    write(
+        data.path(),
+        "DSA-9999-1.json",
+        &debian(
+            "DSA-9999-1",
+            r#""CVE-2099-1","CVE-2099-2""#,
+            "3.0.13-1~deb12u1",
+        ),
+    );
+    write(
+        data.path(),
+        "DSA-9998-1.json",
+        &debian("DSA-9998-1", r#""CVE-2099-3""#, "3.0.14-1~deb12u1"),
+    );
+    // A PyPA and a GitHub record of one vulnerability.
+    write(
+        data.path(),
+        "PYSEC-1.json",
+        &record("PYSEC-1", "2024-01-01T00:00:00Z", "x", "2.0")
+            .replace("CVE-2099-PYSEC-1", "CVE-2099-7"),
+    );
+    write(
+        data.path(),
+        "GHSA-1.json",
+        &record("GHSA-1", "2024-01-01T00:00:00Z", "x", "2.0")
+            .replace("CVE-2099-GHSA-1", "CVE-2099-7"),
+    );
+    import(db.path(), &sources(&[data.path()]), 1).unwrap();
+    let index = VulnIndex::open(db.path()).unwrap();
+    let mut libssl = customs_sbom::Package::new(
+        customs_sbom::PackageType::Deb,
+        "libssl3",
+        "3.0.11-1~deb12u2",
+        "pkg:deb/debian/libssl3@3.0.11-1~deb12u2".to_owned(),
+        "test",
+        "/var/lib/dpkg/status",
+    );
+    libssl.source_name = Some("openssl".to_owned());
+    let x = customs_sbom::Package::new(
+        customs_sbom::PackageType::Python,
+        "x",
+        "1.0",
+        "pkg:pypi/x@1.0".to_owned(),
+        "test",
+        "/x",
+    );
+    let sbom = customs_sbom::Sbom {
+        distro: Some(customs_sbom::Distro {
+            id: "debian".into(),
+            version_id: Some("12".into()),
+            ..Default::default()
+        }),
+        packages: vec![libssl, x],
+        ..Default::default()
+    };
+    let report = customs_vuln::match_sbom(&index, &sbom).unwrap();
+    let mut ids: Vec<(String, Vec<String>)> = report
+        .findings
+        .iter()
+        .map(|f| (f.id.clone(), f.aliases.clone()))
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            ("CVE-2099-1".to_owned(), vec!["DSA-9999-1".to_owned()]),
+            ("CVE-2099-2".to_owned(), vec!["DSA-9999-1".to_owned()]),
+            (
+                "CVE-2099-7".to_owned(),
+                vec!["GHSA-1".to_owned(), "PYSEC-1".to_owned()]
+            ),
+            // A DSA whose CVEs are not matched on their own stands alone.
+            ("DSA-9998-1".to_owned(), vec![]),
+        ]
+    );
+    let merged = report
+        .findings
+        .iter()
+        .find(|f| f.id == "CVE-2099-7")
+        .unwrap();
+    assert_eq!(merged.details.len(), 2, "both records are evidence");
+}

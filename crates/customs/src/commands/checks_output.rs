@@ -26,7 +26,7 @@ fn parse(name: &str) -> anyhow::Result<Format> {
 
 /// Checks the output flags before any work is done.
 pub(crate) fn validate(args: &ChecksOutputArgs) -> anyhow::Result<Option<Severity>> {
-    outputs(&args.formats, args.output.as_ref(), parse)?;
+    outputs(&args.files, parse)?;
     args.fail_on
         .as_deref()
         .map(str::parse::<Severity>)
@@ -41,7 +41,7 @@ pub(crate) fn finish(
     global: &GlobalArgs,
 ) -> anyhow::Result<ExitStatus> {
     let fail_on = validate(args)?;
-    for (format, file) in outputs(&args.formats, args.output.as_ref(), parse)? {
+    for (format, file) in outputs(&args.files, parse)? {
         let bytes = match format {
             Format::Table => checks::table(report).into_bytes(),
             Format::Json => checks::json(report)?,
@@ -49,15 +49,10 @@ pub(crate) fn finish(
         };
         emit(&bytes, file.as_deref())?;
     }
-    if let Some(threshold) = fail_on
-        && report.fails(threshold)
-    {
-        if !global.quiet {
-            super::warn(&format!(
-                "findings at or above `{threshold}` (--fail-on {threshold})"
-            ));
-        }
-        return Ok(ExitStatus::Failure);
-    }
-    Ok(ExitStatus::Success)
+    Ok(super::fail_on(
+        fail_on,
+        |t| report.fails(t),
+        "findings",
+        global.quiet,
+    ))
 }

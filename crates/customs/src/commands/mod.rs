@@ -233,3 +233,23 @@ pub(crate) fn warn(message: &str) {
 pub(crate) fn warn_info(message: &str) {
     eprintln!("{message}");
 }
+
+/// `--fail-on`: exit 1 when something at or above the threshold was found.
+pub(crate) fn fail_on(
+    threshold: Option<customs_types::Severity>,
+    reached: impl Fn(customs_types::Severity) -> bool,
+    what: &str,
+    quiet: bool,
+) -> crate::exit::ExitStatus {
+    match threshold {
+        Some(t) if reached(t) => {
+            if !quiet {
+                warn(&format!(
+                    "{what} at or above `{t}` were found (--fail-on {t})"
+                ));
+            }
+            crate::exit::ExitStatus::Failure
+        }
+        _ => crate::exit::ExitStatus::Success,
+    }
+}

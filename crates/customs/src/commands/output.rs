@@ -5,16 +5,17 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use customs_cli::OutputArgs;
 
 /// Parses `-o FORMAT[=FILE]` values and `--output FILE` (which names the
 /// file of the one format without `=FILE`).
 pub(crate) fn outputs<F>(
-    specs: &[String],
-    output: Option<&PathBuf>,
+    args: &OutputArgs,
     parse: impl Fn(&str) -> anyhow::Result<F>,
 ) -> anyhow::Result<Vec<(F, Option<PathBuf>)>> {
+    let output = args.output.as_ref();
     let mut out = Vec::new();
-    for spec in specs {
+    for spec in &args.formats {
         let (name, file) = match spec.split_once('=') {
             Some((n, f)) if !f.is_empty() => (n, Some(PathBuf::from(f))),
             Some((n, _)) => anyhow::bail!("`-o {n}=` needs a file name after `=`"),

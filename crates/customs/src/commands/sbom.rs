@@ -41,7 +41,7 @@ impl SbomFormat {
 }
 
 pub(crate) async fn run(args: SbomArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    let outputs = outputs(&args.formats, args.output.as_ref(), SbomFormat::parse)?;
+    let outputs = outputs(&args.output, SbomFormat::parse)?;
     let (sbom, _) = super::make_sbom(&args.image, &args.source, &args.catalogers, global).await?;
     for (format, file) in outputs {
         emit(&format.render(&sbom)?, file.as_deref())?;

@@ -91,7 +91,7 @@ fn severities(names: &[String]) -> anyhow::Result<Vec<Severity>> {
 }
 
 pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    let outputs = outputs(&args.formats, args.output.as_ref(), ScanFormat::parse)?;
+    let outputs = outputs(&args.output, ScanFormat::parse)?;
     let wanted = severities(&args.severity).context("invalid --severity")?;
     let fail_on = args
         .fail_on
@@ -106,15 +106,10 @@ pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<E
     for (format, file) in outputs {
         emit(&format.render(&report)?, file.as_deref())?;
     }
-    if let Some(threshold) = fail_on
-        && report.fails(threshold)
-    {
-        if !global.quiet {
-            super::warn(&format!(
-                "vulnerabilities at or above `{threshold}` were found (--fail-on {threshold})"
-            ));
-        }
-        return Ok(ExitStatus::Failure);
-    }
-    Ok(ExitStatus::Success)
+    Ok(super::fail_on(
+        fail_on,
+        |t| report.fails(t),
+        "vulnerabilities",
+        global.quiet,
+    ))
 }
