@@ -25,9 +25,9 @@ impl EnvVars {
 }
 
 /// customs — container image supply-chain evidence: which image, what is in
-/// it, and whether it may ship.
+/// it, what is wrong with it, and whether it may ship.
 #[derive(Debug, Parser)]
-#[command(name = "customs", version, about, long_about = None, propagate_version = true)]
+#[command(name = "customs", version, long_about = None, propagate_version = true)]
 pub struct Cli {
     /// The command.
     #[command(subcommand)]
@@ -409,5 +409,8 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         super::Cli::command().debug_assert();
+        // The tool's own description, not a crate's.
+        let about = super::Cli::command().get_about().map(ToString::to_string);
+        assert!(about.is_some_and(|a| a.starts_with("customs — ")));
     }
 }
