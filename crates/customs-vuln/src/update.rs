@@ -71,6 +71,24 @@ pub enum UpdateError {
     },
 }
 
+/// A URL as it may be shown and recorded: a password in it (a mirror
+/// reached as `https://user:token@host/…`) becomes `[redacted]`.
+#[must_use]
+pub fn display_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:[redacted]@{host}{path}")
+        }
+        None => url.to_owned(),
+    }
+}
+
 /// The export URL of one ecosystem.
 #[must_use]
 pub fn export_url(base: &str, ecosystem: &str) -> String {
@@ -106,7 +124,7 @@ pub async fn download_exports(
         .read_timeout(timeout)
         .build()
         .map_err(|source| UpdateError::Request {
-            url: base.to_owned(),
+            url: display_url(base),
             source,
         })?;
     let mut out = Vec::new();
@@ -120,18 +138,21 @@ pub async fn download_exports(
 }
 
 async fn download(client: &reqwest::Client, url: &str, path: &Path) -> Result<(), UpdateError> {
-    let request = |source| UpdateError::Request {
-        url: url.to_owned(),
-        source,
+    let shown = display_url(url);
+    // reqwest's own error text names the URL too: without it, no password
+    // can leak through the error chain.
+    let request = |source: reqwest::Error| UpdateError::Request {
+        url: shown.clone(),
+        source: source.without_url(),
     };
     let io = |source| UpdateError::Io {
-        url: url.to_owned(),
+        url: shown.clone(),
         source,
     };
     let mut response = client.get(url).send().await.map_err(request)?;
     if !response.status().is_success() {
         return Err(UpdateError::Status {
-            url: url.to_owned(),
+            url: shown,
             status: response.status().as_u16(),
         });
     }
@@ -141,13 +162,13 @@ async fn download(client: &reqwest::Client, url: &str, path: &Path) -> Result<()
         written += chunk.len() as u64;
         if written > MAX_EXPORT_BYTES {
             return Err(UpdateError::Body {
-                url: url.to_owned(),
+                url: shown,
                 problem: format!("larger than {MAX_EXPORT_BYTES} bytes"),
             });
         }
         if written == chunk.len() as u64 && !chunk.starts_with(b"PK") {
             return Err(UpdateError::Body {
-                url: url.to_owned(),
+                url: shown,
                 problem: "not a zip archive".to_owned(),
             });
         }
@@ -155,7 +176,7 @@ async fn download(client: &reqwest::Client, url: &str, path: &Path) -> Result<()
     }
     if written == 0 {
         return Err(UpdateError::Body {
-            url: url.to_owned(),
+            url: shown,
             problem: "empty response".to_owned(),
         });
     }
@@ -165,6 +186,16 @@ async fn download(client: &reqwest::Client, url: &str, path: &Path) -> Result<()
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn passwords_in_urls_are_never_shown() {
+        assert_eq!(
+            super::display_url("https://me:s3cr3t@mirror.example/osv/PyPI/all.zip"),
+            "https://me:[redacted]@mirror.example/osv/PyPI/all.zip"
+        );
+        assert_eq!(super::display_url("https://h/x@y"), "https://h/x@y");
+        assert_eq!(super::display_url("no-scheme"), "no-scheme");
+    }
+
     #[test]
     fn urls_encode_ecosystem_names() {
         assert_eq!(

@@ -43,8 +43,9 @@ async fn update(args: DbUpdateArgs, global: &GlobalArgs) -> anyhow::Result<ExitS
         .with_context(|| format!("cannot write to {}", dir.display()))?;
     if !global.quiet {
         super::warn_info(&format!(
-            "downloading {} OSV export(s) from {base}",
-            ecosystems.len()
+            "downloading {} OSV export(s) from {}",
+            ecosystems.len(),
+            customs_vuln::update::display_url(base)
         ));
     }
     let sources = download_exports(

@@ -407,6 +407,17 @@ fn db_status_and_an_offline_update_that_keeps_the_database() {
         .output()
         .unwrap();
     assert_eq!(json(&out)["advisories"], 37);
+    // A mirror's password is never shown, not even in the error chain.
+    let with_password = url.replace("http://", "http://me:hunter2mirrorpass@");
+    let out = customs(home.path())
+        .args(["db", "update", "--ecosystem", "PyPI", "--timeout", "5"])
+        .args(["--url", &with_password])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(!err.contains("hunter2mirrorpass"), "{err}");
+    assert!(err.contains("me:[redacted]@127.0.0.1"), "{err}");
     let out = customs(home.path())
         .args(["db", "status"])
         .output()
