@@ -81,6 +81,14 @@ pub enum IndexError {
         /// The archive.
         path: PathBuf,
     },
+    /// An entry of the index cannot be decoded (the file was damaged).
+    #[error("{path}: damaged entry `{what}`; rebuild the database with `customs db import`")]
+    Damaged {
+        /// The index file.
+        path: PathBuf,
+        /// The advisory or handle.
+        what: String,
+    },
     /// A path to import is neither a JSON file, a zip archive nor a directory.
     #[error("{path}: not an OSV JSON file, zip archive or directory")]
     UnknownInput {
@@ -296,7 +304,10 @@ impl VulnIndex {
         let mut out = Vec::new();
         for row in rows {
             let (advisory, blob) = row.map_err(sqlite(&self.path))?;
-            let affected = serde_json::from_slice(&blob).unwrap_or_default();
+            let affected = serde_json::from_slice(&blob).map_err(|_| IndexError::Damaged {
+                path: self.path.clone(),
+                what: format!("{ecosystem}/{name} in {advisory}"),
+            })?;
             out.push(Candidate { advisory, affected });
         }
         Ok(out)
@@ -315,7 +326,13 @@ impl VulnIndex {
             .query_row([id], |r| r.get(0))
             .optional()
             .map_err(sqlite(&self.path))?;
-        Ok(blob.and_then(|b: Vec<u8>| serde_json::from_slice(&b).ok()))
+        blob.map(|b: Vec<u8>| {
+            serde_json::from_slice(&b).map_err(|_| IndexError::Damaged {
+                path: self.path.clone(),
+                what: id.to_owned(),
+            })
+        })
+        .transpose()
     }
 
     /// When the index was built (seconds since the epoch).

@@ -412,3 +412,29 @@ fn aliases_merge_and_a_dsa_joins_the_cves_it_fixed() {
         .unwrap();
     assert_eq!(merged.details.len(), 2, "both records are evidence");
 }
+
+#[test]
+fn a_damaged_entry_is_an_error_not_a_silent_miss() {
+    let db = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    write(
+        data.path(),
+        "A-1.json",
+        &record("A-1", "2024-01-01T00:00:00Z", "a", "1.0"),
+    );
+    import(db.path(), &sources(&[data.path()]), 1).unwrap();
+    let conn = rusqlite::Connection::open(db.path().join(INDEX_FILE)).unwrap();
+    conn.execute("UPDATE handles SET affected = x'00ff'", [])
+        .unwrap();
+    conn.execute("UPDATE advisories SET blob = x'00ff'", [])
+        .unwrap();
+    drop(conn);
+    let index = VulnIndex::open(db.path()).unwrap();
+    let e = index.lookup("PyPI", "a").unwrap_err();
+    assert!(
+        e.to_string().contains("damaged entry `PyPI/a in A-1`"),
+        "{e}"
+    );
+    let e = index.advisory("A-1").unwrap_err();
+    assert!(e.to_string().contains("rebuild the database"), "{e}");
+}
