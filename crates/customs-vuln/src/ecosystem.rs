@@ -8,6 +8,7 @@
 
 use customs_sbom::{Distro, Package, PackageType};
 use customs_version::Scheme;
+use packageurl::PackageUrl;
 
 /// How a query reached the package: by its own name, or by the source
 /// package it was built from.
@@ -166,6 +167,7 @@ pub fn queries(package: &Package, distro: Option<&Distro>) -> Result<Vec<Query>,
     }
     let ecosystem = language_ecosystem(package.kind).ok_or(Unmatchable::NoEcosystem)?;
     let scheme = Scheme::for_ecosystem(ecosystem).ok_or(Unmatchable::NoEcosystem)?;
+    let purl = parsed_purl(package);
     let (name, version) = match package.kind {
         PackageType::GoModule if package.name == "stdlib" => {
             ("stdlib".to_owned(), go_toolchain_semver(version))
@@ -173,11 +175,16 @@ pub fn queries(package: &Package, distro: Option<&Distro>) -> Result<Vec<Query>,
         // The module path is the purl's (a main package's name may be
         // `module/cmd/tool`; the purl keeps `cmd/tool` as its subpath).
         PackageType::GoModule => (
-            purl_path(&package.purl).unwrap_or_else(|| package.name.clone()),
+            purl.as_ref()
+                .map_or_else(|| package.name.clone(), purl_path),
             version.strip_prefix('v').unwrap_or(version).to_owned(),
         ),
-        PackageType::JavaArchive => (maven_name(package), version.to_owned()),
-        PackageType::Npm | PackageType::PhpComposer => (purl_name(package), version.to_owned()),
+        PackageType::JavaArchive => (maven_name(package, purl.as_ref()), version.to_owned()),
+        PackageType::Npm | PackageType::PhpComposer if !package.name.contains('/') => (
+            purl.as_ref()
+                .map_or_else(|| package.name.clone(), purl_path),
+            version.to_owned(),
+        ),
         _ => (package.name.clone(), version.to_owned()),
     };
     Ok(vec![Query {
@@ -202,7 +209,7 @@ fn distro_queries(package: &Package, distro: Option<&Distro>) -> Result<Vec<Quer
     // A package read from another tool's SBOM carries its source package
     // only in the purl (`upstream=openssl`, or `openssl@3.0.2-1` when the
     // versions differ).
-    let (purl_source, purl_source_version) = purl_upstream(&package.purl);
+    let (purl_source, purl_source_version) = purl_upstream(parsed_purl(package).as_ref());
     let source = package.source_name.clone().or(purl_source);
     let source_version = package.source_version.clone().or(purl_source_version);
     let version = rpm_version(package);
@@ -238,89 +245,44 @@ fn rpm_version(package: &Package) -> String {
     }
 }
 
+/// The package's purl, parsed (`None` for a missing or invalid one).
+fn parsed_purl(package: &Package) -> Option<PackageUrl<'static>> {
+    package.purl.parse().ok()
+}
+
 /// `upstream=NAME` or `upstream=NAME@VERSION` from a distro purl.
-fn purl_upstream(purl: &str) -> (Option<String>, Option<String>) {
-    let Some((_, query)) = purl.split_once('?') else {
+fn purl_upstream(purl: Option<&PackageUrl<'_>>) -> (Option<String>, Option<String>) {
+    let Some(value) = purl.and_then(|p| p.qualifiers().get("upstream")) else {
         return (None, None);
     };
-    for pair in query.split('&') {
-        if let Some(value) = pair.strip_prefix("upstream=") {
-            let value = percent_decode(value);
-            return match value.split_once('@') {
-                Some((n, v)) => (Some(n.to_owned()), Some(v.to_owned())),
-                None => (Some(value), None),
-            };
-        }
+    match value.split_once('@') {
+        Some((n, v)) => (Some(n.to_owned()), Some(v.to_owned())),
+        None => (Some(value.to_string()), None),
     }
-    (None, None)
+}
+
+/// `namespace/name` of a purl (npm scope, Composer vendor, Go module path).
+fn purl_path(purl: &PackageUrl<'_>) -> String {
+    match purl.namespace().filter(|ns| !ns.is_empty()) {
+        Some(ns) => format!("{ns}/{}", purl.name()),
+        None => purl.name().to_owned(),
+    }
 }
 
 /// `group:artifact` for Maven, from metadata or the purl namespace.
-fn maven_name(package: &Package) -> String {
+fn maven_name(package: &Package, purl: Option<&PackageUrl<'_>>) -> String {
     if package.name.contains(':') {
         return package.name.clone();
     }
     let group = package
         .metadata
         .get("group-id")
-        .cloned()
-        .or_else(|| purl_namespace(&package.purl));
+        .map(String::as_str)
+        .or_else(|| purl.and_then(PackageUrl::namespace));
     match group {
         Some(g) if !g.is_empty() => format!("{g}:{}", package.name),
         _ => package.name.clone(),
     }
-}
-
-/// `namespace/name` for npm scopes and Composer vendors, as OSV spells them.
-fn purl_name(package: &Package) -> String {
-    if package.name.contains('/') {
-        return package.name.clone();
-    }
-    match purl_namespace(&package.purl) {
-        Some(ns) if !ns.is_empty() => format!("{ns}/{}", package.name),
-        _ => package.name.clone(),
-    }
-}
-
-/// `namespace/name` of a purl, without version, qualifiers or subpath.
-fn purl_path(purl: &str) -> Option<String> {
-    let rest = purl.strip_prefix("pkg:")?;
-    let path = rest.split(['@', '?', '#']).next()?;
-    let (_, name) = path.split_once('/')?;
-    Some(percent_decode(name)).filter(|n| !n.is_empty())
-}
-
-fn purl_namespace(purl: &str) -> Option<String> {
-    let rest = purl.strip_prefix("pkg:")?;
-    let path = rest.split(['@', '?', '#']).next()?;
-    let mut parts: Vec<&str> = path.split('/').collect();
-    if parts.len() < 3 {
-        return None;
-    }
-    parts.remove(0);
-    parts.pop();
-    Some(percent_decode(&parts.join("/")))
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Some(v) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Go toolchain versions as the Go vulnerability database writes them:

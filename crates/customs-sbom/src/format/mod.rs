@@ -85,15 +85,9 @@ pub(crate) fn infer_distro(sbom: &mut crate::Sbom) {
         .packages
         .iter()
         .filter(|p| p.kind.is_os())
-        .find_map(|p| {
-            let (_, query) = p.purl.split_once('?')?;
-            query
-                .split('&')
-                .find_map(|kv| kv.strip_prefix("distro="))
-                .map(ToOwned::to_owned)
-        });
+        .filter_map(|p| p.purl.parse::<packageurl::PackageUrl<'static>>().ok())
+        .find_map(|p| p.qualifiers().get("distro").map(ToString::to_string));
     if let Some(q) = qualifier {
-        let q = q.replace("%2B", "+");
         let (id, version) = q.split_once('-').unwrap_or((q.as_str(), ""));
         sbom.distro = Some(crate::Distro {
             id: id.to_ascii_lowercase(),
