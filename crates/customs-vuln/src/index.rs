@@ -17,6 +17,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::ecosystem::{normalize_ecosystem, normalize_name};
+use crate::matching::ParsedRange;
 use crate::osv::{self, Event, Range, Record, SeverityEntry};
 use crate::time::parse_rfc3339;
 
@@ -153,6 +154,8 @@ pub struct Candidate {
     pub advisory: String,
     /// The affected entry.
     pub affected: StoredAffected,
+    /// Its ranges, parsed in the ecosystem's scheme (checked at import).
+    pub ranges: Vec<ParsedRange>,
 }
 
 /// What an import did, per source.
@@ -301,14 +304,31 @@ impl VulnIndex {
                 Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
             })
             .map_err(sqlite(&self.path))?;
+        let scheme = Scheme::for_ecosystem(ecosystem);
         let mut out = Vec::new();
         for row in rows {
             let (advisory, blob) = row.map_err(sqlite(&self.path))?;
-            let affected = serde_json::from_slice(&blob).map_err(|_| IndexError::Damaged {
+            let damaged = || IndexError::Damaged {
                 path: self.path.clone(),
                 what: format!("{ecosystem}/{name} in {advisory}"),
-            })?;
-            out.push(Candidate { advisory, affected });
+            };
+            let mut affected: StoredAffected =
+                serde_json::from_slice(&blob).map_err(|_| damaged())?;
+            // The ranges move into their parsed form (`affected.ranges` is
+            // left empty: matching reads `ranges`).
+            let ranges = match scheme {
+                Some(scheme) => std::mem::take(&mut affected.ranges)
+                    .into_iter()
+                    .map(|r| ParsedRange::from_range(r, scheme))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| damaged())?,
+                None => Vec::new(),
+            };
+            out.push(Candidate {
+                advisory,
+                affected,
+                ranges,
+            });
         }
         Ok(out)
     }
@@ -705,22 +725,20 @@ fn compile_affected(
         .filter(|r| r.kind != "GIT")
         .cloned()
         .collect();
+    let mut parsed = Vec::with_capacity(ranges.len());
     for range in &ranges {
-        let range_scheme = crate::matching::range_scheme(&range.kind, scheme);
-        for event in &range.events {
-            let (what, version) = event_version(event);
-            let special =
-                (what == "introduced" && version == "0") || (what == "limit" && version == "*");
-            if !special && !range_scheme.is_valid(version) {
-                return Err(format!(
-                    "{what} version `{}` is not a valid {range_scheme:?} version",
-                    version.chars().take(60).collect::<String>()
-                ));
-            }
-        }
-        if !range.events.iter().any(|e| e.introduced.is_some()) {
+        let p = ParsedRange::parse(range, scheme).map_err(|bad| {
+            format!(
+                "{} version `{}` is not a valid {:?} version",
+                bad.what,
+                bad.version.chars().take(60).collect::<String>(),
+                bad.scheme
+            )
+        })?;
+        if !p.has_introduced() {
             return Err("a range without an `introduced` event".to_owned());
         }
+        parsed.push(p);
     }
     if ranges.is_empty() && affected.versions.is_empty() {
         return Ok(None);
@@ -737,11 +755,7 @@ fn compile_affected(
     let versions = affected
         .versions
         .iter()
-        .filter(|v| {
-            !ranges
-                .iter()
-                .any(|r| crate::matching::evaluate_range(r, v, scheme).is_some())
-        })
+        .filter(|v| crate::matching::evaluate_parsed(&parsed, &[], v, scheme).is_empty())
         .cloned()
         .collect();
     Ok(Some(StoredAffected {

@@ -48,102 +48,171 @@ pub struct RangeHit {
     pub fixed: Option<String>,
 }
 
-fn is_zero(event: &Event) -> bool {
-    event.introduced.as_deref() == Some("0")
+/// An OSV range with its versions parsed once, to evaluate many installed
+/// versions (import checks and compacts with it, matching reuses it for
+/// every package that queries the same name).
+#[derive(Debug, Clone)]
+pub struct ParsedRange {
+    scheme: Scheme,
+    /// Sorted by version; `None` is `introduced: 0`.
+    events: Vec<(Option<AnyVersion>, Event)>,
+    limits: Vec<AnyVersion>,
 }
 
-/// Evaluates one OSV range for `version` (OSV schema, "Evaluation").
+/// A version of a range that does not parse in its scheme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadEvent {
+    /// `introduced`, `fixed`, `last_affected` or `limit`.
+    pub what: &'static str,
+    /// The version as written.
+    pub version: String,
+    /// The scheme it had to parse in.
+    pub scheme: Scheme,
+}
+
+impl ParsedRange {
+    /// Parses every event of `range` with the scheme its type calls for.
+    ///
+    /// # Errors
+    /// [`BadEvent`] naming the first version that does not parse.
+    pub fn parse(range: &Range, ecosystem: Scheme) -> Result<Self, BadEvent> {
+        Self::from_range(range.clone(), ecosystem)
+    }
+
+    /// [`ParsedRange::parse`], keeping the range's events without copying them.
+    ///
+    /// # Errors
+    /// [`BadEvent`] naming the first version that does not parse.
+    pub fn from_range(range: Range, ecosystem: Scheme) -> Result<Self, BadEvent> {
+        let scheme = range_scheme(&range.kind, ecosystem);
+        let mut events = Vec::with_capacity(range.events.len());
+        let mut limits = Vec::new();
+        for e in range.events {
+            let (what, v) = event_version(&e);
+            let parsed = match (what, v) {
+                ("limit", "*") | ("introduced", "0") => None,
+                _ => Some(scheme.parse(v).map_err(|_| BadEvent {
+                    what,
+                    version: v.to_owned(),
+                    scheme,
+                })?),
+            };
+            match (what, parsed) {
+                ("limit", Some(limit)) => limits.push(limit),
+                ("limit", None) => {}
+                (_, parsed) => events.push((parsed, e)),
+            }
+        }
+        events.sort_by(|a, b| match (&a.0, &b.0) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
+            (Some(x), Some(y)) => x.cmp(y),
+        });
+        Ok(Self {
+            scheme,
+            events,
+            limits,
+        })
+    }
+
+    /// The scheme its versions compare in.
+    #[must_use]
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// Whether the range has an `introduced` event (one without is malformed).
+    #[must_use]
+    pub fn has_introduced(&self) -> bool {
+        self.events.iter().any(|(_, e)| e.introduced.is_some())
+    }
+
+    /// Evaluates the range for an installed version parsed with
+    /// [`ParsedRange::scheme`] (OSV schema, "Evaluation").
+    #[must_use]
+    pub fn evaluate(&self, installed: &AnyVersion) -> Option<RangeHit> {
+        let mut affected = false;
+        for (parsed, e) in &self.events {
+            match parsed {
+                None => affected = true,
+                Some(at) if e.introduced.is_some() => affected |= installed >= at,
+                Some(at) if e.fixed.is_some() => affected &= installed < at,
+                Some(at) => affected &= installed <= at,
+            }
+        }
+        if !self.limits.is_empty() && self.limits.iter().all(|l| installed >= l) {
+            affected = false;
+        }
+        if !affected {
+            return None;
+        }
+        let fixed = self
+            .events
+            .iter()
+            .find(|(parsed, e)| e.fixed.is_some() && parsed.as_ref().is_some_and(|f| installed < f))
+            .and_then(|(_, e)| e.fixed.clone());
+        let constraint = self
+            .events
+            .iter()
+            .map(|(_, e)| {
+                let (what, v) = event_version(e);
+                format!("{what} {v}")
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        Some(RangeHit { constraint, fixed })
+    }
+}
+
+/// Evaluates one OSV range for `version`.
 ///
 /// `None` when not affected or when a version does not parse (never a
 /// guess: an unparsable version matches nothing).
 #[must_use]
 pub fn evaluate_range(range: &Range, version: &str, ecosystem: Scheme) -> Option<RangeHit> {
-    let scheme = range_scheme(&range.kind, ecosystem);
-    let installed = scheme.parse(version).ok()?;
-    evaluate_parsed(range, &installed, scheme)
-}
-
-/// [`evaluate_range`] for an installed version already parsed with the
-/// range's scheme.
-fn evaluate_parsed(range: &Range, installed: &AnyVersion, scheme: Scheme) -> Option<RangeHit> {
-    // Each event parsed once; `introduced: 0` sorts first; an unparsable
-    // event voids the range.
-    let mut events: Vec<(Option<AnyVersion>, &Event)> = Vec::with_capacity(range.events.len());
-    let mut limits = Vec::new();
-    for e in &range.events {
-        let (what, v) = event_version(e);
-        if what == "limit" {
-            if v != "*" {
-                limits.push(scheme.parse(v).ok()?);
-            }
-            continue;
-        }
-        let parsed = if is_zero(e) {
-            None
-        } else {
-            Some(scheme.parse(v).ok()?)
-        };
-        events.push((parsed, e));
-    }
-    events.sort_by(|a, b| match (&a.0, &b.0) {
-        (None, None) => Ordering::Equal,
-        (None, Some(_)) => Ordering::Less,
-        (Some(_), None) => Ordering::Greater,
-        (Some(x), Some(y)) => x.cmp(y),
-    });
-    let mut affected = false;
-    for (parsed, e) in &events {
-        match parsed {
-            None => affected = true,
-            Some(at) if e.introduced.is_some() => affected |= installed >= at,
-            Some(at) if e.fixed.is_some() => affected &= installed < at,
-            Some(at) => affected &= installed <= at,
-        }
-    }
-    if !limits.is_empty() && limits.iter().all(|l| installed >= l) {
-        affected = false;
-    }
-    if !affected {
-        return None;
-    }
-    let fixed = events
-        .iter()
-        .find(|(parsed, e)| e.fixed.is_some() && parsed.as_ref().is_some_and(|f| installed < f))
-        .and_then(|(_, e)| e.fixed.clone());
-    let constraint = events
-        .iter()
-        .map(|(_, e)| {
-            let (what, v) = event_version(e);
-            format!("{what} {v}")
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    Some(RangeHit { constraint, fixed })
+    let parsed = ParsedRange::parse(range, ecosystem).ok()?;
+    parsed.evaluate(&parsed.scheme.parse(version).ok()?)
 }
 
 /// Whether an affected entry covers `version`: any range, or the explicit
 /// version list. Returns every hit (a version can sit in several ranges).
 #[must_use]
 pub fn evaluate(affected: &StoredAffected, version: &str, ecosystem: Scheme) -> Vec<RangeHit> {
-    let mut parsed: Vec<(Scheme, Option<AnyVersion>)> = Vec::with_capacity(2);
+    let ranges: Vec<ParsedRange> = affected
+        .ranges
+        .iter()
+        .filter_map(|r| ParsedRange::parse(r, ecosystem).ok())
+        .collect();
+    evaluate_parsed(&ranges, &affected.versions, version, ecosystem)
+}
+
+/// [`evaluate`] with the ranges already parsed; the installed version is
+/// parsed once per scheme the ranges use.
+#[must_use]
+pub fn evaluate_parsed(
+    ranges: &[ParsedRange],
+    versions: &[String],
+    version: &str,
+    ecosystem: Scheme,
+) -> Vec<RangeHit> {
+    let mut installed: Vec<(Scheme, Option<AnyVersion>)> = Vec::with_capacity(2);
     let mut hits: Vec<RangeHit> = Vec::new();
-    for range in &affected.ranges {
-        let scheme = range_scheme(&range.kind, ecosystem);
-        let installed = match parsed.iter().find(|(s, _)| *s == scheme) {
+    for range in ranges {
+        let parsed = match installed.iter().find(|(s, _)| *s == range.scheme) {
             Some((_, v)) => v.clone(),
             None => {
-                let v = scheme.parse(version).ok();
-                parsed.push((scheme, v.clone()));
+                let v = range.scheme.parse(version).ok();
+                installed.push((range.scheme, v.clone()));
                 v
             }
         };
-        if let Some(hit) = installed.and_then(|i| evaluate_parsed(range, &i, scheme)) {
+        if let Some(hit) = parsed.and_then(|i| range.evaluate(&i)) {
             hits.push(hit);
         }
     }
     if hits.is_empty()
-        && affected
-            .versions
+        && versions
             .iter()
             .any(|v| v == version || ecosystem.compare(v, version) == Ok(Ordering::Equal))
     {
@@ -309,7 +378,12 @@ pub fn match_sbom(index: &VulnIndex, sbom: &Sbom) -> Result<MatchReport, IndexEr
                 if seen.contains(&candidate.advisory) {
                     continue;
                 }
-                let range_hits = evaluate(&candidate.affected, &query.version, query.scheme);
+                let range_hits = evaluate_parsed(
+                    &candidate.ranges,
+                    &candidate.affected.versions,
+                    &query.version,
+                    query.scheme,
+                );
                 let Some(first) = range_hits.first() else {
                     continue;
                 };
