@@ -312,14 +312,12 @@ impl VulnIndex {
                 path: self.path.clone(),
                 what: format!("{ecosystem}/{name} in {advisory}"),
             };
-            let mut affected: StoredAffected =
-                serde_json::from_slice(&blob).map_err(|_| damaged())?;
-            // The ranges move into their parsed form (`affected.ranges` is
-            // left empty: matching reads `ranges`).
+            let affected: StoredAffected = serde_json::from_slice(&blob).map_err(|_| damaged())?;
             let ranges = match scheme {
-                Some(scheme) => std::mem::take(&mut affected.ranges)
-                    .into_iter()
-                    .map(|r| ParsedRange::from_range(r, scheme))
+                Some(scheme) => affected
+                    .ranges
+                    .iter()
+                    .map(|r| ParsedRange::parse(r, scheme))
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|_| damaged())?,
                 None => Vec::new(),

@@ -79,11 +79,8 @@ impl ParsedRange {
         Self::from_range(range.clone(), ecosystem)
     }
 
-    /// [`ParsedRange::parse`], keeping the range's events without copying them.
-    ///
-    /// # Errors
-    /// [`BadEvent`] naming the first version that does not parse.
-    pub fn from_range(range: Range, ecosystem: Scheme) -> Result<Self, BadEvent> {
+    /// [`ParsedRange::parse`] of an owned range.
+    fn from_range(range: Range, ecosystem: Scheme) -> Result<Self, BadEvent> {
         let scheme = range_scheme(&range.kind, ecosystem);
         let mut events = Vec::with_capacity(range.events.len());
         let mut limits = Vec::new();
