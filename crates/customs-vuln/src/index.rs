@@ -358,14 +358,9 @@ impl VulnIndex {
     /// # Errors
     /// [`IndexError::Sqlite`] when the file is damaged.
     pub fn built_at(&self) -> Result<u64, IndexError> {
-        let built: Option<String> = self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = 'built_at'", [], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(sqlite(&self.path))?;
-        Ok(built.and_then(|b| b.parse().ok()).unwrap_or(0))
+        Ok(read_meta(&self.conn, "built_at")
+            .map_err(sqlite(&self.path))?
+            .map_or(0, |v| u64::try_from(v).unwrap_or(0)))
     }
 
     /// The `modified` time of the newest record imported (seconds since the
@@ -374,16 +369,9 @@ impl VulnIndex {
     /// # Errors
     /// [`IndexError::Sqlite`] when the file is damaged.
     pub fn newest_advisory(&self) -> Result<Option<u64>, IndexError> {
-        let newest: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'newest_modified'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(sqlite(&self.path))?;
-        Ok(newest.and_then(|n| n.parse().ok()))
+        Ok(read_meta(&self.conn, "newest_modified")
+            .map_err(sqlite(&self.path))?
+            .and_then(|v| u64::try_from(v).ok()))
     }
 
     /// Counts, sources and build time.
@@ -492,15 +480,8 @@ pub fn import(dir: &Path, sources: &[ImportSource], now: u64) -> Result<ImportSu
         let mut conn = Connection::open(&temp_path).map_err(sqlite(&temp_path))?;
         create_schema(&conn).map_err(sqlite(&temp_path))?;
         let tx = conn.transaction().map_err(sqlite(&temp_path))?;
-        let mut newest: i64 = tx
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'newest_modified'",
-                [],
-                |r| r.get::<_, String>(0),
-            )
-            .optional()
+        let mut newest: i64 = read_meta(&tx, "newest_modified")
             .map_err(sqlite(&temp_path))?
-            .and_then(|v| v.parse::<i64>().ok())
             .map_or(i64::MIN, |seconds| seconds.saturating_mul(1_000_000_000));
         for source in sources {
             let mut source_summary = SourceSummary {
@@ -555,14 +536,17 @@ pub fn import(dir: &Path, sources: &[ImportSource], now: u64) -> Result<ImportSu
     Ok(summary)
 }
 
+/// A number kept in the `meta` table.
+fn read_meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<i64>> {
+    let value: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?;
+    Ok(value.and_then(|v| v.parse().ok()))
+}
+
+/// Creates the tables in a new file, or in a copy of a compatible index
+/// (`import` never copies one of another schema version: it starts afresh).
 fn create_schema(conn: &Connection) -> rusqlite::Result<()> {
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version != 0 && version != SCHEMA_VERSION {
-        conn.execute_batch(
-            "DROP TABLE IF EXISTS handles; DROP TABLE IF EXISTS advisories;
-             DROP TABLE IF EXISTS sources; DROP TABLE IF EXISTS meta;",
-        )?;
-    }
     conn.execute_batch(&format!(
         "PRAGMA journal_mode = OFF;
          PRAGMA synchronous = OFF;
@@ -603,20 +587,14 @@ fn import_record(
     summary: &mut ImportSummary,
     newest: &mut i64,
 ) -> rusqlite::Result<()> {
-    let head = match serde_json::from_slice::<Head>(bytes) {
-        Ok(h) => h,
-        Err(_) => match osv::parse(name, bytes) {
-            // parse() names the problem precisely.
-            Err(e) => {
-                counts.skipped += 1;
-                summary.warn(error_chain(&e));
-                return Ok(());
-            }
-            Ok(r) => Head {
-                id: r.id,
-                modified: r.modified,
-            },
-        },
+    let Ok(head) = serde_json::from_slice::<Head>(bytes) else {
+        // The full parse names the problem precisely.
+        counts.skipped += 1;
+        summary.warn(osv::parse(name, bytes).err().map_or_else(
+            || format!("{name}: not a valid OSV record"),
+            |e| error_chain(&e),
+        ));
+        return Ok(());
     };
     let Some(modified) = parse_rfc3339(&head.modified) else {
         counts.skipped += 1;
