@@ -397,7 +397,8 @@ pub fn match_sbom(index: &VulnIndex, sbom: &Sbom) -> Result<MatchReport, IndexEr
                 hits.push(hit(advisory, candidate, query, first, &range_hits));
             }
         }
-        report.findings.extend(merge(package, &id, hits));
+        let scheme = package_queries.first().map(|q| q.scheme);
+        report.findings.extend(merge(package, &id, hits, scheme));
     }
     report.findings.sort_by(|a, b| {
         b.severity()
@@ -423,12 +424,7 @@ fn hit(
     all: &[RangeHit],
 ) -> Hit {
     let distribution = matches!(query.scheme, Scheme::Dpkg | Scheme::Apk | Scheme::Rpm);
-    let mut rating = rate(&advisory, Some(&candidate.affected), distribution);
-    if advisory.id.starts_with("MAL-") && rating.severity == Severity::Unknown {
-        // A malicious package: every version of it is the attack.
-        rating.severity = Severity::Critical;
-        rating.source = Some("malicious-package");
-    }
+    let rating = rate(&advisory, Some(&candidate.affected), distribution);
     let mut fixed: Vec<String> = all.iter().filter_map(|h| h.fixed.clone()).collect();
     fixed.dedup();
     Hit {
@@ -450,7 +446,12 @@ fn hit(
 /// records sharing an ID (aliases) are one; a distro advisory (DSA, DLA,
 /// USN …) whose related IDs are matched on their own joins those findings
 /// instead of standing alone.
-fn merge(package: &Package, package_id: &str, hits: Vec<Hit>) -> Vec<Finding> {
+fn merge(
+    package: &Package,
+    package_id: &str,
+    hits: Vec<Hit>,
+    scheme: Option<Scheme>,
+) -> Vec<Finding> {
     // Union-find over hits by shared IDs.
     let mut parent: Vec<usize> = (0..hits.len()).collect();
     fn find(parent: &mut [usize], i: usize) -> usize {
@@ -487,15 +488,11 @@ fn merge(package: &Package, package_id: &str, hits: Vec<Hit>) -> Vec<Finding> {
     }
     // Fold bundles (groups without a CVE or GHSA of their own) into the
     // groups their related IDs name.
-    let mut group_of_id: HashMap<&str, usize> = HashMap::new();
-    for (&root, members) in &groups {
-        for &m in members {
-            let advisory = &hits[m].advisory;
-            for id in std::iter::once(&advisory.id).chain(&advisory.aliases) {
-                group_of_id.insert(id.as_str(), root);
-            }
-        }
-    }
+    // Every ID has an owner hit; its group is the owner's.
+    let group_of_id: HashMap<&str, usize> = owner
+        .iter()
+        .map(|(&id, &i)| (id, find(&mut parent, i)))
+        .collect();
     let mut folded: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     let mut dropped: BTreeSet<usize> = BTreeSet::new();
     for (&root, members) in &groups {
@@ -526,7 +523,6 @@ fn merge(package: &Package, package_id: &str, hits: Vec<Hit>) -> Vec<Finding> {
         }
         dropped.insert(root);
     }
-    let scheme = queries_scheme(package);
     let mut out = Vec::new();
     for (root, members) in &groups {
         if dropped.contains(root) {
@@ -538,15 +534,6 @@ fn merge(package: &Package, package_id: &str, hits: Vec<Hit>) -> Vec<Finding> {
         ));
     }
     out
-}
-
-fn queries_scheme(package: &Package) -> Option<Scheme> {
-    match package.kind {
-        PackageType::Deb => Some(Scheme::Dpkg),
-        PackageType::Apk => Some(Scheme::Apk),
-        PackageType::Rpm => Some(Scheme::Rpm),
-        kind => crate::ecosystem::language_ecosystem(kind).and_then(Scheme::for_ecosystem),
-    }
 }
 
 fn finding(

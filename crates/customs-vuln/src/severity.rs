@@ -122,6 +122,15 @@ pub fn rate(
             cvss,
         };
     }
+    if advisory.id.starts_with("MAL-") {
+        // A malicious package (OpenSSF): every version of it is the attack.
+        return Rated {
+            severity: Severity::Critical,
+            score: None,
+            source: Some("malicious-package"),
+            cvss,
+        };
+    }
     Rated {
         severity: Severity::Unknown,
         score: None,
