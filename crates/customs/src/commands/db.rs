@@ -22,9 +22,10 @@ pub(crate) async fn run(command: DbCommand, global: &GlobalArgs) -> anyhow::Resu
 fn import(args: DbImportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let dir = super::db_dir(&args.db);
     let sources: Vec<ImportSource> = args.paths.iter().map(|p| ImportSource::path(p)).collect();
-    let summary =
-        tokio::task::block_in_place(|| customs_vuln::import(&dir, &sources, super::now()))
-            .context("the import failed; the database was left as it was")?;
+    let summary = tokio::task::block_in_place(|| {
+        customs_vuln::import(&dir, &sources, customs_sbom::timestamp())
+    })
+    .context("the import failed; the database was left as it was")?;
     report(&summary, &dir, global)
 }
 
@@ -59,9 +60,10 @@ async fn update(args: DbUpdateArgs, global: &GlobalArgs) -> anyhow::Result<ExitS
         "the update failed and the current database was kept; on a machine without network \
          access, copy the exports there and run `customs db import`",
     )?;
-    let summary =
-        tokio::task::block_in_place(|| customs_vuln::import(&dir, &sources, super::now()))
-            .context("the import failed; the database was left as it was")?;
+    let summary = tokio::task::block_in_place(|| {
+        customs_vuln::import(&dir, &sources, customs_sbom::timestamp())
+    })
+    .context("the import failed; the database was left as it was")?;
     report(&summary, &dir, global)
 }
 

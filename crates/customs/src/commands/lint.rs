@@ -8,7 +8,9 @@ use customs_checks::image_config::{self, Options, SizeSummary};
 use customs_checks::secrets::SecretScanner;
 use customs_checks::{dockerfile, manifest, pin};
 use customs_cli::{GlobalArgs, LintArgs};
+use customs_oci::Image;
 use customs_report::checks::ChecksReport;
+use customs_sbom::Sbom;
 
 use crate::exit::ExitStatus;
 
@@ -43,15 +45,20 @@ fn file_kind(path: &Path, text: &str) -> FileKind {
     }
 }
 
-async fn summary(
+/// Opens an image and makes its SBOM (one read of its manifests and layers).
+async fn image_and_sbom(
     reference: &str,
     args: &LintArgs,
     global: &GlobalArgs,
-) -> anyhow::Result<SizeSummary> {
+) -> anyhow::Result<(Image, Sbom)> {
     let (sbom, image) = super::make_sbom(reference, &args.source, &[], global).await?;
     let image = image.ok_or_else(|| anyhow::anyhow!("--compare needs images, not {reference}"))?;
+    Ok((image, sbom))
+}
+
+fn summary(reference: &str, image: &Image, sbom: &Sbom) -> SizeSummary {
     let layers = image.layers();
-    Ok(SizeSummary {
+    SizeSummary {
         name: reference.to_owned(),
         size: layers.iter().map(|l| l.descriptor.size).sum(),
         layers: layers.len(),
@@ -60,7 +67,7 @@ async fn summary(
             .iter()
             .map(|p| format!("{} {} {}", p.kind, p.name, p.version))
             .collect::<BTreeSet<_>>(),
-    })
+    }
 }
 
 pub(crate) async fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
@@ -90,13 +97,22 @@ pub(crate) async fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<E
             report.findings.extend(findings);
             continue;
         }
-        let (_, image) = super::open_image(target, &args.source).await?;
+        // The configuration needs only the manifests; a comparison also
+        // needs the SBOM, made from the same opened image.
+        let (image, current) = match &args.compare {
+            Some(_) => {
+                let (image, sbom) = image_and_sbom(target, &args, global).await?;
+                let current = summary(target, &image, &sbom);
+                (image, Some(current))
+            }
+            None => (super::open_image(target, &args.source).await?.1, None),
+        };
         report
             .findings
             .extend(image_config::check(&image.config, &options, scanner));
-        if let Some(previous) = &args.compare {
-            let current = summary(target, &args, global).await?;
-            let before = summary(previous, &args, global).await?;
+        if let (Some(previous), Some(current)) = (&args.compare, current) {
+            let (before_image, before_sbom) = image_and_sbom(previous, &args, global).await?;
+            let before = summary(previous, &before_image, &before_sbom);
             report.findings.extend(image_config::size_growth(
                 &current,
                 &before,

@@ -218,11 +218,6 @@ pub(crate) fn db_dir(args: &DbArgs) -> PathBuf {
     base.join("customs").join("vulndb")
 }
 
-/// Seconds since the epoch, or `SOURCE_DATE_EPOCH` when set.
-pub(crate) fn now() -> u64 {
-    customs_sbom::timestamp()
-}
-
 #[allow(clippy::print_stderr)]
 pub(crate) fn warn(message: &str) {
     eprintln!("warning: {message}");

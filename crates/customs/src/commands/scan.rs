@@ -63,7 +63,8 @@ pub(crate) fn report(index: &VulnIndex, sbom: Sbom, quiet: bool) -> anyhow::Resu
     let matches = tokio::task::block_in_place(|| customs_vuln::match_sbom(index, &sbom))?;
     let built_at = index.built_at()?;
     let newest_advisory = index.newest_advisory()?;
-    let age_days = super::now().saturating_sub(newest_advisory.unwrap_or(built_at)) / 86_400;
+    let age_days =
+        customs_sbom::timestamp().saturating_sub(newest_advisory.unwrap_or(built_at)) / 86_400;
     if !quiet && age_days > STALE_AFTER_DAYS {
         super::warn(&format!(
             "the newest advisory in the vulnerability database is {age_days} days old; newer ones are missing (customs db update, or import a newer export)"
