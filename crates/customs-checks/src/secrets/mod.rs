@@ -446,17 +446,12 @@ impl SecretScanner {
                 let Ok(secret) = std::str::from_utf8(m.as_bytes()) else {
                     continue;
                 };
-                if rule.min_entropy > 0.0
-                    && (entropy(secret) < rule.min_entropy
-                        || is_placeholder(secret)
-                        || looks_like_code(secret, content.get(m.end()).copied()))
-                {
+                if rule.skip_placeholders && is_placeholder(secret) {
                     continue;
                 }
-                if matches!(
-                    rule.id,
-                    "url-password" | "database-connection-string" | "git-credentials"
-                ) && is_placeholder(secret)
+                if rule.min_entropy > 0.0
+                    && (entropy(secret) < rule.min_entropy
+                        || looks_like_code(secret, content.get(m.end()).copied()))
                 {
                     continue;
                 }

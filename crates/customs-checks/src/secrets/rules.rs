@@ -27,6 +27,10 @@ pub struct SecretRule {
     /// Minimum Shannon entropy (bits per character) of the secret, for the
     /// generic rules; 0 for formats that are specific enough.
     pub min_entropy: f64,
+    /// Whether obvious placeholders (`${VAR}`, `changeme`, `password`) are
+    /// not findings: true for rules whose format allows any value (URLs,
+    /// generic assignments), false for formats a placeholder cannot take.
+    pub skip_placeholders: bool,
     /// What to do.
     pub remediation: &'static str,
 }
@@ -47,6 +51,7 @@ macro_rules! rule {
             regex: $re,
             paths: &[$($path),*],
             min_entropy: $entropy,
+            skip_placeholders: false,
             remediation: $fix,
         }
     };
@@ -456,16 +461,19 @@ pub const RULES: &[SecretRule] = &[
         0.0,
         ROTATE
     ),
-    rule!(
-        "git-credentials",
-        "Password in .git-credentials",
-        Critical,
-        ["://"],
-        r"(?m)^\s*[a-z][a-z0-9+.\-]*://[^:/\s@]+:([^@\s]+)@",
-        [".git-credentials"],
-        0.0,
-        ROTATE
-    ),
+    SecretRule {
+        skip_placeholders: true,
+        ..rule!(
+            "git-credentials",
+            "Password in .git-credentials",
+            Critical,
+            ["://"],
+            r"(?m)^\s*[a-z][a-z0-9+.\-]*://[^:/\s@]+:([^@\s]+)@",
+            [".git-credentials"],
+            0.0,
+            ROTATE
+        )
+    },
     rule!(
         "netrc-password",
         "Password in .netrc",
@@ -487,40 +495,49 @@ pub const RULES: &[SecretRule] = &[
         ROTATE
     ),
     // Connection strings and URLs.
-    rule!(
-        "database-connection-string",
-        "Password in a database connection string",
-        High,
-        [
-            "postgres", "mysql", "mongodb", "redis", "amqp", "mssql", "mariadb"
-        ],
-        r"(?i)\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver)://[^:/\s@\x22']+:([^@/\s\x22']{3,})@[^\s\x22']+"
-    ),
-    rule!(
-        "url-password",
-        "Password in a URL",
-        Medium,
-        ["://"],
-        r"\b[a-z][a-z0-9+.\-]{1,20}://[^:/\s@\x22'<>]{1,64}:([^@/\s\x22'<>]{3,})@[a-zA-Z0-9.\-]+"
-    ),
+    SecretRule {
+        skip_placeholders: true,
+        ..rule!(
+            "database-connection-string",
+            "Password in a database connection string",
+            High,
+            [
+                "postgres", "mysql", "mongodb", "redis", "amqp", "mssql", "mariadb"
+            ],
+            r"(?i)\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver)://[^:/\s@\x22']+:([^@/\s\x22']{3,})@[^\s\x22']+"
+        )
+    },
+    SecretRule {
+        skip_placeholders: true,
+        ..rule!(
+            "url-password",
+            "Password in a URL",
+            Medium,
+            ["://"],
+            r"\b[a-z][a-z0-9+.\-]{1,20}://[^:/\s@\x22'<>]{1,64}:([^@/\s\x22'<>]{3,})@[a-zA-Z0-9.\-]+"
+        )
+    },
     // Generic assignments, gated by entropy.
-    rule!(
-        "generic-secret-assignment",
-        "Secret-looking value assigned to a password, secret, token or key",
-        Medium,
-        [
-            "password",
-            "passwd",
-            "secret",
-            "token",
-            "api_key",
-            "apikey",
-            "api-key",
-            "credential"
-        ],
-        r#"(?i)\b[a-z0-9_.\-]*(?:password|passwd|secret|token|api_?key|api-key|credentials?)\b["']?\s*(?::|=|:=|=>)\s*["']?([^\s"'`#,;(){}\[\]<>]{8,128})"#,
-        [],
-        3.5,
-        ROTATE
-    ),
+    SecretRule {
+        skip_placeholders: true,
+        ..rule!(
+            "generic-secret-assignment",
+            "Secret-looking value assigned to a password, secret, token or key",
+            Medium,
+            [
+                "password",
+                "passwd",
+                "secret",
+                "token",
+                "api_key",
+                "apikey",
+                "api-key",
+                "credential"
+            ],
+            r#"(?i)\b[a-z0-9_.\-]*(?:password|passwd|secret|token|api_?key|api-key|credentials?)\b["']?\s*(?::|=|:=|=>)\s*["']?([^\s"'`#,;(){}\[\]<>]{8,128})"#,
+            [],
+            3.5,
+            ROTATE
+        )
+    },
 ];
