@@ -549,10 +549,7 @@ fn secret_args(
         if !value.is_empty() && crate::secrets::is_placeholder(&value) {
             continue;
         }
-        let by_name = crate::redact::secret_name(&key);
-        let by_value =
-            !value.is_empty() && !scanner.scan("/Dockerfile", value.as_bytes()).is_empty();
-        if !by_name && !by_value {
+        if !scanner.is_secret_assignment(&key, &value) {
             continue;
         }
         let evidence = if value.is_empty() {

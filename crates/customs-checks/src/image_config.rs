@@ -181,9 +181,7 @@ pub fn check(config: &ImageConfig, options: &Options, scanner: &SecretScanner) -
         if value.is_empty() {
             continue;
         }
-        let by_name = crate::redact::secret_name(name);
-        let by_value = scanner.scan("/image-config/env", value.as_bytes());
-        if by_name || !by_value.is_empty() {
+        if scanner.is_secret_assignment(name, value) {
             out.push(finding(
                 "image-secret-in-env",
                 format!("The environment variable `{name}` holds a secret"),

@@ -266,12 +266,10 @@ impl Context<'_> {
         value: &str,
         scanner: &crate::secrets::SecretScanner,
     ) {
-        if value.is_empty() || value.starts_with("${") || value.starts_with('$') {
+        if value.is_empty() || value.starts_with('$') {
             return;
         }
-        if crate::redact::secret_name(name)
-            || !scanner.scan("/manifest", value.as_bytes()).is_empty()
-        {
+        if scanner.is_secret_assignment(name, value) {
             let line = self.line_of(start, name);
             self.report(
                 "manifest-secret-in-env",

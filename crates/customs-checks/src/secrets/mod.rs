@@ -409,6 +409,14 @@ impl SecretScanner {
         }
     }
 
+    /// Whether `name=value` holds a secret: the name says so
+    /// (`DB_PASSWORD`, not `GPG_KEY_FILE`), or the value is one by a rule.
+    #[must_use]
+    pub fn is_secret_assignment(&self, name: &str, value: &str) -> bool {
+        crate::redact::secret_name(name)
+            || (!value.is_empty() && !self.scan("/", value.as_bytes()).is_empty())
+    }
+
     /// Whether content looks binary (a NUL in its first 8 KiB).
     #[must_use]
     pub fn is_binary(content: &[u8]) -> bool {
