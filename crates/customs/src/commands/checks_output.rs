@@ -1,5 +1,7 @@
 //! Output of `secrets` and `lint`: formats, files, `--fail-on`.
 
+use std::path::PathBuf;
+
 use anyhow::Context as _;
 use customs_cli::{ChecksOutputArgs, GlobalArgs};
 use customs_report::checks::{self, ChecksReport};
@@ -24,24 +26,32 @@ fn parse(name: &str) -> anyhow::Result<Format> {
     })
 }
 
-/// Checks the output flags before any work is done.
-pub(crate) fn validate(args: &ChecksOutputArgs) -> anyhow::Result<Option<Severity>> {
-    outputs(&args.files, parse)?;
-    args.fail_on
-        .as_deref()
-        .map(str::parse::<Severity>)
-        .transpose()
-        .context("invalid --fail-on")
+/// The output flags, checked before any work is done.
+pub(crate) struct Plan {
+    outputs: Vec<(Format, Option<PathBuf>)>,
+    fail_on: Option<Severity>,
+}
+
+/// Parses the output flags.
+pub(crate) fn plan(args: &ChecksOutputArgs) -> anyhow::Result<Plan> {
+    Ok(Plan {
+        outputs: outputs(&args.files, parse)?,
+        fail_on: args
+            .fail_on
+            .as_deref()
+            .map(str::parse::<Severity>)
+            .transpose()
+            .context("invalid --fail-on")?,
+    })
 }
 
 /// Writes the report and turns `--fail-on` into the exit status.
 pub(crate) fn finish(
     report: &ChecksReport,
-    args: &ChecksOutputArgs,
+    plan: Plan,
     global: &GlobalArgs,
 ) -> anyhow::Result<ExitStatus> {
-    let fail_on = validate(args)?;
-    for (format, file) in outputs(&args.files, parse)? {
+    for (format, file) in plan.outputs {
         let bytes = match format {
             Format::Table => checks::table(report).into_bytes(),
             Format::Json => checks::json(report)?,
@@ -50,7 +60,7 @@ pub(crate) fn finish(
         emit(&bytes, file.as_deref())?;
     }
     Ok(super::fail_on(
-        fail_on,
+        plan.fail_on,
         |t| report.fails(t),
         "findings",
         global.quiet,

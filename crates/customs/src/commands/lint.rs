@@ -71,7 +71,7 @@ fn summary(reference: &str, image: &Image, sbom: &Sbom) -> SizeSummary {
 }
 
 pub(crate) async fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    super::checks_output::validate(&args.output)?;
+    let plan = super::checks_output::plan(&args.output)?;
     let production = args
         .env
         .as_deref()
@@ -121,5 +121,5 @@ pub(crate) async fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<E
         }
     }
     customs_checks::sort(&mut report.findings);
-    super::checks_output::finish(&report, &args.output, global)
+    super::checks_output::finish(&report, plan, global)
 }

@@ -21,7 +21,7 @@ pub(crate) fn allow_list(path: Option<&std::path::Path>) -> anyhow::Result<Allow
 }
 
 pub(crate) async fn run(args: SecretsArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    super::checks_output::validate(&args.output)?;
+    let plan = super::checks_output::plan(&args.output)?;
     let allow = allow_list(args.config.as_deref())?;
     let (_, target, options) = super::open(&args.image, &args.source)?;
     let report = match target {
@@ -76,5 +76,5 @@ pub(crate) async fn run(args: SecretsArgs, global: &GlobalArgs) -> anyhow::Resul
             ));
         }
     }
-    super::checks_output::finish(&checks, &args.output, global)
+    super::checks_output::finish(&checks, plan, global)
 }
