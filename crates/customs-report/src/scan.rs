@@ -322,7 +322,7 @@ pub fn sarif(report: &ScanReport) -> Result<Vec<u8>, serde_json::Error> {
 /// # Errors
 /// Serialisation errors (none in practice).
 pub fn cyclonedx(report: &ScanReport) -> Result<Vec<u8>, serde_json::Error> {
-    let mut bom: serde_json::Value = serde_json::from_slice(&cyclonedx16::to_vec(&report.sbom)?)?;
+    let mut bom = cyclonedx16::to_value(&report.sbom)?;
     let refs: BTreeMap<String, String> = report
         .sbom
         .packages

@@ -166,6 +166,21 @@ pub fn bom_ref(p: &Package) -> String {
 /// # Errors
 /// Serialisation errors (none in practice).
 pub fn to_vec(sbom: &Sbom) -> Result<Vec<u8>, serde_json::Error> {
+    let mut out = serde_json::to_vec_pretty(&document(sbom))?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// The CycloneDX 1.6 document as a JSON value, for writers that add to it
+/// (the scan report's `vulnerabilities`).
+///
+/// # Errors
+/// Serialisation errors (none in practice).
+pub fn to_value(sbom: &Sbom) -> Result<serde_json::Value, serde_json::Error> {
+    serde_json::to_value(document(sbom))
+}
+
+fn document(sbom: &Sbom) -> Bom {
     let subject = &sbom.subject;
     let image_ref = subject
         .digest
@@ -288,7 +303,7 @@ pub fn to_vec(sbom: &Sbom) -> Result<Vec<u8>, serde_json::Error> {
         subject.digest.as_ref().map_or("", |d| d.as_str())
     );
     let packages_hash: String = sbom.packages.iter().map(Package::id).collect();
-    let bom = Bom {
+    Bom {
         bom_format: "CycloneDX".to_owned(),
         spec_version: "1.6".to_owned(),
         serial_number: Some(format!(
@@ -310,10 +325,7 @@ pub fn to_vec(sbom: &Sbom) -> Result<Vec<u8>, serde_json::Error> {
         }),
         components,
         dependencies,
-    };
-    let mut out = serde_json::to_vec_pretty(&bom)?;
-    out.push(b'\n');
-    Ok(out)
+    }
 }
 
 /// Reads a CycloneDX 1.4–1.6 JSON document into the model: components with
