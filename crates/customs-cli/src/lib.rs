@@ -78,6 +78,20 @@ pub enum Command {
     Pin(PinArgs),
 }
 
+/// Which catalogers make an SBOM.
+#[derive(Debug, Args, Clone)]
+pub struct CatalogerArgs {
+    /// Choose catalogers by name or tag: `dpkg,python` keeps only those,
+    /// `+x` adds, `-x` removes (`-java`).
+    #[arg(
+        long = "catalogers",
+        value_delimiter = ',',
+        allow_hyphen_values = true,
+        value_name = "SELECTION"
+    )]
+    pub selection: Vec<String>,
+}
+
 /// Where and in which formats a command writes its result: `-o FORMAT`,
 /// repeatable as `-o FORMAT=FILE` to write several formats from one run,
 /// and `--output FILE` for the one without `=FILE`. Each command's help
@@ -260,14 +274,9 @@ pub struct ScanArgs {
     /// severe (negligible, low, medium, high, critical).
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<String>,
-    /// Choose catalogers (see `customs sbom --help`).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        allow_hyphen_values = true,
-        value_name = "SELECTION"
-    )]
-    pub catalogers: Vec<String>,
+    /// Which catalogers make the SBOM.
+    #[command(flatten)]
+    pub catalogers: CatalogerArgs,
     /// Database location.
     #[command(flatten)]
     pub db: DbArgs,
@@ -347,15 +356,9 @@ pub struct SbomArgs {
     /// Output: table, json, spdx-json, cyclonedx-json.
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Choose catalogers by name or tag: `dpkg,python` keeps only those,
-    /// `+x` adds, `-x` removes (`-java`).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        allow_hyphen_values = true,
-        value_name = "SELECTION"
-    )]
-    pub catalogers: Vec<String>,
+    /// Which catalogers run.
+    #[command(flatten)]
+    pub catalogers: CatalogerArgs,
     /// Source flags.
     #[command(flatten)]
     pub source: SourceArgs,

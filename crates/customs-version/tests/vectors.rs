@@ -30,6 +30,22 @@ fn ordering(text: &str) -> Ordering {
     }
 }
 
+/// The `(a, b, expected)` rows of a vector file whose columns are
+/// `a b expected` (dpkg, rpm) or `a OP b` (apk-tools).
+fn rows(file: &str, op_in_the_middle: bool) -> Vec<(String, String, Ordering)> {
+    lines(file)
+        .iter()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            if op_in_the_middle {
+                (f[0].to_owned(), f[2].to_owned(), ordering(f[1]))
+            } else {
+                (f[0].to_owned(), f[1].to_owned(), ordering(f[2]))
+            }
+        })
+        .collect()
+}
+
 /// Checks `a b expected` triples; returns how many were checked and which
 /// lines were skipped because a version does not parse.
 fn check_triples(scheme: Scheme, rows: &[(String, String, Ordering)]) -> (usize, Vec<String>) {
@@ -53,13 +69,7 @@ fn check_triples(scheme: Scheme, rows: &[(String, String, Ordering)]) -> (usize,
 
 #[test]
 fn dpkg_vectors() {
-    let rows: Vec<_> = lines("dpkg.data")
-        .iter()
-        .map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            (f[0].to_owned(), f[1].to_owned(), ordering(f[2]))
-        })
-        .collect();
+    let rows = rows("dpkg.data", false);
     let (checked, skipped) = check_triples(Scheme::Dpkg, &rows);
     // dpkg itself warns about `-0.6.5` (an upstream version must start
     // with a digit); customs refuses it.
@@ -69,13 +79,7 @@ fn dpkg_vectors() {
 
 #[test]
 fn rpm_vectors() {
-    let rows: Vec<_> = lines("rpmvercmp.data")
-        .iter()
-        .map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            (f[0].to_owned(), f[1].to_owned(), ordering(f[2]))
-        })
-        .collect();
+    let rows = rows("rpmvercmp.data", false);
     let (checked, skipped) = check_triples(Scheme::Rpm, &rows);
     // rpm compares any string; customs accepts what rpm package versions
     // can contain, so the separator-only cases of RhBug:178798 are refused.
@@ -88,13 +92,7 @@ fn rpm_vectors() {
 
 #[test]
 fn apk_vectors() {
-    let rows: Vec<_> = lines("apk.data")
-        .iter()
-        .map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            (f[0].to_owned(), f[2].to_owned(), ordering(f[1]))
-        })
-        .collect();
+    let rows = rows("apk.data", true);
     let (checked, skipped) = check_triples(Scheme::Apk, &rows);
     // apk-tools string-sorts the versions it calls invalid (`1.0bc`,
     // `23_foo`, `0.1.0_alpha_pre2`); customs refuses them.

@@ -42,7 +42,13 @@ impl SbomFormat {
 
 pub(crate) async fn run(args: SbomArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let outputs = outputs(&args.output, SbomFormat::parse)?;
-    let (sbom, _) = super::make_sbom(&args.image, &args.source, &args.catalogers, global).await?;
+    let (sbom, _) = super::make_sbom(
+        &args.image,
+        &args.source,
+        &args.catalogers.selection,
+        global,
+    )
+    .await?;
     for (format, file) in outputs {
         emit(&format.render(&sbom)?, file.as_deref())?;
     }

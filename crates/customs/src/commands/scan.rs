@@ -101,7 +101,13 @@ pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<E
         .transpose()
         .context("invalid --fail-on")?;
     let index = open_index(&super::db_dir(&args.db))?;
-    let (sbom, _) = super::make_sbom(&args.image, &args.source, &args.catalogers, global).await?;
+    let (sbom, _) = super::make_sbom(
+        &args.image,
+        &args.source,
+        &args.catalogers.selection,
+        global,
+    )
+    .await?;
     let mut report = report(&index, sbom, global.quiet)?;
     report.filter(&wanted, args.only_fixed);
     for (format, file) in outputs {
