@@ -34,11 +34,16 @@ fn cache_dir(args: &SourceArgs) -> PathBuf {
     if let Some(dir) = &args.cache_dir {
         return dir.clone();
     }
-    let base = std::env::var_os("XDG_CACHE_HOME")
+    xdg_base("XDG_CACHE_HOME", ".cache").join("customs")
+}
+
+/// An XDG base directory: the variable's value, else `$HOME/<fallback>`,
+/// else the temporary directory.
+fn xdg_base(variable: &str, fallback: &str) -> PathBuf {
+    std::env::var_os(variable)
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("customs")
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(fallback)))
+        .unwrap_or_else(std::env::temp_dir)
 }
 
 /// The limits and registry options the flags ask for.
@@ -186,7 +191,7 @@ fn read_sbom(path: &std::path::Path) -> anyhow::Result<Sbom> {
     );
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]).into_owned();
     let name = path.display();
-    let sbom = if head.contains("\"bomFormat\"") {
+    let mut sbom = if head.contains("\"bomFormat\"") {
         cyclonedx16::from_slice(&bytes)
             .with_context(|| format!("{name}: not a valid CycloneDX JSON document"))?
     } else if head.contains("\"spdxVersion\"") {
@@ -198,9 +203,7 @@ fn read_sbom(path: &std::path::Path) -> anyhow::Result<Sbom> {
         })?
     };
     if sbom.subject.name.is_empty() {
-        let mut sbom = sbom;
         sbom.subject.name = format!("sbom:{name}");
-        return Ok(sbom);
     }
     Ok(sbom)
 }
@@ -211,11 +214,9 @@ pub(crate) fn db_dir(args: &DbArgs) -> PathBuf {
     if let Some(dir) = &args.db_dir {
         return dir.clone();
     }
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("customs").join("vulndb")
+    xdg_base("XDG_DATA_HOME", ".local/share")
+        .join("customs")
+        .join("vulndb")
 }
 
 #[allow(clippy::print_stderr)]
