@@ -131,7 +131,12 @@ impl CatalogRun {
                 records.push((name.clone(), kind, record));
             }
         }
-        let present = |r: &Record| walk.index.fate(r.layer, &r.path) == Fate::Present;
+        // A file read under a name the runtime does not use (a symlinked parent
+        // moved it) was offered again under its real name: drop the first.
+        let present = |r: &Record| {
+            !walk.index.was_moved(r.layer, &r.path)
+                && walk.index.fate(r.layer, &r.path) == Fate::Present
+        };
         // Lowest layer in which each (path, type, name, version) appears.
         let mut first_seen: HashMap<(String, PackageType, String, String), usize> = HashMap::new();
         for (_, _, record) in &records {
@@ -202,6 +207,16 @@ impl CatalogRun {
                 p.licenses.clone_from(found);
             }
         }
+        // What the walk itself found odd (names climbing above the root,
+        // entries moved by symlinked parents, skipped entry types, visitors
+        // that could not read a file) is part of what the SBOM cannot vouch for.
+        catalog
+            .unknowns
+            .extend(walk.warnings.iter().map(|w| Unknown {
+                path: w.path.clone(),
+                layer: Some(w.layer),
+                message: w.message.clone(),
+            }));
         merge_declared(&mut catalog.packages);
         let distro = catalog.distro.clone();
         for p in &mut catalog.packages {

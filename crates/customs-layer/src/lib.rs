@@ -19,7 +19,7 @@ mod walker;
 pub use entry::{Entry, EntryKind, FileEvent};
 pub use path::normalize;
 pub use selector::Selector;
-pub use squash::{Fate, FileIndex, Resolved, Shadowed};
+pub use squash::{Fate, FileIndex, Moved, Resolved, Shadowed};
 pub use walker::{
     FileVisitor, LayerInput, LayerListing, LayerWalker, Walk, WalkError, WalkWarning,
 };

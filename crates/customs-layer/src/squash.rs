@@ -5,12 +5,13 @@
 //! apply to the layers below it only, then its own entries are added; a later
 //! entry at the same path replaces the earlier one.
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
 use crate::entry::{Entry, EntryKind};
-use crate::path::{join, parent};
+use crate::path::{join, parent, resolve_dir, resolve_parents};
 use crate::walker::LayerListing;
 
 /// What became of a file a layer added.
@@ -52,34 +53,72 @@ pub struct Resolved<'a> {
     pub entry: &'a Entry,
 }
 
+/// An entry that a runtime unpacks somewhere else than its name says,
+/// because a parent directory is a symlink made by a lower layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moved {
+    /// The layer (0-based).
+    pub layer: usize,
+    /// The path the walk first read it under.
+    pub from: String,
+    /// Where a runtime puts it, now its path in the listing and index.
+    pub to: String,
+}
+
 /// The squashed filesystem.
 #[derive(Debug, Default)]
 pub struct FileIndex {
     files: BTreeMap<String, (usize, Entry)>,
     shadowed: Vec<Shadowed>,
     fates: HashMap<(usize, String), Fate>,
+    moved_from: HashSet<(usize, String)>,
     max_symlink_depth: usize,
 }
 
 impl FileIndex {
-    /// Squashes layer listings, base first.
+    /// Squashes layer listings, base first, as a runtime unpacks them: each
+    /// entry's parent directories are resolved through the symlinks of the
+    /// layers below and of earlier entries of its own layer, so a layer
+    /// cannot hide `/var/lib/dpkg/status` as `/x/status` behind
+    /// `x -> /var/lib/dpkg`. Entries so moved get their real path in the
+    /// listings and are returned.
     #[must_use]
-    pub fn build(layers: &[LayerListing], max_symlink_depth: usize) -> Self {
+    pub fn build(layers: &mut [LayerListing], max_symlink_depth: usize) -> (Self, Vec<Moved>) {
         let mut index = Self {
             max_symlink_depth,
             ..Self::default()
         };
+        let mut moved = Vec::new();
         for layer in layers {
             let by = layer.index;
-            for dir in &layer.opaque_dirs {
+            for dir in &mut layer.opaque_dirs {
+                if let Some(Cow::Owned(real)) = resolve_dir(dir, index.links(), max_symlink_depth) {
+                    *dir = real;
+                }
                 index.remove_under(dir, Fate::Deleted { by_layer: by });
             }
-            for path in &layer.whiteouts {
+            for path in &mut layer.whiteouts {
+                if let Some(Cow::Owned(real)) =
+                    resolve_parents(path, index.links(), max_symlink_depth)
+                {
+                    *path = real;
+                }
                 index.remove_exact(path, Fate::Deleted { by_layer: by });
                 index.remove_under(path, Fate::Deleted { by_layer: by });
             }
             // The root directory (`./`) is metadata, not a file of the image.
-            for entry in layer.entries.iter().filter(|e| e.path != "/") {
+            for entry in layer.entries.iter_mut().filter(|e| e.path != "/") {
+                if let Some(Cow::Owned(real)) =
+                    resolve_parents(&entry.path, index.links(), max_symlink_depth)
+                {
+                    let from = std::mem::replace(&mut entry.path, real);
+                    index.moved_from.insert((by, from.clone()));
+                    moved.push(Moved {
+                        layer: by,
+                        from,
+                        to: entry.path.clone(),
+                    });
+                }
                 if let Some((old_layer, old)) = index.files.get(&entry.path) {
                     let both_dirs =
                         old.kind == EntryKind::Directory && entry.kind == EntryKind::Directory;
@@ -95,7 +134,24 @@ impl FileIndex {
                 index.files.insert(entry.path.clone(), (by, entry.clone()));
             }
         }
-        index
+        (index, moved)
+    }
+
+    /// The symlinks of the filesystem built so far, for path resolution.
+    fn links<'s>(&'s self) -> impl Fn(&str) -> Option<&'s str> + 's {
+        |path| match self.files.get(path) {
+            Some((_, e)) if e.kind == EntryKind::Symlink => e.link_target.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether a visitor that was given `path` of `layer` was given a name
+    /// the runtime does not use: the entry was moved (see [`Moved`]) and is
+    /// offered again under its real path. Results recorded under the old
+    /// name are to be dropped.
+    #[must_use]
+    pub fn was_moved(&self, layer: usize, path: &str) -> bool {
+        !self.moved_from.is_empty() && self.moved_from.contains(&(layer, path.to_owned()))
     }
 
     fn shadow(&mut self, layer: usize, entry: Entry, fate: Fate) {

@@ -15,9 +15,9 @@ use customs_types::Digest;
 use serde::Serialize;
 
 use crate::entry::{Entry, EntryKind, FileEvent};
-use crate::path::{normalize, parent};
+use crate::path::{normalize, parent, resolve_parents};
 use crate::selector::Selector;
-use crate::squash::FileIndex;
+use crate::squash::{FileIndex, Moved};
 
 /// Bytes a tar parser may read between two entries (headers, GNU long
 /// names, PAX records). Real archives use a few KiB; more is an attack.
@@ -368,12 +368,88 @@ impl LayerWalker {
         if let Some(e) = first_error {
             return Err(e);
         }
-        let index = FileIndex::build(&layers, self.limits.max_symlink_depth);
+        let (index, moved) = FileIndex::build(&mut layers, self.limits.max_symlink_depth);
+        if !moved.is_empty() {
+            self.offer_moved(inputs, visitors, image, &moved, &layers, &mut warnings)?;
+        }
         Ok(Walk {
             layers,
             index,
             warnings,
         })
+    }
+
+    /// Offers entries that a lower layer's symlink moved (see [`Moved`]) to
+    /// the visitors that want them under their real path, reading each
+    /// affected layer once more. What visitors were given under the old
+    /// name is dropped by them ([`FileIndex::was_moved`]).
+    fn offer_moved(
+        &self,
+        inputs: &[LayerInput<'_>],
+        visitors: &[&dyn FileVisitor],
+        image: &str,
+        moved: &[Moved],
+        layers: &[LayerListing],
+        warnings: &mut Vec<WalkWarning>,
+    ) -> Result<(), WalkError> {
+        let mut by_layer: HashMap<usize, Vec<(Vec<usize>, Entry)>> = HashMap::new();
+        for m in moved {
+            warnings.push(WalkWarning {
+                layer: m.layer,
+                path: m.to.clone(),
+                message: format!(
+                    "`{}` is under a symlink of a lower layer: a runtime unpacks it at `{}`",
+                    m.from, m.to
+                ),
+            });
+            let Some(entry) = layers
+                .iter()
+                .find(|l| l.index == m.layer)
+                .and_then(|l| l.entries.iter().rev().find(|e| e.path == m.to))
+            else {
+                continue;
+            };
+            let wanting: Vec<usize> = visitors
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.selector().matches(&entry.path, entry.size, entry.mode))
+                .map(|(i, _)| i)
+                .collect();
+            // Read the content where the walk found it: the old name of a
+            // file, or the target of a hard link.
+            let source = match entry.kind {
+                EntryKind::File => m.from.clone(),
+                EntryKind::Hardlink => entry.link_target.clone().unwrap_or_default(),
+                _ => continue,
+            };
+            if !wanting.is_empty() {
+                let as_link = Entry {
+                    kind: EntryKind::Hardlink,
+                    link_target: Some(source),
+                    ..entry.clone()
+                };
+                by_layer
+                    .entry(m.layer)
+                    .or_default()
+                    .push((wanting, as_link));
+            }
+        }
+        let total = AtomicU64::new(0);
+        let abort = AtomicBool::new(false);
+        for (layer, deferred) in by_layer {
+            let Some(input) = inputs.iter().find(|i| i.index == layer) else {
+                continue;
+            };
+            let ctx = LayerContext {
+                input,
+                visitors,
+                total: &total,
+                abort: &abort,
+                image,
+            };
+            self.read_hardlink_targets(&ctx, &deferred, warnings)?;
+        }
+        Ok(())
     }
 
     fn walk_layer(
@@ -452,6 +528,10 @@ impl LayerWalker {
         let mut archive = tar::Archive::new(meter);
         let mut entries = archive.entries()?;
         let mut count: u64 = 0;
+        // This layer's symlinks so far: a later entry under one of them is
+        // unpacked through it, as a runtime would (lower layers' links are
+        // applied when the layers are squashed).
+        let mut links: HashMap<String, String> = HashMap::new();
         loop {
             if ctx.abort.load(Ordering::Relaxed) {
                 return Err(io::Error::other(Aborted));
@@ -480,6 +560,39 @@ impl LayerWalker {
                     message: format!("entry name `{name}` climbs above the root; read as `{path}`"),
                 });
             }
+            let resolved = resolve_parents(
+                &path,
+                |p| links.get(p).map(String::as_str),
+                self.limits.max_symlink_depth,
+            )
+            .map(|c| match c {
+                std::borrow::Cow::Owned(real) => Some(real),
+                std::borrow::Cow::Borrowed(_) => None,
+            });
+            let path = match resolved {
+                Some(None) => path,
+                Some(Some(real)) => {
+                    warnings.push(WalkWarning {
+                        layer: input.index,
+                        path: real.clone(),
+                        message: format!(
+                            "`{name}` is under a symlink of its layer: a runtime unpacks it at `{real}`"
+                        ),
+                    });
+                    real
+                }
+                None => {
+                    warnings.push(WalkWarning {
+                        layer: input.index,
+                        path: path.clone(),
+                        message: format!(
+                            "the parent directories of `{name}` are symlinks that loop or nest deeper than {}",
+                            self.limits.max_symlink_depth
+                        ),
+                    });
+                    path
+                }
+            };
             let header = entry.header();
             let kind = match header.entry_type() {
                 tar::EntryType::Regular
@@ -517,6 +630,11 @@ impl LayerWalker {
             } else {
                 0
             };
+            if kind == EntryKind::Symlink {
+                links.insert(path.clone(), link_target.clone().unwrap_or_default());
+            } else if !links.is_empty() {
+                links.remove(&path);
+            }
             let mode = header.mode().unwrap_or(0);
             let uid = header.uid().unwrap_or(0);
             let gid = header.gid().unwrap_or(0);
@@ -747,8 +865,9 @@ impl LayerWalker {
                 listing.entries.push(entry);
             }
         }
-        let layers = vec![listing];
-        let index = FileIndex::build(&layers, self.limits.max_symlink_depth);
+        let mut layers = vec![listing];
+        // A directory walk never goes through a symlink: nothing moves.
+        let (index, _) = FileIndex::build(&mut layers, self.limits.max_symlink_depth);
         Ok(Walk {
             layers,
             index,

@@ -540,3 +540,96 @@ fn hard_links_to_files_already_read_need_no_second_pass() {
         );
     }
 }
+
+/// Issue 14 (hostile 1): a symlinked parent directory must not hide a file
+/// from the analyzers. A runtime unpacks `x/status` under `x -> /var/lib/dpkg`
+/// at `/var/lib/dpkg/status`; so does the walk, within a layer and across.
+#[tokio::test]
+async fn issue14_symlinked_parent_in_the_same_layer_is_followed() {
+    let dpkg = Recorder::new(Selector::new().path("/var/lib/dpkg/status"));
+    let image = ImageBuilder::new().layer(
+        LayerBuilder::new()
+            .symlink("x", "/var/lib/dpkg")
+            .file("x/status", "Package: libssl3\n"),
+    );
+    let w = walk(image, &[&dpkg]).await.unwrap();
+    assert_eq!(
+        dpkg.seen(),
+        [(
+            0,
+            "/var/lib/dpkg/status".to_owned(),
+            b"Package: libssl3\n".to_vec()
+        )]
+    );
+    assert!(w.index.get("/var/lib/dpkg/status").is_some());
+    assert!(w.index.get("/x/status").is_none());
+    assert!(
+        w.warnings.iter().any(|warning| warning
+            .message
+            .contains("runtime unpacks it at `/var/lib/dpkg/status`")),
+        "{:?}",
+        w.warnings
+    );
+}
+
+#[tokio::test]
+async fn issue14_symlinked_parent_of_a_lower_layer_is_followed() {
+    let dpkg = Recorder::new(Selector::new().path("/var/lib/dpkg/status"));
+    let everything = Recorder::new(Selector::all());
+    let image = ImageBuilder::new()
+        .layer(
+            LayerBuilder::new()
+                .symlink("x", "../var/./lib/dpkg")
+                .symlink("deep", "x/info"),
+        )
+        .layer(
+            LayerBuilder::new()
+                .file("x/status", "Package: libssl3\n")
+                .file("deep/libssl3.list", "/usr/lib/libssl.so.3\n")
+                .hardlink("x/status-old", "x/status"),
+        )
+        // A whiteout through the link deletes the real file.
+        .layer(LayerBuilder::new().whiteout("x/status-old"));
+    let w = walk(image, &[&dpkg, &everything]).await.unwrap();
+    assert_eq!(
+        dpkg.seen(),
+        [(
+            1,
+            "/var/lib/dpkg/status".to_owned(),
+            b"Package: libssl3\n".to_vec()
+        )]
+    );
+    assert!(w.index.get("/var/lib/dpkg/status").is_some());
+    assert!(w.index.get("/var/lib/dpkg/info/libssl3.list").is_some());
+    assert!(w.index.get("/x/status").is_none());
+    assert_eq!(
+        w.index.fate(1, "/var/lib/dpkg/status-old"),
+        Fate::Deleted { by_layer: 2 }
+    );
+    // A visitor that was first given the old name is told to drop it, and
+    // was given the real one as well.
+    assert!(w.index.was_moved(1, "/x/status"));
+    assert!(!w.index.was_moved(1, "/var/lib/dpkg/status"));
+    let seen: Vec<String> = everything.seen().into_iter().map(|s| s.1).collect();
+    assert!(
+        seen.contains(&"/var/lib/dpkg/status".to_owned()),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&"/var/lib/dpkg/info/libssl3.list".to_owned()),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&"/var/lib/dpkg/status-old".to_owned()),
+        "{seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn issue14_a_symlink_loop_above_an_entry_is_a_warning_not_a_hang() {
+    let image = ImageBuilder::new()
+        .layer(LayerBuilder::new().symlink("a", "b").symlink("b", "a"))
+        .layer(LayerBuilder::new().file("a/f", "x"));
+    let w = walk(image, &[]).await.unwrap();
+    assert!(w.index.get("/a/f").is_some(), "kept under its own name");
+}

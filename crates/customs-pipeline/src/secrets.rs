@@ -165,6 +165,10 @@ impl SecretsVisitor {
             ..SecretsReport::default()
         };
         for raw in self.found.into_inner().unwrap_or_default() {
+            // Read again under its real path (a symlinked parent moved it).
+            if walk.index.was_moved(raw.layer, &raw.path) {
+                continue;
+            }
             let m = &raw.found;
             if allow.allows(m.rule.id, &raw.path, &m.fingerprint) {
                 report.allowed += 1;

@@ -20,3 +20,33 @@ pub use builder::{
     write_index_layout,
 };
 pub use example::example_image;
+
+/// Variables a test run passes through to the commands it starts; every
+/// other variable of the caller's environment is dropped.
+const PASSED_THROUGH: &[&str] = &["PATH", "TMPDIR", "RUST_BACKTRACE", "LLVM_PROFILE_FILE"];
+
+/// A command whose every customs location (data, cache, vulnerability
+/// database, config, Docker credentials) is inside `home`, whatever the
+/// caller's environment holds: the environment is cleared, then `HOME`, the
+/// XDG base directories and `CUSTOMS_CACHE_DIR` point into `home`. No test
+/// may read or write the user's real data (issue 14).
+#[must_use]
+pub fn isolated(
+    program: impl AsRef<std::ffi::OsStr>,
+    home: &std::path::Path,
+) -> std::process::Command {
+    let mut cmd = std::process::Command::new(program);
+    cmd.env_clear();
+    for name in PASSED_THROUGH {
+        if let Some(value) = std::env::var_os(name) {
+            cmd.env(name, value);
+        }
+    }
+    cmd.env("HOME", home)
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_STATE_HOME", home.join(".local/state"))
+        .env("CUSTOMS_CACHE_DIR", home.join("cache"));
+    cmd
+}

@@ -2,14 +2,13 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
-/// The `customs` binary with an isolated cache and no Docker config.
+/// The `customs` binary with every location inside `home` and nothing of
+/// the caller's environment ([`customs_test::isolated`]).
 pub(crate) fn customs(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("customs").unwrap();
-    cmd.env("HOME", home)
-        .env("CUSTOMS_CACHE_DIR", home.join("cache"))
-        .env_remove("DOCKER_CONFIG")
-        .env_remove("CUSTOMS_QUIET");
-    cmd
+    Command::from_std(customs_test::isolated(
+        assert_cmd::cargo::cargo_bin("customs"),
+        home,
+    ))
 }
 
 /// The committed example image.

@@ -7,5 +7,6 @@ mod example;
 mod files;
 mod inspect;
 mod registry;
+mod regression;
 mod sbom;
 mod scan;

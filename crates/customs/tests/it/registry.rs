@@ -175,12 +175,9 @@ fn progress_bars_show_on_a_terminal_only() {
             if quiet { "--quiet" } else { "" },
             registry.addr
         );
-        let out = std::process::Command::new("script")
+        let out = customs_test::isolated("script", home.path())
             .args(["-qec", &command, "/dev/null"])
             .env("DOCKER_CONFIG", &config)
-            .env("CUSTOMS_CACHE_DIR", home.path().join("cache"))
-            .env("HOME", home.path())
-            .env_remove("CUSTOMS_QUIET")
             .output()
             .unwrap();
         assert!(

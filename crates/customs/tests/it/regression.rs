@@ -1,0 +1,279 @@
+//! Regression tests named after their issue: hostile images and inputs that
+//! once got through, each built in code.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::{customs, stderr, stdout};
+use customs_test::{ImageBuilder, LayerBuilder};
+
+fn example_data(name: &str) -> String {
+    fs_err::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../customs-test/data/example")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// Layer 1 makes `x` a symlink to `/var/lib/dpkg`; layer 2 writes
+/// `x/status`: a runtime's unpacker puts it at `/var/lib/dpkg/status`.
+fn hidden_dpkg_image() -> ImageBuilder {
+    ImageBuilder::new()
+        .layer(
+            LayerBuilder::new()
+                .dir("etc")
+                .dir("usr")
+                .dir("usr/lib")
+                .file("usr/lib/os-release", example_data("os-release"))
+                .symlink("etc/os-release", "../usr/lib/os-release")
+                .dir("var")
+                .dir("var/lib")
+                .dir("var/lib/dpkg")
+                .symlink("x", "/var/lib/dpkg")
+                .symlink("lib", "usr/lib"),
+        )
+        .layer(
+            LayerBuilder::new()
+                .file("x/status", example_data("dpkg-status"))
+                .file("lib/x86_64-linux-gnu/libssl.so.3", "\u{7f}ELF")
+                .file("plain", "p"),
+        )
+}
+
+fn layout(dir: &Path, image: &ImageBuilder) -> String {
+    image
+        .build()
+        .write_oci_layout(&dir.join("layout"), Some("t"));
+    format!("oci:{}:t", dir.join("layout").display())
+}
+
+/// Issue 14, hostile 1: a symlinked parent directory hid every package.
+#[test]
+fn issue14_a_symlinked_parent_directory_does_not_hide_packages() {
+    let home = tempfile::tempdir().unwrap();
+    let reference = layout(home.path(), &hidden_dpkg_image());
+    let out = customs(home.path())
+        .args(["sbom", &reference, "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let libssl = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "libssl3")
+        .unwrap_or_else(|| panic!("libssl3 hidden: {}", stdout(&out)));
+    assert_eq!(libssl["locations"][0]["path"], "/var/lib/dpkg/status");
+    assert!(
+        stderr(&out).contains("a runtime unpacks it at `/var/lib/dpkg/status`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// The squashed view agrees with what `umoci unpack` (a real runtime
+/// unpacker) makes of the same layout.
+#[test]
+fn issue14_the_squashed_view_matches_umoci_unpack() {
+    let home = tempfile::tempdir().unwrap();
+    let reference = layout(home.path(), &hidden_dpkg_image());
+    let bundle = home.path().join("bundle");
+    let unpacked = std::process::Command::new("umoci")
+        .args(["unpack", "--rootless", "--image"])
+        .arg(format!("{}:t", home.path().join("layout").display()))
+        .arg(&bundle)
+        .output()
+        .expect("umoci is installed by scripts/test");
+    assert!(
+        unpacked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&unpacked.stderr)
+    );
+    let rootfs = bundle.join("rootfs");
+    let mut theirs = BTreeSet::new();
+    let mut stack = vec![rootfs.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs_err::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            let kind = entry.file_type().unwrap();
+            let path = entry.path();
+            let name = format!("/{}", path.strip_prefix(&rootfs).unwrap().display());
+            if kind.is_dir() {
+                stack.push(path);
+            } else if kind.is_file() {
+                theirs.insert(name);
+            }
+        }
+    }
+    let out = customs(home.path())
+        .args(["files", "-o", "json", &reference])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let files: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let ours: BTreeSet<String> = files
+        .iter()
+        .filter(|f| f["kind"] == "file")
+        .map(|f| f["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ours, theirs);
+    assert!(ours.contains("/var/lib/dpkg/status"));
+    assert!(ours.contains("/usr/lib/x86_64-linux-gnu/libssl.so.3"));
+}
+
+/// Issue 14: with `XDG_DATA_HOME`, `XDG_CACHE_HOME` or `CUSTOMS_DB_DIR` set
+/// by the caller, tests imported advisories into the user's real database.
+/// Every command a test starts sees only locations inside its own home.
+#[test]
+fn issue14_tests_never_see_the_callers_locations() {
+    let home = tempfile::tempdir().unwrap();
+    let out = customs_test::isolated("env", home.path()).output().unwrap();
+    assert!(out.status.success());
+    let env = String::from_utf8(out.stdout).unwrap();
+    let home_text = home.path().display().to_string();
+    for line in env.lines() {
+        let (name, value) = line.split_once('=').unwrap();
+        if name == "HOME" || name.starts_with("XDG_") || name.starts_with("CUSTOMS_") {
+            assert!(
+                value.starts_with(&home_text),
+                "{line} is outside the test's home"
+            );
+        }
+        assert!(
+            !name.starts_with("DOCKER_"),
+            "{line} leaks the caller's Docker config"
+        );
+    }
+    for name in ["HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"] {
+        assert!(
+            env.contains(&format!("{name}={home_text}")),
+            "{name} not set: {env}"
+        );
+    }
+    assert!(!env.contains("CUSTOMS_DB_DIR"), "{env}");
+    // And customs itself puts its database there.
+    let out = customs(home.path())
+        .args(["db", "status"])
+        .output()
+        .unwrap();
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(text.contains(&home_text), "{text}");
+}
+
+/// `customs sbom EXAMPLE -o json=PATH`, under `umask 022`.
+fn write_sbom_to(home: &Path, target: &Path) -> std::process::Output {
+    let binary = assert_cmd::cargo::cargo_bin("customs");
+    customs_test::isolated("sh", home)
+        .arg("-c")
+        .arg("umask 022; exec \"$0\" sbom \"$1\" -q -o json=\"$2\"")
+        .arg(binary)
+        .arg(crate::common::example_ref())
+        .arg(target)
+        .output()
+        .unwrap()
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs_err::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+/// Issue 14 (high): `-o FORMAT=/dev/null` turned `/dev/null` into a regular
+/// file when run as root. Special files are written in place.
+#[cfg(unix)]
+#[test]
+fn issue14_output_to_a_device_writes_it_in_place() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let home = tempfile::tempdir().unwrap();
+    let out = write_sbom_to(home.path(), Path::new("/dev/null"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let meta = fs_err::metadata("/dev/null").unwrap();
+    assert!(meta.file_type().is_char_device(), "/dev/null was replaced");
+    // A FIFO too: read by another process, never replaced.
+    let fifo = home.path().join("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let reader = std::process::Command::new("cat")
+        .arg(&fifo)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = write_sbom_to(home.path(), &fifo);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let read = reader.wait_with_output().unwrap();
+    assert!(String::from_utf8_lossy(&read.stdout).contains("customs.sbom/v1"));
+    assert!(
+        fs_err::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+}
+
+/// Output files get the usual mode (0644 under umask 022), an existing
+/// file keeps its mode and its hard links, and a symlink is written through.
+#[cfg(unix)]
+#[test]
+fn issue14_output_files_keep_modes_links_and_symlinks() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path();
+    let new = dir.join("new.json");
+    assert!(write_sbom_to(dir, &new).status.success());
+    assert_eq!(mode(&new), 0o644);
+
+    let existing = dir.join("existing.json");
+    fs_err::write(&existing, "old").unwrap();
+    fs_err::set_permissions(
+        &existing,
+        std::os::unix::fs::PermissionsExt::from_mode(0o640),
+    )
+    .unwrap();
+    let linked = dir.join("hardlink.json");
+    fs_err::hard_link(&existing, &linked).unwrap();
+    assert!(write_sbom_to(dir, &existing).status.success());
+    assert_eq!(mode(&existing), 0o640);
+    assert!(
+        fs_err::read_to_string(&linked)
+            .unwrap()
+            .contains("customs.sbom/v1")
+    );
+
+    let real = dir.join("real.json");
+    fs_err::write(&real, "old").unwrap();
+    let link = dir.join("link.json");
+    std::os::unix::fs::symlink("real.json", &link).unwrap();
+    assert!(write_sbom_to(dir, &link).status.success());
+    assert!(
+        fs_err::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        fs_err::read_to_string(&real)
+            .unwrap()
+            .contains("customs.sbom/v1")
+    );
+
+    // A dangling link is refused and nothing is created.
+    let dangling = dir.join("dangling.json");
+    std::os::unix::fs::symlink(dir.join("nowhere/x.json"), &dangling).unwrap();
+    let out = write_sbom_to(dir, &dangling);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
+    assert!(!dir.join("nowhere").exists());
+    // And a directory is an error, not replaced.
+    let out = write_sbom_to(dir, dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("is a directory"), "{}", stderr(&out));
+}
