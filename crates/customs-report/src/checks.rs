@@ -85,7 +85,7 @@ pub fn table(report: &ChecksReport) -> String {
     for (what, n) in &report.notes {
         let _ = writeln!(out, "{what}: {n}");
     }
-    out
+    crate::terminal::escape(&out).into_owned()
 }
 
 #[derive(Serialize)]

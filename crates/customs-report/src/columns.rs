@@ -7,6 +7,17 @@ use std::fmt::Write as _;
 /// padded.
 #[must_use]
 pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
+    // Fields come from images and documents: none may move the cursor or
+    // add a row (see [`crate::terminal`]).
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|cell| crate::terminal::escape_cell(cell).into_owned())
+                .collect()
+        })
+        .collect();
+    let rows = rows.as_slice();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {

@@ -8,4 +8,6 @@ pub mod checks;
 pub mod columns;
 pub mod quickview;
 pub mod sarif;
+pub mod sbom;
 pub mod scan;
+pub mod terminal;

@@ -121,5 +121,5 @@ pub fn render(report: &ScanReport, base: Option<&BaseImage>) -> String {
         sbom.packages.len(),
         sbom.subject.name
     );
-    out
+    crate::terminal::escape(&out).into_owned()
 }

@@ -189,7 +189,7 @@ pub fn table(report: &ScanReport) -> String {
         },
     ));
     let _ = writeln!(out, "\n{}", summary_line(&counts));
-    out
+    crate::terminal::escape(&out).into_owned()
 }
 
 #[derive(Serialize)]

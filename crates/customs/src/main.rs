@@ -61,13 +61,14 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// Renders an error chain in uv's style and returns exit code 2.
 fn report(e: &anyhow::Error) -> ExitCode {
     let mut stderr = io::stderr().lock();
-    let _ = writeln!(stderr, "error: {e}");
+    let escape = |text: String| customs_report::terminal::escape(&text).into_owned();
+    let _ = writeln!(stderr, "error: {}", escape(e.to_string()));
     let causes: Vec<String> = e.chain().skip(1).map(ToString::to_string).collect();
     for cause in &causes {
-        let _ = writeln!(stderr, "  Caused by: {cause}");
+        let _ = writeln!(stderr, "  Caused by: {}", escape(cause.to_string()));
     }
     if let Some(hint) = hint(e) {
-        let _ = writeln!(stderr, "hint: {hint}");
+        let _ = writeln!(stderr, "hint: {}", escape(hint.to_string()));
     }
     ExitStatus::Error.into()
 }

@@ -13,8 +13,10 @@ pub(crate) fn json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes text to stdout.
+/// Writes human-readable text to stdout, control characters escaped
+/// ([`customs_report::terminal`]).
 pub(crate) fn text(s: &str) -> anyhow::Result<()> {
+    let s = customs_report::terminal::escape(s);
     let mut out = io::stdout().lock();
     out.write_all(s.as_bytes())?;
     if !s.ends_with('\n') {
@@ -32,6 +34,15 @@ pub(crate) fn table(header: &[&str]) -> Table {
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(header.to_vec());
     table
+}
+
+/// A table row whose every field is escaped for the terminal, so that a
+/// file name or history line cannot move the cursor or add a row.
+pub(crate) fn row<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> Vec<String> {
+    cells
+        .into_iter()
+        .map(|c| customs_report::terminal::escape_cell(c.as_ref()).into_owned())
+        .collect()
 }
 
 /// `12.3 MB`, in SI units as `docker images` shows sizes.

@@ -3,7 +3,6 @@
 pub mod cyclonedx16;
 pub mod native;
 pub mod spdx23;
-pub mod table;
 
 use sha2::Digest as _;
 

@@ -75,7 +75,10 @@ pub(crate) async fn run(args: FilesArgs, global: &GlobalArgs) -> anyhow::Result<
 
 #[allow(clippy::print_stderr)]
 fn eprintln_warning(message: &str) {
-    eprintln!("warning: {message}");
+    eprintln!(
+        "warning: {}",
+        customs_report::terminal::escape_cell(message)
+    );
 }
 
 fn describe(entry: &Entry) -> String {
@@ -121,13 +124,13 @@ fn squashed(walk: &Walk, format: Format) -> anyhow::Result<()> {
         Format::Table => {
             let mut t = render::table(&["LAYER", "MODE", "UID:GID", "SIZE", "PATH"]);
             for (layer, entry) in walk.index.iter() {
-                t.add_row(vec![
+                t.add_row(render::row([
                     (layer + 1).to_string(),
                     mode(entry),
                     format!("{}:{}", entry.uid, entry.gid),
                     entry.size.to_string(),
                     describe(entry),
-                ]);
+                ]));
             }
             render::text(&t.trim_fmt())
         }
@@ -160,23 +163,23 @@ fn all_layers(walk: &Walk, format: Format) -> anyhow::Result<()> {
         Format::Table => {
             let mut t = render::table(&["LAYER", "MODE", "SIZE", "PATH", "FATE"]);
             for (layer, entry) in rows {
-                t.add_row(vec![
+                t.add_row(render::row([
                     (layer + 1).to_string(),
                     mode(entry),
                     entry.size.to_string(),
                     describe(entry),
                     fate_text(walk.index.fate(layer, &entry.path)),
-                ]);
+                ]));
             }
             for l in &walk.layers {
                 for w in &l.whiteouts {
-                    t.add_row(vec![
+                    t.add_row(render::row([
                         (l.index + 1).to_string(),
                         "whiteout".to_owned(),
                         String::new(),
                         w.clone(),
                         "deletes".to_owned(),
-                    ]);
+                    ]));
                 }
             }
             render::text(&t.trim_fmt())
@@ -226,14 +229,14 @@ fn summary(walk: &Walk, format: Format) -> anyhow::Result<()> {
                 "WHITEOUTS",
             ]);
             for l in &s.layers {
-                t.add_row(vec![
+                t.add_row(render::row([
                     l.layer.to_string(),
                     l.digest.clone().unwrap_or_else(|| "-".to_owned()),
                     render::size(l.stored_size),
                     render::size(l.uncompressed_size),
                     l.entries.to_string(),
                     (l.whiteouts + l.opaque_dirs).to_string(),
-                ]);
+                ]));
             }
             render::text(&format!(
                 "{}\n\n{} entries in the final filesystem; {} files deleted and {} overwritten by later layers",

@@ -324,22 +324,22 @@ fn table(v: &Inspection) -> String {
     out.push_str("\nLayers\n");
     let mut layers = render::table(&["#", "DIGEST", "SIZE", "CREATED BY"]);
     for l in &v.layers {
-        layers.add_row(vec![
+        layers.add_row(render::row([
             l.index.to_string(),
             l.digest.to_string(),
             render::size(l.size),
             shorten(l.created_by.as_deref().unwrap_or("-"), 70),
-        ]);
+        ]));
     }
     let _ = writeln!(out, "{}", layers.trim_fmt());
     out.push_str("\nHistory\n");
     let mut history = render::table(&["LAYER", "CREATED", "CREATED BY"]);
     for h in &v.history {
-        history.add_row(vec![
+        history.add_row(render::row([
             h.layer.map_or_else(|| "-".to_owned(), |l| l.to_string()),
             h.created.clone().unwrap_or_default(),
             shorten(h.created_by.as_deref().unwrap_or("-"), 90),
-        ]);
+        ]));
     }
     let _ = writeln!(out, "{}", history.trim_fmt());
     if let Some(index) = &v.index {
@@ -355,7 +355,11 @@ fn table(v: &Inspection) -> String {
             } else {
                 platform
             };
-            t.add_row(vec![platform, m.digest.to_string(), m.media_type.clone()]);
+            t.add_row(render::row([
+                platform,
+                m.digest.to_string(),
+                m.media_type.clone(),
+            ]));
         }
         let _ = writeln!(out, "{}", t.trim_fmt());
     }

@@ -221,13 +221,16 @@ pub(crate) fn db_dir(args: &DbArgs) -> PathBuf {
 
 #[allow(clippy::print_stderr)]
 pub(crate) fn warn(message: &str) {
-    eprintln!("warning: {message}");
+    eprintln!(
+        "warning: {}",
+        customs_report::terminal::escape_cell(message)
+    );
 }
 
 /// An informational line on stderr (suppressed by `--quiet` by the caller).
 #[allow(clippy::print_stderr)]
 pub(crate) fn warn_info(message: &str) {
-    eprintln!("{message}");
+    eprintln!("{}", customs_report::terminal::escape_cell(message));
 }
 
 /// `--fail-on`: exit 1 when something at or above the threshold was found.

@@ -49,7 +49,14 @@ pub(crate) async fn run(args: PinArgs, global: &GlobalArgs) -> anyhow::Result<Ex
             }
             unpinned += 1;
             if args.check {
-                writeln!(out, "{name}:{}: {} is not pinned", t.line, t.reference)?;
+                writeln!(
+                    out,
+                    "{}",
+                    customs_report::terminal::escape_cell(&format!(
+                        "{name}:{}: {} is not pinned",
+                        t.line, t.reference
+                    ))
+                )?;
                 continue;
             }
             let digest = match resolved.get(&t.reference) {
@@ -61,7 +68,14 @@ pub(crate) async fn run(args: PinArgs, global: &GlobalArgs) -> anyhow::Result<Ex
                 }
             };
             let new = pin::pinned(&t.reference, &digest);
-            writeln!(out, "{name}:{}: {} -> {new}", t.line, t.reference)?;
+            writeln!(
+                out,
+                "{}",
+                customs_report::terminal::escape_cell(&format!(
+                    "{name}:{}: {} -> {new}",
+                    t.line, t.reference
+                ))
+            )?;
             replacements.push((t.span.clone(), new));
         }
         if args.write && !replacements.is_empty() {

@@ -3,7 +3,7 @@
 
 use customs_cli::{GlobalArgs, SbomArgs};
 use customs_sbom::Sbom;
-use customs_sbom::format::{cyclonedx16, native, spdx23, table};
+use customs_sbom::format::{cyclonedx16, native, spdx23};
 
 use super::output::{emit, outputs};
 use crate::exit::ExitStatus;
@@ -32,7 +32,7 @@ impl SbomFormat {
 
     fn render(self, sbom: &Sbom) -> anyhow::Result<Vec<u8>> {
         Ok(match self {
-            Self::Table => table::render(sbom).into_bytes(),
+            Self::Table => customs_report::sbom::table(sbom).into_bytes(),
             Self::Json => native::to_vec(sbom)?,
             Self::SpdxJson => spdx23::to_vec(sbom)?,
             Self::CyclonedxJson => cyclonedx16::to_vec(sbom)?,

@@ -277,3 +277,49 @@ fn issue14_output_files_keep_modes_links_and_symlinks() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("is a directory"), "{}", stderr(&out));
 }
+
+/// Issue 14 (hostile 3): file names, package fields and warnings with
+/// ESC/OSC sequences reached the terminal raw. No human-readable output may
+/// carry a control character.
+#[test]
+fn issue14_control_characters_never_reach_the_terminal() {
+    let home = tempfile::tempdir().unwrap();
+    let evil = "\u{1b}]0;pwned\u{7}\u{1b}[2K\u{9b}1A\u{202e}";
+    let image = ImageBuilder::new().layer(
+        LayerBuilder::new()
+            .file(
+                &format!("app/node_modules/{evil}x/package.json"),
+                format!(r#"{{"name":"lodash","version":"4.17.15{}"}}"#, "\\u001b[2K"),
+            )
+            .file(&format!("etc/{evil}\nfake-row"), "x")
+            .raw(format!("../../{evil}").as_bytes(), b'2', b"/etc/passwd", ""),
+    );
+    let reference = layout(home.path(), &image);
+    for args in [
+        vec!["files", reference.as_str()],
+        vec!["files", "--all-layers", reference.as_str()],
+        vec!["sbom", reference.as_str()],
+        vec!["inspect", reference.as_str()],
+    ] {
+        let out = customs(home.path()).args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            let text = String::from_utf8_lossy(bytes);
+            assert!(
+                !text
+                    .chars()
+                    .any(|c| c.is_control() && c != '\n' && c != '\t'
+                        || ('\u{202a}'..='\u{202e}').contains(&c)),
+                "{args:?} {stream}: {text:?}"
+            );
+        }
+        if args[0] == "files" {
+            assert!(
+                stdout(&out).contains("\\x1b]0;pwned\\x07"),
+                "{}",
+                stdout(&out)
+            );
+            assert!(!stdout(&out).lines().any(|l| l.starts_with("fake-row")));
+        }
+    }
+}
