@@ -17,6 +17,8 @@ struct Record {
     layer: usize,
     path: String,
     result: Result<Found, CatalogError>,
+    /// Parts of the file that could not be read ([`Found::Partial`]).
+    dropped: Vec<String>,
 }
 
 struct Adapter {
@@ -67,10 +69,15 @@ impl FileVisitor for Adapter {
             self.cataloger.catalog(&input)
         };
         if let Ok(mut records) = self.records.lock() {
+            let (result, dropped) = match result {
+                Ok(Found::Partial { found, dropped }) => (Ok(*found), dropped),
+                other => (other, Vec::new()),
+            };
             records.push(Record {
                 layer: event.layer,
                 path: event.entry.path.clone(),
                 result,
+                dropped,
             });
         }
         Ok(())
@@ -165,11 +172,20 @@ impl CatalogRun {
             layer_digest: layer_digests.get(layer).cloned(),
         };
         for (cataloger, kind, record) in records.into_iter().filter(|(_, _, r)| present(r)) {
+            catalog
+                .unknowns
+                .extend(record.dropped.iter().map(|message| Unknown {
+                    path: record.path.clone(),
+                    layer: Some(record.layer),
+                    message: format!("{cataloger} ({}): {message}", kind.as_str()),
+                    package_type: Some(kind),
+                }));
             match record.result {
                 Err(e) => catalog.unknowns.push(Unknown {
                     path: record.path.clone(),
                     layer: Some(record.layer),
                     message: format!("{cataloger} ({}): {e}", kind.as_str()),
+                    package_type: Some(kind),
                 }),
                 Ok(Found::Packages(packages)) => {
                     for mut p in packages {
@@ -191,6 +207,8 @@ impl CatalogRun {
                     licenses.insert((cataloger, package), found);
                 }
                 Ok(Found::Distro(distro)) => distros.push((record.path, distro)),
+                // Unwrapped when recorded.
+                Ok(Found::Partial { .. }) => {}
             }
         }
         distros.sort_by_key(|(path, _)| path != "/etc/os-release");
@@ -216,6 +234,7 @@ impl CatalogRun {
                 path: w.path.clone(),
                 layer: Some(w.layer),
                 message: w.message.clone(),
+                package_type: None,
             }));
         merge_declared(&mut catalog.packages);
         let distro = catalog.distro.clone();

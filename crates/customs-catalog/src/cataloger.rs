@@ -27,6 +27,30 @@ pub enum Found {
     },
     /// The OS distribution (`os-release`).
     Distro(Distro),
+    /// What could be read of a file, and what could not: each dropped part
+    /// (a malformed record, a nested archive past a limit) becomes an
+    /// unknown of the SBOM naming the file, never a silent loss.
+    Partial {
+        /// What was read.
+        found: Box<Found>,
+        /// What was dropped, and why.
+        dropped: Vec<String>,
+    },
+}
+
+impl Found {
+    /// `found`, or [`Found::Partial`] when something was dropped.
+    #[must_use]
+    pub fn with_dropped(found: Found, dropped: Vec<String>) -> Self {
+        if dropped.is_empty() {
+            found
+        } else {
+            Self::Partial {
+                found: Box::new(found),
+                dropped,
+            }
+        }
+    }
 }
 
 /// One file offered to a cataloger.

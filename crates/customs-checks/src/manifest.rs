@@ -351,7 +351,7 @@ fn compose_service(
             "Remove `privileged: true`; add only the capabilities it needs.",
         );
     }
-    for key in ["network_mode", "pid", "ipc"] {
+    for (key, namespace) in [("network_mode", "network"), ("pid", "PID"), ("ipc", "IPC")] {
         if service.get(key).and_then(Value::as_str) == Some("host") {
             let line = ctx.line_of(base, key);
             ctx.report(
@@ -359,7 +359,7 @@ fn compose_service(
                 None,
                 line,
                 field(key),
-                format!("Service `{name}` shares the host's {key} namespace"),
+                format!("Service `{name}` shares the host's {namespace} namespace (`{key}: host`)"),
                 Some(format!("{key}: host")),
                 "Remove the host namespace; publish ports instead of host networking.",
             );

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use customs_oci::media_type::Compression;
 use customs_oci::{AnySource, BoxRead, Image, IntegrityError, Limits, SourceError};
-use customs_types::Digest;
+use customs_types::{Digest, Hasher};
 use serde::Serialize;
 
 use crate::entry::{Entry, EntryKind, FileEvent};
@@ -158,6 +158,9 @@ pub struct LayerWalker {
 pub struct LayerInput<'a> {
     index: usize,
     digest: Option<Digest>,
+    /// The config's `rootfs.diff_ids` entry: the digest of the uncompressed
+    /// tar stream, checked as it is read (containerd refuses a mismatch).
+    diff_id: Option<Digest>,
     stored_size: u64,
     what: String,
     open: Box<dyn Fn() -> Result<BoxRead, SourceError> + Sync + 'a>,
@@ -175,6 +178,7 @@ impl<'a> LayerInput<'a> {
         Self {
             index,
             digest: None,
+            diff_id: None,
             stored_size,
             what: what.into(),
             open: Box::new(open),
@@ -194,6 +198,8 @@ enum MeterError {
 /// the tar parser may read between entries.
 struct Meter<'a, R> {
     inner: R,
+    /// Hashes the uncompressed stream when its diff ID is to be checked.
+    hasher: Option<Hasher>,
     total: &'a AtomicU64,
     limit: u64,
     read: Rc<Cell<u64>>,
@@ -203,6 +209,9 @@ struct Meter<'a, R> {
 impl<R: Read> Read for Meter<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(&buf[..n]);
+        }
         let read = self.read.get() + n as u64;
         self.read.set(read);
         if self.total.fetch_add(n as u64, Ordering::Relaxed) + n as u64 > self.limit {
@@ -251,6 +260,9 @@ fn clone_io_error(e: &io::Error) -> io::Error {
 
 struct LayerContext<'a> {
     input: &'a LayerInput<'a>,
+    /// Check the diff ID (the first pass over a layer; later passes read
+    /// the same verified blob again).
+    check_diff_id: bool,
     visitors: &'a [&'a dyn FileVisitor],
     total: &'a AtomicU64,
     abort: &'a AtomicBool,
@@ -289,6 +301,7 @@ impl LayerWalker {
             .map(|layer| LayerInput {
                 index: layer.index,
                 digest: Some(layer.descriptor.digest.clone()),
+                diff_id: layer.diff_id.clone(),
                 stored_size: layer.descriptor.size,
                 what: format!(
                     "layer {} ({}) of {}",
@@ -333,6 +346,7 @@ impl LayerWalker {
                         }
                         let ctx = LayerContext {
                             input: &inputs[i],
+                            check_diff_id: true,
                             visitors,
                             total: &total,
                             abort: &abort,
@@ -442,6 +456,7 @@ impl LayerWalker {
             };
             let ctx = LayerContext {
                 input,
+                check_diff_id: false,
                 visitors,
                 total: &total,
                 abort: &abort,
@@ -518,8 +533,15 @@ impl LayerWalker {
             _ => Box::new(&mut buffered),
         };
         let armed_at = Rc::new(Cell::new(None));
+        // An uncompressed blob whose digest is its diff ID was verified as
+        // it was read; any other needs the uncompressed stream hashed.
+        let diff_id = input.diff_id.as_ref().filter(|d| {
+            ctx.check_diff_id
+                && !(compression == Compression::None && input.digest.as_ref() == Some(*d))
+        });
         let meter = Meter {
             inner: decoder,
+            hasher: diff_id.map(|d| Hasher::new(d.algorithm())),
             total: ctx.total,
             limit: self.limits.max_uncompressed_bytes,
             read: Rc::clone(read),
@@ -654,6 +676,22 @@ impl LayerWalker {
         }
         let mut meter = archive.into_inner();
         io::copy(&mut meter, &mut io::sink())?;
+        if let (Some(expected), Some(hasher)) = (diff_id, meter.hasher.take()) {
+            let actual = hasher.finish();
+            if actual != *expected {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    IntegrityError::DigestMismatch {
+                        what: format!(
+                            "{}: the uncompressed layer does not match the config's diff_id",
+                            input.what
+                        ),
+                        expected: expected.clone(),
+                        actual,
+                    },
+                ));
+            }
+        }
         drop(meter);
         io::copy(&mut buffered, &mut io::sink())?;
         Ok(())
@@ -681,6 +719,7 @@ impl LayerWalker {
         let total = AtomicU64::new(0);
         let second = LayerContext {
             total: &total,
+            check_diff_id: false,
             ..*ctx
         };
         self.read_tar(

@@ -633,3 +633,36 @@ async fn issue14_a_symlink_loop_above_an_entry_is_a_warning_not_a_hang() {
     let w = walk(image, &[]).await.unwrap();
     assert!(w.index.get("/a/f").is_some(), "kept under its own name");
 }
+
+/// Issue 14 (hostile 12): a config whose `diff_ids` do not match the
+/// uncompressed layers is refused (containerd refuses to unpack it), naming
+/// the layer; plain and compressed layers alike.
+#[tokio::test]
+async fn issue14_diff_ids_are_verified() {
+    let other = customs_types::Digest::sha256(b"another layer").to_string();
+    for compression in [Compression::Gzip, Compression::Zstd, Compression::None] {
+        let image = ImageBuilder::new()
+            .layer(LayerBuilder::new().file("a", "a"))
+            .layer(LayerBuilder::new().file("b", "b").compression(compression))
+            .diff_id(1, &other);
+        let err = walk(image, &[]).await.unwrap_err();
+        let text = err.to_string();
+        assert!(
+            matches!(err, WalkError::Integrity(_)),
+            "{compression:?}: {text}"
+        );
+        assert!(
+            text.contains("layer 2") && text.contains("diff_id") && text.contains(&other),
+            "{text}"
+        );
+    }
+    // The right ones pass.
+    let image = ImageBuilder::new()
+        .layer(
+            LayerBuilder::new()
+                .file("a", "a")
+                .compression(Compression::None),
+        )
+        .layer(LayerBuilder::new().file("b", "b"));
+    walk(image, &[]).await.unwrap();
+}

@@ -22,15 +22,24 @@ pub enum IntegrityError {
         /// The digest of the bytes read.
         actual: Digest,
     },
-    /// There are more or fewer bytes than declared.
+    /// There are fewer bytes than declared.
     #[error("{what}: size mismatch (expected {expected} bytes, got {actual})")]
     SizeMismatch {
         /// Names the blob.
         what: String,
         /// The declared size.
         expected: u64,
-        /// The bytes read (a lower bound when the blob was too long).
+        /// The bytes there were.
         actual: u64,
+    },
+    /// There are more bytes than declared (reading stops at the first byte
+    /// too many, so how many more is not known).
+    #[error("{what}: size mismatch (expected {expected} bytes, got more)")]
+    TooLong {
+        /// Names the blob.
+        what: String,
+        /// The declared size.
+        expected: u64,
     },
 }
 

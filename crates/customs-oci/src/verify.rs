@@ -71,10 +71,9 @@ impl<R: Read> Read for VerifiedReader<R> {
         let n = self.inner.read(&mut buf[..want])?;
         self.read += n as u64;
         if self.read > self.expected_size {
-            return Err(self.fail(IntegrityError::SizeMismatch {
+            return Err(self.fail(IntegrityError::TooLong {
                 what: self.what.clone(),
                 expected: self.expected_size,
-                actual: self.read,
             }));
         }
         if let Some(h) = &mut self.hasher {
@@ -183,8 +182,13 @@ mod tests {
                 .contains("size mismatch (expected 11 bytes, got 5)"),
             "{e}"
         );
+        // Issue 14: not "got 6" (the declared size + 1, where reading stopped).
         let e = read_verified(&data[..], &digest(data), 5, 100, "blob x").unwrap_err();
-        assert!(e.to_string().contains("size mismatch"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("size mismatch (expected 5 bytes, got more)"),
+            "{e}"
+        );
         let e = read_verified(&data[..], &digest(data), 11, 10, "blob x").unwrap_err();
         assert!(e.to_string().contains("larger than the limit"), "{e}");
     }

@@ -9,7 +9,9 @@ use std::path::Path;
 
 use customs_catalog::{Catalog, CatalogRun, Cataloger};
 use customs_layer::{FileVisitor, LayerWalker, Walk, WalkError};
-use customs_oci::{AnySource, Image, Limits, Progress, SourceError};
+use customs_oci::{
+    AnySource, ArchiveSelector, Image, ImageRef, Limits, Progress, RegistryRef, SourceError,
+};
 use customs_sbom::{Creator, Sbom, Subject, timestamp};
 
 /// Why an SBOM could not be made. An integrity or limit failure aborts;
@@ -64,6 +66,7 @@ pub async fn sbom_of_image(
     let catalog = run.finish(&walk, &layers);
     let subject = Subject {
         name: image.name.clone(),
+        purl: image_purl(image),
         digest: Some(image.manifest_digest.clone()),
         index_digest: image.index_digest().cloned(),
         config_digest: Some(image.manifest.config.digest.clone()),
@@ -71,6 +74,62 @@ pub async fn sbom_of_image(
         layers,
     };
     Ok(assemble(subject, catalog))
+}
+
+/// The package URL of an image, as the purl spec's `oci` type says: the
+/// name is the last component of the repository, the version the manifest
+/// digest, and the `repository_url`, `tag` and `arch` qualifiers say where
+/// it was found. A local layout or archive has no repository: its name is
+/// the file's, and only a tag the reference chose is kept.
+#[must_use]
+pub fn image_purl(image: &Image) -> Option<String> {
+    let reference = ImageRef::parse(&image.name).ok()?;
+    let stem = |path: &Path| -> Option<String> {
+        // `.` and `..` have no name of their own: use the directory's.
+        let named = match path.file_stem() {
+            Some(stem) => stem.to_owned(),
+            None => path.canonicalize().ok()?.file_name()?.to_owned(),
+        };
+        Some(named.to_string_lossy().into_owned())
+    };
+    let from_registry = |r: &RegistryRef| {
+        let name = r
+            .repository()
+            .rsplit('/')
+            .next()
+            .unwrap_or(r.repository())
+            .to_owned();
+        let url = format!("{}/{}", r.registry(), r.repository());
+        (name, Some(url), r.tag().map(str::to_owned))
+    };
+    let (name, repository_url, tag) = match &reference {
+        ImageRef::Registry(r) => from_registry(r),
+        ImageRef::OciLayout { path, tag } | ImageRef::OciArchive { path, tag } => {
+            (stem(path)?, None, tag.clone())
+        }
+        ImageRef::DockerArchive {
+            selector: Some(ArchiveSelector::Tag(named)),
+            ..
+        } => from_registry(&RegistryRef::parse(named).ok()?),
+        ImageRef::DockerArchive { path, .. } => (stem(path)?, None, None),
+        _ => return None,
+    };
+    let platform = image.platform();
+    let mut qualifiers = vec![("arch", platform.architecture.as_str())];
+    if let Some(url) = &repository_url {
+        qualifiers.push(("repository_url", url.as_str()));
+    }
+    if let Some(tag) = &tag {
+        qualifiers.push(("tag", tag.as_str()));
+    }
+    customs_sbom::purl(
+        "oci",
+        None,
+        &name.to_ascii_lowercase(),
+        image.manifest_digest.as_str(),
+        &qualifiers,
+    )
+    .ok()
 }
 
 fn assemble(subject: Subject, catalog: Catalog) -> Sbom {

@@ -61,6 +61,12 @@ pub fn by_severity<T>(
     out
 }
 
+/// `1 file`, `2 files`: a count with its noun agreeing.
+#[must_use]
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Shortens text to `max` characters with an ellipsis.
 #[must_use]
 pub fn truncate(text: &str, max: usize) -> String {

@@ -188,8 +188,56 @@ pub fn table(report: &ScanReport) -> String {
             ]
         },
     ));
+    if !report.matches.unmatched.is_empty() {
+        let rows: Vec<Vec<String>> = report
+            .matches
+            .unmatched
+            .iter()
+            .map(|u| vec![u.name.clone(), u.version.clone(), u.reason.clone()])
+            .collect();
+        let _ = writeln!(out, "\nNOT MATCHED ({})", rows.len());
+        out.push_str(&columns::render(&["PACKAGE", "VERSION", "REASON"], &rows));
+    }
     let _ = writeln!(out, "\n{}", summary_line(&counts));
+    for caveat in caveats(report) {
+        let _ = writeln!(out, "{caveat}");
+    }
     crate::terminal::escape(&out).into_owned()
+}
+
+/// What makes a result less than complete: packages whose version could not
+/// be compared, ecosystems the database has no advisories for, and files
+/// the SBOM could not read. A scan with any of these is never "clean".
+#[must_use]
+pub fn caveats(report: &ScanReport) -> Vec<String> {
+    let mut out = Vec::new();
+    let unmatched = report.matches.unmatched.len();
+    if unmatched > 0 {
+        out.push(format!(
+            "incomplete: {} not matched because the version does not parse (listed above)",
+            columns::count(unmatched, "package was", "packages were")
+        ));
+    }
+    if !report.matches.ecosystems_without_advisories.is_empty() {
+        let list: Vec<String> = report
+            .matches
+            .ecosystems_without_advisories
+            .iter()
+            .map(|(e, n)| format!("{e} ({})", columns::count(*n, "package", "packages")))
+            .collect();
+        out.push(format!(
+            "incomplete: the vulnerability database has no advisories for {}; those packages were not checked (import that ecosystem's export)",
+            list.join(", ")
+        ));
+    }
+    let unknowns = report.sbom.unknowns.len();
+    if unknowns > 0 {
+        out.push(format!(
+            "incomplete: {} could not be read completely (see the warnings and the SBOM's unknowns)",
+            columns::count(unknowns, "file", "files")
+        ));
+    }
+    out
 }
 
 #[derive(Serialize)]
@@ -201,6 +249,14 @@ struct JsonDocument<'a> {
     database: &'a DatabaseInfo,
     summary: JsonSummary,
     findings: &'a [Finding],
+    /// Packages whose version could not be compared.
+    unmatched: &'a [customs_vuln::Unmatched],
+    /// Ecosystems without any advisory in the database, with package counts.
+    ecosystems_without_advisories: &'a BTreeMap<String, usize>,
+    /// Files that could not be read.
+    unknowns: &'a [customs_sbom::Unknown],
+    /// Why the result is not complete (empty when it is).
+    caveats: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -229,6 +285,10 @@ pub fn json(report: &ScanReport) -> Result<Vec<u8>, serde_json::Error> {
             counts: Counts::of(&report.matches.findings),
         },
         findings: &report.matches.findings,
+        unmatched: &report.matches.unmatched,
+        ecosystems_without_advisories: &report.matches.ecosystems_without_advisories,
+        unknowns: &report.sbom.unknowns,
+        caveats: caveats(report),
     };
     let mut out = serde_json::to_vec_pretty(&doc)?;
     out.push(b'\n');

@@ -241,6 +241,11 @@ pub struct Unknown {
     pub layer: Option<usize>,
     /// What went wrong, naming the package type.
     pub message: String,
+    /// The type of package metadata that could not be read (none for what
+    /// the layer walk itself found odd). An OS package database that could
+    /// not be read makes a vulnerability scan incomplete, never clean.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_type: Option<PackageType>,
 }
 
 /// The operating system distribution, from `os-release`.
@@ -270,6 +275,11 @@ pub struct Subject {
     /// The manifest digest (absent for a root filesystem).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<Digest>,
+    /// The image's package URL, per the purl spec's `oci` type:
+    /// `pkg:oci/NAME@DIGEST?arch=…&repository_url=…&tag=…`, NAME being the
+    /// last component of the repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purl: Option<String>,
     /// The index digest, when chosen from one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index_digest: Option<Digest>,

@@ -70,6 +70,20 @@ fn sample() -> Sbom {
         subject: Subject {
             name: "registry.example/app:1.0".to_owned(),
             digest: Some(Digest::sha256(b"manifest")),
+            purl: Some(
+                purl(
+                    "oci",
+                    None,
+                    "app",
+                    Digest::sha256(b"manifest").as_str(),
+                    &[
+                        ("arch", "amd64"),
+                        ("repository_url", "registry.example/app"),
+                        ("tag", "1.0"),
+                    ],
+                )
+                .unwrap(),
+            ),
             index_digest: Some(Digest::sha256(b"index")),
             config_digest: Some(Digest::sha256(b"config")),
             platform: Some("linux/amd64".to_owned()),
@@ -156,6 +170,27 @@ fn spdx_validates_and_reads_back() {
     );
     let back = spdx23::from_slice(&doc).unwrap();
     assert_eq!(back.subject.digest, sbom.subject.digest);
+    // Issue 14: the image package carries the purl spec's `oci` purl.
+    let image = v["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["primaryPackagePurpose"] == "CONTAINER")
+        .unwrap();
+    assert_eq!(
+        image["externalRefs"][0]["referenceLocator"].as_str(),
+        sbom.subject.purl.as_deref()
+    );
+    assert!(
+        sbom.subject
+            .purl
+            .as_deref()
+            .unwrap()
+            .starts_with("pkg:oci/app@sha256:"),
+        "{:?}",
+        sbom.subject.purl
+    );
+    assert_eq!(back.subject.purl, sbom.subject.purl);
     let names = |s: &Sbom| {
         s.packages
             .iter()
@@ -183,6 +218,11 @@ fn cyclonedx_validates_and_reads_back() {
     assert_eq!(
         v["metadata"]["component"]["version"],
         sbom.subject.digest.as_ref().unwrap().as_str()
+    );
+    // Issue 14: the metadata component had no purl at all.
+    assert_eq!(
+        v["metadata"]["component"]["purl"].as_str(),
+        sbom.subject.purl.as_deref()
     );
     assert_eq!(v["metadata"]["component"]["type"], "container");
     let back = cyclonedx16::from_slice(&doc).unwrap();

@@ -299,6 +299,7 @@ pub struct ImageBuilder {
     os: String,
     architecture: String,
     variant: Option<String>,
+    diff_ids: BTreeMap<usize, String>,
 }
 
 impl Default for ImageBuilder {
@@ -337,7 +338,16 @@ impl ImageBuilder {
             os: "linux".to_owned(),
             architecture: "amd64".to_owned(),
             variant: None,
+            diff_ids: BTreeMap::new(),
         }
+    }
+
+    /// Declares `diff_id` for layer `index` (0-based) in the config instead
+    /// of the real one: a config that lies about its layers.
+    #[must_use]
+    pub fn diff_id(mut self, index: usize, diff_id: &str) -> Self {
+        self.diff_ids.insert(index, diff_id.to_owned());
+        self
     }
 
     /// Adds a layer.
@@ -380,7 +390,8 @@ impl ImageBuilder {
         let mut history = Vec::new();
         for layer in &self.layers {
             let tar = layer.tar();
-            diff_ids.push(Digest::sha256(&tar).to_string());
+            let declared = self.diff_ids.get(&diff_ids.len()).cloned();
+            diff_ids.push(declared.unwrap_or_else(|| Digest::sha256(&tar).to_string()));
             let (blob, media_type) = layer.blob();
             layers.push((Digest::sha256(&blob), blob, media_type.to_owned()));
             tars.push(tar);

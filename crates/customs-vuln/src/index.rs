@@ -331,6 +331,19 @@ impl VulnIndex {
         Ok(out)
     }
 
+    /// Whether the index holds any advisory for `ecosystem` (`Debian:12`,
+    /// `npm`): packages of an ecosystem without any cannot be called clean.
+    ///
+    /// # Errors
+    /// [`IndexError::Sqlite`] when the file is damaged.
+    pub fn has_ecosystem(&self, ecosystem: &str) -> Result<bool, IndexError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT 1 FROM handles WHERE ecosystem = ?1 LIMIT 1")
+            .map_err(sqlite(&self.path))?;
+        stmt.exists(params![ecosystem]).map_err(sqlite(&self.path))
+    }
+
     /// The blob of one advisory.
     ///
     /// # Errors

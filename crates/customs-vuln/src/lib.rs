@@ -17,6 +17,6 @@ pub mod update;
 
 pub use ecosystem::Via;
 pub use index::{ImportSource, ImportSummary, IndexError, Status, VulnIndex, import};
-pub use matching::{Finding, FixState, MatchDetail, MatchReport, match_sbom};
+pub use matching::{Finding, FixState, MatchDetail, MatchReport, Unmatched, match_sbom};
 pub use severity::{CvssScore, Rated};
 pub use time::parse_rfc3339;

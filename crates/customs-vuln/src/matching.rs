@@ -303,6 +303,26 @@ pub struct MatchReport {
     pub packages_matched: usize,
     /// Packages not looked up, by reason.
     pub packages_not_matched: BTreeMap<String, usize>,
+    /// Packages that should have been looked up but could not be: their
+    /// version does not parse in their ecosystem, so no range can say
+    /// whether they are affected. Never silently clean (issue 14).
+    pub unmatched: Vec<Unmatched>,
+    /// Ecosystems the packages belong to that the index has no advisory
+    /// for at all, with how many packages each: those were not checked.
+    pub ecosystems_without_advisories: BTreeMap<String, usize>,
+}
+
+/// A package that could not be matched, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Unmatched {
+    /// The package's name.
+    pub name: String,
+    /// Its version, as found.
+    pub version: String,
+    /// Its purl.
+    pub purl: String,
+    /// Why it was not matched.
+    pub reason: String,
 }
 
 /// A record that matched one package, before merging.
@@ -338,6 +358,7 @@ pub fn match_sbom(index: &VulnIndex, sbom: &Sbom) -> Result<MatchReport, IndexEr
     let mut report = MatchReport::default();
     let mut lookups: HashMap<(String, String), Vec<Candidate>> = HashMap::new();
     let mut advisories: HashMap<String, Option<std::sync::Arc<StoredAdvisory>>> = HashMap::new();
+    let mut known_ecosystems: HashMap<String, bool> = HashMap::new();
     for package in &sbom.packages {
         let id = package.id();
         if owned.contains(id.as_str()) {
@@ -362,7 +383,43 @@ pub fn match_sbom(index: &VulnIndex, sbom: &Sbom) -> Result<MatchReport, IndexEr
                 continue;
             }
         };
+        if let Some(bad) = package_queries
+            .iter()
+            .find_map(|q| q.scheme.parse(&q.version).err().map(|e| (q, e)))
+        {
+            let (query, error) = bad;
+            *report
+                .packages_not_matched
+                .entry("version does not parse".to_owned())
+                .or_default() += 1;
+            report.unmatched.push(Unmatched {
+                name: package.name.clone(),
+                version: package.version.clone(),
+                purl: package.purl.clone(),
+                reason: format!(
+                    "version `{}` is not a valid {} version ({error}); no advisory range can be compared with it",
+                    query.version, query.ecosystem
+                ),
+            });
+            continue;
+        }
         report.packages_matched += 1;
+        if let Some(first) = package_queries.first() {
+            let known = match known_ecosystems.get(&first.ecosystem) {
+                Some(known) => *known,
+                None => {
+                    let known = index.has_ecosystem(&first.ecosystem)?;
+                    known_ecosystems.insert(first.ecosystem.clone(), known);
+                    known
+                }
+            };
+            if !known {
+                *report
+                    .ecosystems_without_advisories
+                    .entry(first.ecosystem.clone())
+                    .or_default() += 1;
+            }
+        }
         let mut hits: Vec<Hit> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
         for query in &package_queries {

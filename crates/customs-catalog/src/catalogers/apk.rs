@@ -16,37 +16,38 @@ const NAME: &str = "apk-db-cataloger";
 fn finish(
     record: &mut Option<Package>,
     out: &mut Vec<Package>,
+    dropped: &mut Vec<String>,
     line: usize,
-) -> Result<(), CatalogError> {
+) {
     if let Some(p) = record.take() {
         if p.name.is_empty() || p.version.is_empty() {
-            return Err(CatalogError::Malformed(format!(
-                "record ending at line {line} has no P: or V: field"
-            )));
+            dropped.push(format!(
+                "the record ending at line {line} has no P: or V: field and was skipped"
+            ));
+        } else {
+            out.push(p);
         }
-        out.push(p);
     }
-    Ok(())
 }
 
-/// Parses an apk installed database.
-///
-/// # Errors
-/// A record without a name or version, or a line that is not `X:value`.
-pub fn parse(text: &str, path: &str) -> Result<Vec<Package>, CatalogError> {
+/// Parses the database. A malformed line or record is skipped and said (the
+/// second list), as apk-tools skips it; it never drops the other packages.
+pub fn parse(text: &str, path: &str) -> (Vec<Package>, Vec<String>) {
     let mut out = Vec::new();
+    let mut dropped = Vec::new();
     let mut record: Option<Package> = None;
     let mut dir = String::new();
     for (number, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
-            finish(&mut record, &mut out, number + 1)?;
+            finish(&mut record, &mut out, &mut dropped, number + 1);
             continue;
         }
         let Some((key, value)) = line.split_once(':').filter(|(k, _)| k.len() == 1) else {
-            return Err(CatalogError::Malformed(format!(
-                "line {}: expected `X:value`",
+            dropped.push(format!(
+                "line {}: expected `X:value`; the line was skipped",
                 number + 1
-            )));
+            ));
+            continue;
         };
         let p = record.get_or_insert_with(|| {
             Package::new(PackageType::Apk, "", "", String::new(), NAME, path)
@@ -73,8 +74,8 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<Package>, CatalogError> {
             _ => {}
         }
     }
-    finish(&mut record, &mut out, text.lines().count())?;
-    Ok(out)
+    finish(&mut record, &mut out, &mut dropped, text.lines().count());
+    (out, dropped)
 }
 
 impl Cataloger for Apk {
@@ -90,7 +91,8 @@ impl Cataloger for Apk {
     fn catalog(&self, file: &FileInput<'_>) -> Result<Found, CatalogError> {
         let text = std::str::from_utf8(file.content)
             .map_err(|_| CatalogError::Malformed("not UTF-8 text".to_owned()))?;
-        parse(text, file.path).map(Found::Packages)
+        let (packages, dropped) = parse(text, file.path);
+        Ok(Found::with_dropped(Found::Packages(packages), dropped))
     }
 }
 
@@ -102,7 +104,8 @@ mod tests {
 
     #[test]
     fn reads_packages_origin_and_files() {
-        let p = parse(DB, "/lib/apk/db/installed").unwrap();
+        let (p, dropped) = parse(DB, "/lib/apk/db/installed");
+        assert!(dropped.is_empty());
         assert_eq!(p.len(), 2);
         assert_eq!(
             (
@@ -126,14 +129,21 @@ mod tests {
         );
     }
 
+    /// Issue 14 (hostile 13): one bad line dropped every package.
     #[test]
-    fn corrupt_records_are_errors_with_a_line() {
-        assert_eq!(
-            parse("P:x\nthis line is wrong\n", "/db")
-                .unwrap_err()
-                .to_string(),
-            "malformed: line 2: expected `X:value`"
+    fn a_corrupt_line_or_record_is_skipped_and_said_not_the_whole_database() {
+        let (packages, dropped) = parse(
+            "P:x\nthis line is wrong\nV:1\n\nP:no-version\n\nP:y\nV:2\n",
+            "/db",
         );
-        assert!(parse("P:x\n\n", "/db").is_err());
+        let names: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["x", "y"]);
+        assert_eq!(
+            dropped,
+            [
+                "line 2: expected `X:value`; the line was skipped",
+                "the record ending at line 6 has no P: or V: field and was skipped"
+            ]
+        );
     }
 }

@@ -110,6 +110,7 @@ fn archive(
     path: &str,
     depth: usize,
     out: &mut Vec<Package>,
+    dropped: &mut Vec<String>,
 ) -> Result<(), CatalogError> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
         CatalogError::Malformed(format!("{display_name} is not a valid zip archive: {e}"))
@@ -134,8 +135,18 @@ fn archive(
                 MAX_METADATA,
                 &name,
             )?));
-        } else if is_archive(&name) && depth < MAX_DEPTH && entry.size() <= MAX_NESTED {
-            nested.push((name.clone(), read_limited(&mut entry, MAX_NESTED, &name)?));
+        } else if is_archive(&name) {
+            if depth >= MAX_DEPTH {
+                dropped.push(format!(
+                    "{display_name}: the nested archive {name} is more than {MAX_DEPTH} archives deep and was not read"
+                ));
+            } else if entry.size() > MAX_NESTED {
+                dropped.push(format!(
+                    "{display_name}: the nested archive {name} is larger than {MAX_NESTED} bytes and was not read"
+                ));
+            } else {
+                nested.push((name.clone(), read_limited(&mut entry, MAX_NESTED, &name)?));
+            }
         }
     }
     let (file_name, file_version) = name_from_file(display_name);
@@ -198,7 +209,7 @@ fn archive(
     }
     for (name, bytes) in nested {
         let mut inner = Vec::new();
-        archive(&bytes, &name, path, depth + 1, &mut inner)?;
+        archive(&bytes, &name, path, depth + 1, &mut inner, dropped)?;
         for mut p in inner {
             p.metadata.remove("main-module");
             p.metadata
@@ -226,11 +237,19 @@ impl Cataloger for JavaArchive {
     }
     fn catalog(&self, file: &FileInput<'_>) -> Result<Found, CatalogError> {
         let mut packages = Vec::new();
-        archive(file.content, file.path, file.path, 0, &mut packages)?;
+        let mut dropped = Vec::new();
+        archive(
+            file.content,
+            file.path,
+            file.path,
+            0,
+            &mut packages,
+            &mut dropped,
+        )?;
         // The same coordinates found twice in one archive are one package.
         packages.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
         packages.dedup_by(|a, b| a.name == b.name && a.version == b.version && a.purl == b.purl);
-        Ok(Found::Packages(packages))
+        Ok(Found::with_dropped(Found::Packages(packages), dropped))
     }
 }
 
@@ -260,6 +279,45 @@ mod tests {
             Found::Packages(p) => Ok(p),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// Issue 14 (hostile 13): nesting stopped at 5 levels without a word.
+    #[test]
+    fn archives_nested_past_the_limit_are_said() {
+        let pom = |a: &str| format!("groupId=g\nartifactId={a}\nversion=1.0\n").into_bytes();
+        let mut inner = jar(&[("META-INF/maven/g/deepest/pom.properties", &pom("deepest"))]);
+        for level in (0..=MAX_DEPTH).rev() {
+            inner = jar(&[
+                (
+                    &format!("META-INF/maven/g/level{level}/pom.properties"),
+                    &pom(&format!("level{level}")),
+                ),
+                (&format!("lib/level{}.jar", level + 1), &inner),
+            ]);
+        }
+        let found = JavaArchive
+            .catalog(&FileInput {
+                path: "/app/app.jar",
+                layer: 0,
+                mode: 0o644,
+                content: &inner,
+            })
+            .unwrap();
+        let Found::Partial { found, dropped } = found else {
+            panic!("{found:?}")
+        };
+        let Found::Packages(packages) = *found else {
+            panic!()
+        };
+        assert!(packages.iter().any(|p| p.name == "level0"));
+        assert!(!packages.iter().any(|p| p.name == "deepest"));
+        assert_eq!(dropped.len(), 1, "{dropped:?}");
+        assert!(
+            dropped[0].contains(&format!(
+                "more than {MAX_DEPTH} archives deep and was not read"
+            )),
+            "{dropped:?}"
+        );
     }
 
     #[test]

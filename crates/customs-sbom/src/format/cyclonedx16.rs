@@ -66,7 +66,16 @@ struct Component {
     licenses: Vec<LicenseChoice>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     properties: Vec<Property>,
+    /// Sub-components (a library bundled inside another, an application's
+    /// own libraries): packages as much as the top-level ones.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    components: Vec<Component>,
 }
+
+/// How deep nested `components` are followed. Real documents nest a few
+/// levels; JSON nesting deeper than serde_json's limit (128) is refused
+/// while parsing, so this is reached only by a document built to be deep.
+const MAX_COMPONENT_DEPTH: usize = 32;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Hash {
@@ -204,6 +213,7 @@ fn document(sbom: &Sbom) -> Bom {
         kind: "container".to_owned(),
         name: subject.name.clone(),
         version: subject.digest.as_ref().map(ToString::to_string),
+        purl: subject.purl.clone(),
         hashes: subject
             .digest
             .iter()
@@ -342,17 +352,42 @@ pub fn from_slice(bytes: &[u8]) -> Result<Sbom, serde_json::Error> {
         )));
     }
     let mut sbom = Sbom::default();
-    if let Some(component) = bom.metadata.and_then(|m| m.component) {
+    // The whole component tree, the subject's sub-components included,
+    // depth first in document order.
+    let mut pending: Vec<(usize, Component)> = Vec::new();
+    if let Some(mut component) = bom.metadata.and_then(|m| m.component) {
+        pending.extend(
+            std::mem::take(&mut component.components)
+                .into_iter()
+                .map(|c| (1, c)),
+        );
         sbom.subject = Subject {
             name: component.name,
             digest: component
                 .version
                 .as_deref()
                 .and_then(|v| customs_types::Digest::parse(v).ok()),
+            purl: component.purl,
             ..Subject::default()
         };
     }
-    for c in bom.components {
+    pending.extend(bom.components.into_iter().map(|c| (0, c)));
+    pending.reverse();
+    let mut flat = Vec::new();
+    while let Some((depth, mut c)) = pending.pop() {
+        let children = std::mem::take(&mut c.components);
+        if !children.is_empty() {
+            if depth + 1 > MAX_COMPONENT_DEPTH {
+                return Err(serde::de::Error::custom(format!(
+                    "components nest more than {MAX_COMPONENT_DEPTH} levels deep (at `{}`)",
+                    c.name
+                )));
+            }
+            pending.extend(children.into_iter().rev().map(|child| (depth + 1, child)));
+        }
+        flat.push(c);
+    }
+    for c in flat {
         if c.kind == "operating-system" && sbom.distro.is_none() {
             sbom.distro = Some(crate::Distro {
                 id: c.name.to_ascii_lowercase(),

@@ -136,17 +136,6 @@ fn package_spdx_id(p: &Package) -> String {
 }
 
 /// The `pkg:oci/…` purl of the image, when it has a digest.
-fn image_purl(subject: &Subject) -> Option<String> {
-    let digest = subject.digest.as_ref()?;
-    let name = subject
-        .name
-        .rsplit(['/', ':'])
-        .find(|s| !s.is_empty() && !s.starts_with("sha256"))
-        .unwrap_or("image");
-    let name = name.split('@').next().unwrap_or(name).to_ascii_lowercase();
-    crate::purl("oci", None, &name, digest.as_str(), &[]).ok()
-}
-
 fn describe_locations(locations: &[Location]) -> String {
     locations
         .iter()
@@ -192,12 +181,13 @@ pub fn to_vec(sbom: &Sbom) -> Result<Vec<u8>, serde_json::Error> {
                 checksum_value: d.hex().to_owned(),
             })
             .collect(),
-        external_refs: image_purl(subject)
-            .into_iter()
+        external_refs: subject
+            .purl
+            .iter()
             .map(|p| ExternalRef {
                 reference_category: "PACKAGE-MANAGER".to_owned(),
                 reference_type: "purl".to_owned(),
-                reference_locator: p,
+                reference_locator: p.clone(),
             })
             .collect(),
         annotations: Vec::new(),
@@ -354,6 +344,11 @@ pub fn from_slice(bytes: &[u8]) -> Result<Sbom, serde_json::Error> {
                 .version_info
                 .as_deref()
                 .and_then(|v| customs_types::Digest::parse(v).ok());
+            sbom.subject.purl = p
+                .external_refs
+                .iter()
+                .find(|r| r.reference_type == "purl")
+                .map(|r| r.reference_locator.clone());
             continue;
         }
         let Some(purl) = p

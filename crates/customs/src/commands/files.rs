@@ -238,11 +238,12 @@ fn summary(walk: &Walk, format: Format) -> anyhow::Result<()> {
                     (l.whiteouts + l.opaque_dirs).to_string(),
                 ]));
             }
+            let count = customs_report::columns::count;
             render::text(&format!(
-                "{}\n\n{} entries in the final filesystem; {} files deleted and {} overwritten by later layers",
+                "{}\n\n{} in the final filesystem; {} deleted and {} overwritten by later layers",
                 t.trim_fmt(),
-                s.surviving_entries,
-                s.deleted,
+                count(s.surviving_entries, "entry", "entries"),
+                count(s.deleted, "file", "files"),
                 s.overwritten
             ))
         }

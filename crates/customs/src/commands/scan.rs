@@ -84,6 +84,25 @@ pub(crate) fn report(index: &VulnIndex, sbom: Sbom, quiet: bool) -> anyhow::Resu
     })
 }
 
+/// An OS package database that could not be read leaves every package of
+/// the image unchecked: the result is an error (exit 2), never "clean",
+/// though the report of what could be read is still written.
+fn incomplete(report: &ScanReport) -> anyhow::Result<()> {
+    if let Some(unknown) = report
+        .sbom
+        .unknowns
+        .iter()
+        .find(|u| u.package_type.is_some_and(customs_sbom::PackageType::is_os))
+    {
+        anyhow::bail!(
+            "the scan is incomplete: the package database {} could not be read ({})",
+            unknown.path,
+            unknown.message
+        );
+    }
+    Ok(())
+}
+
 fn severities(names: &[String]) -> anyhow::Result<Vec<Severity>> {
     names
         .iter()
@@ -113,6 +132,19 @@ pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<E
     for (format, file) in outputs {
         emit(&format.render(&report)?, file.as_deref())?;
     }
+    if !global.quiet && !report.matches.ecosystems_without_advisories.is_empty() {
+        let list: Vec<&str> = report
+            .matches
+            .ecosystems_without_advisories
+            .keys()
+            .map(String::as_str)
+            .collect();
+        super::warn(&format!(
+            "the vulnerability database has no advisories for {}: those packages were not checked",
+            list.join(", ")
+        ));
+    }
+    incomplete(&report)?;
     Ok(super::fail_on(
         fail_on,
         |t| report.fails(t),

@@ -432,3 +432,54 @@ fn rpm_packages_from_a_sqlite_rpmdb() {
     );
     assert_eq!(packages(&doc).len(), 3);
 }
+
+/// Issue 14: the image was named `pkg:oci/latest@…` for
+/// `oci:examples/hello:latest` (the tag taken as the name). The purl spec's
+/// `oci` type names it by the last path component, with its tag and arch.
+#[test]
+fn issue14_the_image_purl_follows_the_purl_spec() {
+    let home = tempfile::tempdir().unwrap();
+    let digest = customs_test::example_image().build().manifest_digest;
+    let want = format!(
+        "pkg:oci/hello@sha256:{}?arch=amd64&tag=latest",
+        digest.hex()
+    );
+    let out = customs(home.path())
+        .args(["sbom", &example_ref(), "-o", "spdx-json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let image = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["primaryPackagePurpose"] == "CONTAINER")
+        .unwrap();
+    assert_eq!(image["externalRefs"][0]["referenceLocator"], want.as_str());
+    let out = customs(home.path())
+        .args(["sbom", &example_ref(), "-o", "cyclonedx-json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["metadata"]["component"]["purl"], want.as_str());
+    // A registry image names its repository.
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("app.tar");
+    customs_test::example_image()
+        .build()
+        .write_docker_archive(&archive, &["lab/app:1.2"], false);
+    let out = customs(home.path())
+        .args(["sbom", "-o", "json"])
+        .arg(format!("docker-archive:{}:lab/app:1.2", archive.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let purl = doc["subject"]["purl"].as_str().unwrap();
+    assert!(
+        purl.starts_with("pkg:oci/app@sha256:")
+            && purl.ends_with("?arch=amd64&repository_url=docker.io%2Flab%2Fapp&tag=1.2"),
+        "{purl}"
+    );
+}

@@ -428,3 +428,165 @@ fn db_status_and_an_offline_update_that_keeps_the_database() {
         "{text}"
     );
 }
+
+fn scan_document(home: &Path, name: &str, document: &Value, args: &[&str]) -> std::process::Output {
+    let file = home.join(name);
+    fs_err::write(&file, serde_json::to_vec(document).unwrap()).unwrap();
+    customs(home)
+        .arg("scan")
+        .arg(format!("sbom:{}", file.display()))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Issue 14 (hostile 7): a vulnerable lodash nested one level down in a
+/// CycloneDX document was not scanned; the whole tree is.
+#[test]
+fn issue14_nested_cyclonedx_components_are_scanned() {
+    let home = home_with_database();
+    let lodash = serde_json::json!({"type": "library", "name": "lodash", "version": "4.17.15", "purl": "pkg:npm/lodash@4.17.15"});
+    let doc = serde_json::json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.6",
+        "metadata": {"component": {"type": "application", "name": "app", "purl": "pkg:npm/app@1.0.0",
+            "components": [{"type": "library", "name": "wrapper", "version": "1.0.0", "components": [lodash.clone()]}]}},
+        "components": [{"type": "library", "name": "outer", "version": "2.0.0", "purl": "pkg:npm/outer@2.0.0",
+            "components": [{"type": "library", "name": "mid", "version": "1.0.0", "components": [lodash]}]}]
+    });
+    let out = scan_document(home.path(), "nested.cdx.json", &doc, &["-o", "json", "-q"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    let findings = report["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().any(|f| f["package"]["name"] == "lodash"),
+        "{}",
+        stdout(&out)
+    );
+    // A document nested past the bound is refused, naming the problem.
+    let mut deep = serde_json::json!({"type": "library", "name": "leaf", "version": "1"});
+    for level in 0..40 {
+        deep = serde_json::json!({"type": "library", "name": format!("l{level}"), "version": "1", "components": [deep]});
+    }
+    let doc =
+        serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [deep]});
+    let out = scan_document(home.path(), "deep.cdx.json", &doc, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("components nest more than 32 levels deep"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Issue 14 (hostile 8): versions that do not parse matched nothing, in
+/// silence. They are listed as not matched, with the reason, and counted.
+#[test]
+fn issue14_versions_that_do_not_parse_are_reported_not_matched() {
+    let home = home_with_database();
+    let doc = serde_json::json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.6",
+        "components": [
+            {"type": "library", "name": "lodash", "version": "4.17", "purl": "pkg:npm/lodash@4.17"},
+            {"type": "library", "name": "urllib3", "version": "garbage!!", "purl": "pkg:pypi/urllib3@garbage!!"},
+            {"type": "library", "name": "requests", "version": "2.25.1", "purl": "pkg:pypi/requests@2.25.1"}
+        ]
+    });
+    let out = scan_document(
+        home.path(),
+        "bad-versions.cdx.json",
+        &doc,
+        &["-o", "json", "-q"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    let unmatched = report["unmatched"].as_array().unwrap();
+    let mut names: Vec<&str> = unmatched
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["lodash", "urllib3"]);
+    let lodash = unmatched.iter().find(|u| u["name"] == "lodash").unwrap();
+    assert!(
+        lodash["reason"]
+            .as_str()
+            .unwrap()
+            .contains("`4.17` is not a valid npm version"),
+        "{lodash}"
+    );
+    assert_eq!(
+        report["summary"]["packages_not_matched"]["version does not parse"],
+        2
+    );
+    assert!(
+        report["caveats"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("incomplete: 2 packages were not matched")
+    );
+    let out = scan_document(home.path(), "bad-versions.cdx.json", &doc, &["-q"]);
+    let table = stdout(&out);
+    assert!(table.contains("NOT MATCHED (2)"), "{table}");
+    assert!(table.contains("garbage!!"), "{table}");
+}
+
+/// Issue 14: a database without advisories for an ecosystem made its
+/// packages look clean; the scan says which ecosystems were not checked.
+#[test]
+fn issue14_ecosystems_without_advisories_are_named() {
+    let home = home_with_database();
+    let doc = serde_json::json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.6",
+        "components": [{"type": "library", "name": "serde", "version": "1.0.0", "purl": "pkg:cargo/serde@1.0.0"}]
+    });
+    let out = scan_document(home.path(), "crates.cdx.json", &doc, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("has no advisories for crates.io: those packages were not checked"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains(
+            "incomplete: the vulnerability database has no advisories for crates.io (1 package)"
+        ),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// Issue 14 (hostile 13): a package database that could not be read gave
+/// "no vulnerabilities found" and exit 0. It is an incomplete scan: exit 2.
+#[test]
+fn issue14_an_unreadable_package_database_is_not_a_clean_scan() {
+    let home = home_with_database();
+    let image = customs_test::ImageBuilder::new().layer(
+        customs_test::LayerBuilder::new()
+            .file("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n")
+            .file(
+                "var/lib/dpkg/status",
+                b"Package: libssl3\n\xff\xfe not UTF-8\n",
+            ),
+    );
+    image
+        .build()
+        .write_oci_layout(&home.path().join("layout"), None);
+    let out = customs(home.path())
+        .arg("scan")
+        .arg(format!("oci:{}", home.path().join("layout").display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "the scan is incomplete: the package database /var/lib/dpkg/status could not be read"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("incomplete: 1 file could not be read completely"),
+        "{}",
+        stdout(&out)
+    );
+}

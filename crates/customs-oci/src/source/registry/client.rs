@@ -646,10 +646,9 @@ impl RegistryClient {
                 };
                 received += chunk.len() as u64;
                 if received > size {
-                    return Err(IntegrityError::SizeMismatch {
+                    return Err(IntegrityError::TooLong {
                         what,
                         expected: size,
-                        actual: received,
                     }
                     .into());
                 }
