@@ -202,6 +202,22 @@ impl SourceError {
         }
     }
 
+    /// Opening a local path failed: a missing path says so plainly (and a
+    /// `oci://…` written as a URL is pointed out), anything else is a read
+    /// error naming the path.
+    pub(crate) fn open_path(path: &std::path::Path, source: io::Error) -> Self {
+        let what = path.display().to_string();
+        if source.kind() != io::ErrorKind::NotFound {
+            return Self::read(what, source);
+        }
+        let reason = if what.starts_with("//") {
+            "does not exist (a transport takes a path, not a URL: `oci:DIR`, not `oci://DIR`)"
+        } else {
+            "does not exist"
+        };
+        Self::malformed(what, reason)
+    }
+
     pub(crate) fn malformed(what: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::MalformedContainer {
             what: what.into(),

@@ -23,7 +23,7 @@ pub use limits::Limits;
 pub use platform::{Platform, PlatformError};
 pub use reference::{ArchiveSelector, DOCKER_HUB, ImageRef, ReferenceError, RegistryRef};
 pub use source::registry::{Credential, NoProgress, Progress, RegistryError, RegistryOptions};
-pub use source::{AnySource, BoxRead, SourceOptions, Target, open};
+pub use source::{AnySource, BoxRead, SourceOptions, Target, local_path_suggestion, open};
 pub use verify::{VerifiedReader, read_verified, verify_bytes};
 
 /// Installs the process-wide TLS crypto provider (ring) once. Idempotent.

@@ -231,6 +231,11 @@ impl RegistryRef {
         if name.is_empty() {
             return Err(err("the repository name is empty"));
         }
+        if name.split('/').any(|c| c == "." || c == "..") {
+            return Err(err(
+                "`.` and `..` are never part of a registry reference; for a local path name its format: oci:DIR, oci-archive:FILE, docker-archive:FILE or dir:DIR",
+            ));
+        }
         // Bound the input before the checks below walk it.
         if name.len() > 2 * MAX_NAME_LEN {
             return Err(err("the repository name is longer than 255 characters"));

@@ -250,7 +250,7 @@ async fn layout_tag_errors_list_what_exists() {
     assert!(
         missing
             .to_string()
-            .starts_with("cannot read /nonexistent/customs"),
+            .starts_with("/nonexistent/customs: does not exist"),
         "{missing}"
     );
 }

@@ -90,6 +90,19 @@ pub enum IndexError {
         /// The advisory or handle.
         what: String,
     },
+    /// A source holds no valid OSV record: importing nothing would leave a
+    /// database that scans everything "clean".
+    #[error(
+        "{source_name}: no valid OSV advisory in it ({records} read, {skipped} malformed); nothing was imported"
+    )]
+    NothingImported {
+        /// The source.
+        source_name: String,
+        /// Records read.
+        records: u64,
+        /// Of which malformed.
+        skipped: u64,
+    },
     /// A path to import is neither a JSON file, a zip archive nor a directory.
     #[error("{path}: not an OSV JSON file, zip archive or directory")]
     UnknownInput {
@@ -449,12 +462,14 @@ pub struct ImportSource {
 }
 
 impl ImportSource {
-    /// A local path, recorded under its own name.
+    /// A local path, recorded under its canonical name, so that
+    /// `./osv`, `osv/` and `/abs/osv` are one source in `db status`.
     #[must_use]
     pub fn path(path: &Path) -> Self {
+        let name = fs_err::canonicalize(path).unwrap_or_else(|_| path.to_owned());
         Self {
             path: path.to_owned(),
-            name: path.display().to_string(),
+            name: name.display().to_string(),
         }
     }
 }
@@ -513,6 +528,14 @@ pub fn import(dir: &Path, sources: &[ImportSource], now: u64) -> Result<ImportSu
                 )
                 .map_err(sqlite(&temp_path))
             })?;
+            let s = &source_summary;
+            if s.added + s.updated + s.unchanged + s.withdrawn == 0 {
+                return Err(IndexError::NothingImported {
+                    source_name: s.source.clone(),
+                    records: s.records,
+                    skipped: s.skipped,
+                });
+            }
             tx.execute(
                 "INSERT INTO sources (source, imported_at, records) VALUES (?1, ?2, ?3)
                  ON CONFLICT (source) DO UPDATE SET imported_at = excluded.imported_at, records = excluded.records",

@@ -52,6 +52,70 @@ pub enum AnySource {
 /// Opens what `reference` names. Local files are checked for their format
 /// here; registries are not contacted until the image is read.
 ///
+/// When `input` was written without a transport but names an existing local
+/// path, what it most likely meant: `oci:DIR` for an OCI layout,
+/// `oci-archive:FILE` or `docker-archive:FILE` for a tarball (by whether it
+/// holds `oci-layout` or `manifest.json`), `dir:DIR` for any other folder.
+#[must_use]
+pub fn local_path_suggestion(input: &str) -> Option<String> {
+    let transports = [
+        "oci:",
+        "oci-archive:",
+        "docker-archive:",
+        "dir:",
+        "registry:",
+        "docker://",
+        "sbom:",
+    ];
+    if transports.iter().any(|t| input.starts_with(t)) {
+        return None;
+    }
+    let candidates = std::iter::once(input).chain(input.rsplit_once(':').map(|(p, _)| p));
+    for candidate in candidates {
+        let path = std::path::Path::new(candidate);
+        let Ok(meta) = fs_err::metadata(path) else {
+            continue;
+        };
+        let suggestion = if meta.is_dir() {
+            if path.join("oci-layout").is_file() {
+                format!("oci:{input}")
+            } else {
+                format!("dir:{input}")
+            }
+        } else {
+            match tar_kind(path) {
+                Some("oci-layout") => format!("oci-archive:{input}"),
+                Some(_) => format!("docker-archive:{input}"),
+                None => format!("oci-archive:{input}` or `docker-archive:{input}"),
+            }
+        };
+        return Some(suggestion);
+    }
+    None
+}
+
+/// `oci-layout` or `manifest.json`, whichever of the two a tarball's first
+/// entries hold.
+fn tar_kind(path: &std::path::Path) -> Option<&'static str> {
+    let file = fs_err::File::open(path).ok()?;
+    let mut archive = tar::Archive::new(std::io::BufReader::new(file));
+    for entry in archive.entries().ok()?.take(64) {
+        let entry = entry.ok()?;
+        let name = entry
+            .path()
+            .ok()?
+            .to_string_lossy()
+            .trim_start_matches("./")
+            .to_owned();
+        match name.as_str() {
+            "oci-layout" => return Some("oci-layout"),
+            "manifest.json" => return Some("manifest.json"),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// # Errors
 /// When the file is missing or not of the named format.
 pub fn open(reference: &ImageRef, options: &SourceOptions) -> Result<Target, SourceError> {
@@ -84,8 +148,7 @@ pub fn open(reference: &ImageRef, options: &SourceOptions) -> Result<Target, Sou
             limits,
         )?),
         ImageRef::Dir { path } => {
-            let meta = fs_err::metadata(path)
-                .map_err(|e| SourceError::read(path.display().to_string(), e))?;
+            let meta = fs_err::metadata(path).map_err(|e| SourceError::open_path(path, e))?;
             if !meta.is_dir() {
                 return Err(SourceError::malformed(
                     path.display().to_string(),

@@ -57,8 +57,7 @@ impl Store {
     }
 
     pub(crate) fn open_dir(path: &Path) -> Result<Self, SourceError> {
-        let meta =
-            fs_err::metadata(path).map_err(|e| SourceError::read(path.display().to_string(), e))?;
+        let meta = fs_err::metadata(path).map_err(|e| SourceError::open_path(path, e))?;
         if !meta.is_dir() {
             return Err(SourceError::malformed(
                 path.display().to_string(),
@@ -71,7 +70,7 @@ impl Store {
     /// Indexes a tar archive's regular files and symlinks.
     pub(crate) fn open_tar(path: &Path, limits: &Limits) -> Result<Self, SourceError> {
         let what = path.display().to_string();
-        let file = fs_err::File::open(path).map_err(|e| SourceError::read(&what, e))?;
+        let file = fs_err::File::open(path).map_err(|e| SourceError::open_path(path, e))?;
         let mut archive = tar::Archive::new(io::BufReader::new(file));
         let mut entries = HashMap::new();
         let iter = archive.entries().map_err(|e| SourceError::read(&what, e))?;

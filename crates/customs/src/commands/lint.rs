@@ -45,6 +45,17 @@ fn file_kind(path: &Path, text: &str) -> FileKind {
     }
 }
 
+/// Reads a text file, naming the line of the first byte that is not UTF-8.
+fn read_text(path: &Path) -> anyhow::Result<String> {
+    let bytes = fs_err::read(path)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = valid.len() - valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+        anyhow::anyhow!("{}:{line}:{column}: not valid UTF-8 text", path.display())
+    })
+}
+
 /// Opens an image and makes its SBOM (one read of its manifests and layers).
 async fn image_and_sbom(
     reference: &str,
@@ -86,8 +97,15 @@ pub(crate) async fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<E
     };
     for target in &args.targets {
         let path = Path::new(target);
+        let looks_like_a_file = pin::is_dockerfile(target)
+            || [".yaml", ".yml", ".json"]
+                .iter()
+                .any(|s| target.ends_with(s));
+        if !path.exists() && (looks_like_a_file || customs_oci::ImageRef::parse(target).is_err()) {
+            anyhow::bail!("{target}: no such file");
+        }
         if path.is_file() {
-            let text = fs_err::read_to_string(path)?;
+            let text = read_text(path)?;
             let findings = match file_kind(path, &text) {
                 FileKind::Dockerfile => dockerfile::lint(target, &text)?,
                 FileKind::Manifest => {

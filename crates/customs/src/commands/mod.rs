@@ -117,6 +117,16 @@ pub(crate) fn open(
     reference: &str,
     args: &SourceArgs,
 ) -> anyhow::Result<(ImageRef, Target, SourceOptions)> {
+    if let Some(meant) = customs_oci::local_path_suggestion(reference) {
+        let registry = if reference.starts_with(['.', '/']) {
+            String::new()
+        } else {
+            format!(" (or `registry:{reference}` for the registry image of that name)")
+        };
+        anyhow::bail!(
+            "`{reference}` is a local path, not a registry image: write `{meant}`{registry}"
+        );
+    }
     let parsed = ImageRef::parse(reference)?;
     let options = source_options(args)?;
     let target = customs_oci::open(&parsed, &options)?;

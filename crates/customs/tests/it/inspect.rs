@@ -184,7 +184,9 @@ fn bad_references_and_inputs_are_errors_with_exit_code_2() {
         .args(["digest", "oci:/nonexistent"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("error: cannot read /nonexistent"));
+        .stderr(predicate::str::contains(
+            "error: /nonexistent: does not exist",
+        ));
     customs(home.path())
         .args(["digest", &format!("dir:{}", home.path().display())])
         .assert()

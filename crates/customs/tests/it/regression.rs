@@ -323,3 +323,66 @@ fn issue14_control_characters_never_reach_the_terminal() {
         }
     }
 }
+
+/// Issue 14, errors a new user meets: a local path without its transport,
+/// a transport written as a URL, a missing layout, a missing lint file, an
+/// import of nothing, and one folder imported under two spellings.
+#[test]
+fn issue14_errors_a_new_user_meets_say_what_to_do() {
+    let home = tempfile::tempdir().unwrap();
+    let example = crate::common::example_dir();
+    let run = |args: &[&str]| {
+        let out = customs(home.path())
+            .current_dir(example.parent().unwrap())
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stdout(&out));
+        stderr(&out)
+    };
+    let err = run(&["inspect", "hello"]);
+    assert!(
+        err.contains("`hello` is a local path, not a registry image: write `oci:hello`"),
+        "{err}"
+    );
+    let err = run(&["inspect", "./hello"]);
+    assert!(err.contains("write `oci:./hello`"), "{err}");
+    assert!(!err.contains("https://"), "never a registry for `.`: {err}");
+    let err = run(&["inspect", "./missing/image"]);
+    assert!(
+        err.contains("`.` and `..` are never part of a registry reference"),
+        "{err}"
+    );
+    let err = run(&["inspect", "oci://hello"]);
+    assert!(err.contains("not `oci://DIR`"), "{err}");
+    let err = run(&["inspect", "oci:missing"]);
+    assert!(err.contains("error: missing: does not exist"), "{err}");
+    assert!(!err.contains("resolved metadata"), "{err}");
+    let err = run(&["lint", "Dockerfile.missing"]);
+    assert!(err.contains("Dockerfile.missing: no such file"), "{err}");
+
+    let empty = home.path().join("empty.json");
+    fs_err::write(&empty, "{}").unwrap();
+    let err = run(&["db", "import", empty.to_str().unwrap()]);
+    assert!(err.contains("no valid OSV advisory in it"), "{err}");
+
+    let advisories = example.parent().unwrap().join("advisories");
+    for spelling in [
+        advisories.clone(),
+        advisories.join("."),
+        advisories.join("../advisories/"),
+    ] {
+        let out = customs(home.path())
+            .args(["db", "import", "-q"])
+            .arg(&spelling)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let out = customs(home.path())
+        .args(["db", "status", "-o", "json"])
+        .output()
+        .unwrap();
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["sources"].as_array().unwrap().len(), 1, "{status}");
+}
