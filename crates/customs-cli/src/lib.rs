@@ -40,7 +40,9 @@ pub struct Cli {
 /// Flags every command accepts.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// No progress bars or informational messages on stderr.
+    /// No progress bars, informational lines or `--fail-on` explanations on
+    /// stderr. Warnings (stale data, unreadable files, incomplete results)
+    /// are always printed.
     #[arg(long, short, global = true, env = EnvVars::CUSTOMS_QUIET)]
     pub quiet: bool,
 }

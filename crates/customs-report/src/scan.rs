@@ -170,6 +170,7 @@ pub fn table(report: &ScanReport) -> String {
             "FIXED IN",
             "TYPE",
             "LAYER",
+            "SEVERITY",
             "SCORE",
             "SUMMARY",
         ],
@@ -181,6 +182,7 @@ pub fn table(report: &ScanReport) -> String {
                 fixed(f),
                 f.package.kind.as_str().to_owned(),
                 layer(f),
+                severity_with_source(f, report.sbom.distro.as_ref()),
                 f.rating
                     .score
                     .map_or_else(|| "-".to_owned(), |s| format!("{s:.1}")),
@@ -203,6 +205,20 @@ pub fn table(report: &ScanReport) -> String {
         let _ = writeln!(out, "{caveat}");
     }
     crate::terminal::escape(&out).into_owned()
+}
+
+/// `high (cvss)`, `negligible (debian)`: the severity and where it comes
+/// from, so that a NEGLIGIBLE beside a 9.8 score explains itself (the
+/// distribution's urgency wins for its own packages).
+fn severity_with_source(f: &Finding, distro: Option<&customs_sbom::Distro>) -> String {
+    let source = match f.rating.source {
+        Some("distribution") => distro.map_or("distribution", |d| d.id.as_str()),
+        Some("database") => "advisory",
+        Some("malicious-package") => "malicious",
+        Some(other) => other,
+        None => return f.severity().as_str().to_owned(),
+    };
+    format!("{} ({source})", f.severity().as_str())
 }
 
 /// What makes a result less than complete: packages whose version could not

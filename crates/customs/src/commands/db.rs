@@ -13,20 +13,20 @@ use crate::render;
 
 pub(crate) async fn run(command: DbCommand, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     match command {
-        DbCommand::Import(args) => import(args, global),
+        DbCommand::Import(args) => import(&args),
         DbCommand::Update(args) => update(args, global).await,
         DbCommand::Status(args) => status(&args),
     }
 }
 
-fn import(args: DbImportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+fn import(args: &DbImportArgs) -> anyhow::Result<ExitStatus> {
     let dir = super::db_dir(&args.db);
     let sources: Vec<ImportSource> = args.paths.iter().map(|p| ImportSource::path(p)).collect();
     let summary = tokio::task::block_in_place(|| {
         customs_vuln::import(&dir, &sources, customs_sbom::timestamp())
     })
     .context("the import failed; the database was left as it was")?;
-    report(&summary, &dir, global)
+    report(&summary, &dir)
 }
 
 async fn update(args: DbUpdateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
@@ -64,24 +64,18 @@ async fn update(args: DbUpdateArgs, global: &GlobalArgs) -> anyhow::Result<ExitS
         customs_vuln::import(&dir, &sources, customs_sbom::timestamp())
     })
     .context("the import failed; the database was left as it was")?;
-    report(&summary, &dir, global)
+    report(&summary, &dir)
 }
 
-fn report(
-    summary: &ImportSummary,
-    dir: &std::path::Path,
-    global: &GlobalArgs,
-) -> anyhow::Result<ExitStatus> {
-    if !global.quiet {
-        for w in &summary.warnings {
-            super::warn(w);
-        }
-        if summary.warning_count > summary.warnings.len() as u64 {
-            super::warn(&format!(
-                "… and {} more warnings",
-                summary.warning_count - summary.warnings.len() as u64
-            ));
-        }
+fn report(summary: &ImportSummary, dir: &std::path::Path) -> anyhow::Result<ExitStatus> {
+    for w in &summary.warnings {
+        super::warn(w);
+    }
+    if summary.warning_count > summary.warnings.len() as u64 {
+        super::warn(&format!(
+            "… and {} more warnings",
+            summary.warning_count - summary.warnings.len() as u64
+        ));
     }
     let rows: Vec<Vec<String>> = summary
         .sources

@@ -58,10 +58,9 @@ pub(crate) async fn run(args: FilesArgs, global: &GlobalArgs) -> anyhow::Result<
             .await?
         }
     };
-    if !global.quiet {
-        for w in &walk.warnings {
-            eprintln_warning(&format!("layer {}: {}: {}", w.layer + 1, w.path, w.message));
-        }
+    // Warnings stay with --quiet: it hides progress and information only.
+    for w in &walk.warnings {
+        eprintln_warning(&format!("layer {}: {}: {}", w.layer + 1, w.path, w.message));
     }
     if args.summary {
         summary(&walk, args.output)?;

@@ -172,17 +172,16 @@ pub(crate) async fn make_sbom(
             (sbom, Some(image))
         }
     };
-    if !global.quiet {
-        for unknown in &sbom.unknowns {
-            warn(&format!(
-                "{}{}: {}",
-                unknown.path,
-                unknown
-                    .layer
-                    .map_or_else(String::new, |l| format!(" (layer {})", l + 1)),
-                unknown.message
-            ));
-        }
+    // Warnings stay with --quiet: it hides progress and information only.
+    for unknown in &sbom.unknowns {
+        warn(&format!(
+            "{}{}: {}",
+            unknown.path,
+            unknown
+                .layer
+                .map_or_else(String::new, |l| format!(" (layer {})", l + 1)),
+            unknown.message
+        ));
     }
     Ok((sbom, image))
 }

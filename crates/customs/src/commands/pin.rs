@@ -39,7 +39,7 @@ pub(crate) async fn run(args: PinArgs, global: &GlobalArgs) -> anyhow::Result<Ex
                 continue;
             }
             if let Some(why) = t.skip {
-                if !global.quiet && why == "built from a variable" {
+                if why == "built from a variable" {
                     super::warn(&format!(
                         "{name}:{}: `{}` cannot be pinned: {why}",
                         t.line, t.reference

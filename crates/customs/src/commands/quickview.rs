@@ -32,7 +32,7 @@ pub(crate) async fn run(args: QuickviewArgs, global: &GlobalArgs) -> anyhow::Res
             digest: annotations.get(ANNOTATION_BASE_DIGEST).cloned(),
         }
     });
-    let report = super::scan::report(&index, sbom, global.quiet)?;
+    let report = super::scan::report(&index, sbom)?;
     match args.output {
         Format::Table => render::text(&quickview::render(&report, base.as_ref()))?,
         Format::Json => render::json(&Document {

@@ -59,18 +59,20 @@ pub(crate) fn open_index(dir: &Path) -> anyhow::Result<VulnIndex> {
 }
 
 /// Matches an SBOM and wraps the result with what the index says of itself.
-pub(crate) fn report(index: &VulnIndex, sbom: Sbom, quiet: bool) -> anyhow::Result<ScanReport> {
+/// Warnings about the data are printed whatever `--quiet` says: it hides
+/// progress and information only.
+pub(crate) fn report(index: &VulnIndex, sbom: Sbom) -> anyhow::Result<ScanReport> {
     let matches = tokio::task::block_in_place(|| customs_vuln::match_sbom(index, &sbom))?;
     let built_at = index.built_at()?;
     let newest_advisory = index.newest_advisory()?;
     let age_days =
         customs_sbom::timestamp().saturating_sub(newest_advisory.unwrap_or(built_at)) / 86_400;
-    if !quiet && age_days > STALE_AFTER_DAYS {
+    if age_days > STALE_AFTER_DAYS {
         super::warn(&format!(
             "the newest advisory in the vulnerability database is {age_days} days old; newer ones are missing (customs db update, or import a newer export)"
         ));
     }
-    if !quiet && sbom.distro.is_none() && sbom.packages.iter().any(|p| p.kind.is_os()) {
+    if sbom.distro.is_none() && sbom.packages.iter().any(|p| p.kind.is_os()) {
         super::warn("the distribution release is unknown, so its packages were not matched");
     }
     Ok(ScanReport {
@@ -127,12 +129,12 @@ pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<E
         global,
     )
     .await?;
-    let mut report = report(&index, sbom, global.quiet)?;
+    let mut report = report(&index, sbom)?;
     report.filter(&wanted, args.only_fixed);
     for (format, file) in outputs {
         emit(&format.render(&report)?, file.as_deref())?;
     }
-    if !global.quiet && !report.matches.ecosystems_without_advisories.is_empty() {
+    if !report.matches.ecosystems_without_advisories.is_empty() {
         let list: Vec<&str> = report
             .matches
             .ecosystems_without_advisories

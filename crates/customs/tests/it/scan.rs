@@ -590,3 +590,24 @@ fn issue14_an_unreadable_package_database_is_not_a_clean_scan() {
         stdout(&out)
     );
 }
+
+/// Issue 14: `-q` hid the stale-data warning, and NEGLIGIBLE beside 9.8
+/// had no reason on screen.
+#[test]
+fn issue14_quiet_keeps_warnings_and_the_table_names_severity_sources() {
+    let home = home_with_database();
+    let out = scan(home.path(), &["-q"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: the newest advisory in the vulnerability database is"),
+        "{}",
+        stderr(&out)
+    );
+    let table = stdout(&out);
+    let libc = table
+        .lines()
+        .find(|l| l.starts_with("CVE-2019-1010022"))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(libc.contains("negligible (debian)  9.8"), "{libc}");
+    assert!(table.contains("critical (cvss)"), "{table}");
+}
