@@ -120,7 +120,7 @@ fn finding(
             field: Some(field.to_owned()),
             ..Location::default()
         },
-        evidence,
+        evidence: evidence.map(|e| crate::redact::redact_text(&e)),
         fingerprint: None,
         remediation: remediation.to_owned(),
     }

@@ -210,7 +210,7 @@ impl Context<'_> {
                 field: Some(field),
                 ..Location::default()
             },
-            evidence,
+            evidence: evidence.map(|e| crate::redact::redact_text(&e)),
             fingerprint: None,
             remediation: fix.to_owned(),
         });

@@ -67,7 +67,21 @@ static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap_or_else(|_| unreachable!("literal"))
 });
 static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b([A-Za-z_][A-Za-z0-9_.-]*)=(\S+)").unwrap_or_else(|_| unreachable!("literal"))
+    Regex::new(r#"\b([A-Za-z_][A-Za-z0-9_.-]*)=("[^"]*"|'[^']*'|\S+)"#)
+        .unwrap_or_else(|_| unreachable!("literal"))
+});
+/// `user:password` given to a command-line flag (`curl -u`, `--user`,
+/// `--proxy-user`, `wget --http-user`).
+static FLAG_CREDENTIALS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"((?:^|\s)(?:-u|-U|--user|--proxy-user|--http-user)(?:\s+|=)["']?[^\s:"']*:)([^\s"']+)"#,
+    )
+    .unwrap_or_else(|_| unreachable!("literal"))
+});
+/// The value of a password flag (`--password X`, `--http-password=X`).
+static FLAG_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"((?:^|\s)--(?:password|passwd|pass|http-password|ftp-password|proxy-password|registry-password)(?:\s+|=)["']?)([^\s"']+)"#)
+        .unwrap_or_else(|_| unreachable!("literal"))
 });
 
 /// Whether a variable name says its value is a secret.
@@ -89,13 +103,19 @@ pub fn secret_name(name: &str) -> bool {
     })
 }
 
-/// Redacts known token formats and URL passwords inside any text.
+/// Redacts known token formats, URL passwords, credentials given to
+/// command-line flags and the values of secret-named assignments inside any
+/// text: evidence lines, history, commands.
 pub fn redact_text(text: &str) -> String {
     let text = URL_PASSWORD.replace_all(text, format!("${{1}}{REDACTED}${{3}}"));
+    let text = FLAG_CREDENTIALS.replace_all(&text, format!("${{1}}{REDACTED}"));
+    let text = FLAG_PASSWORD.replace_all(&text, format!("${{1}}{REDACTED}"));
     let text = TOKEN.replace_all(&text, REDACTED);
     ASSIGNMENT
         .replace_all(&text, |caps: &regex::Captures<'_>| {
-            if secret_name(&caps[1]) && &caps[2] != REDACTED {
+            // Already redacted here, or by a secret rule (`ab…(40)`).
+            let done = &caps[2] == REDACTED || caps[2].contains("…(");
+            if secret_name(&caps[1]) && !done {
                 format!("{}={REDACTED}", &caps[1])
             } else {
                 caps[0].to_owned()
@@ -175,5 +195,51 @@ mod tests {
         for secret in ["abc123", "pw@", "ghp_a"] {
             assert!(!out.contains(secret), "{secret} leaked: {out}");
         }
+    }
+
+    /// Issue 14 (hostile 10): credentials no rule recognises were quoted
+    /// whole in evidence and history.
+    #[test]
+    fn command_line_credentials_and_secret_assignments() {
+        for (line, secret, kept) in [
+            (
+                "RUN curl -u admin:S3cr3tP4ss https://x/y",
+                "S3cr3tP4ss",
+                "-u admin:[redacted]",
+            ),
+            (
+                "curl --user=deploy:hunter2hunter2 -O",
+                "hunter2",
+                "--user=deploy:[redacted]",
+            ),
+            ("curl --user 'ci:pa ss' x", "pa", "--user 'ci:[redacted]"),
+            (
+                "wget --http-user=bob --http-password=Tr0ub4dor x",
+                "Tr0ub4dor",
+                "--http-password=[redacted]",
+            ),
+            (
+                "docker login --password s3cretpw reg",
+                "s3cretpw",
+                "--password [redacted]",
+            ),
+            ("export DB_PASS=ohno123", "ohno123", "DB_PASS=[redacted]"),
+            (
+                "MYSQL_PWD=rootpw mysql -h db",
+                "rootpw",
+                "MYSQL_PWD=[redacted]",
+            ),
+            (
+                r#"ENV API_TOKEN="with spaces""#,
+                "spaces",
+                "API_TOKEN=[redacted]",
+            ),
+        ] {
+            let out = redact_text(line);
+            assert!(!out.contains(secret), "{secret} leaked: {out}");
+            assert!(out.contains(kept), "{out}");
+        }
+        assert_eq!(redact_text("ls -u -la /usr"), "ls -u -la /usr");
+        assert_eq!(redact_text("useradd -u 1000 app"), "useradd -u 1000 app");
     }
 }

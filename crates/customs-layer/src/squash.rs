@@ -155,10 +155,12 @@ impl FileIndex {
     }
 
     fn shadow(&mut self, layer: usize, entry: Entry, fate: Fate) {
+        // A deleted directory has a fate too (`files --all-layers` shows
+        // it), but only files are listed as shadowed content.
+        self.fates.insert((layer, entry.path.clone()), fate);
         if entry.kind == EntryKind::Directory {
             return;
         }
-        self.fates.insert((layer, entry.path.clone()), fate);
         self.shadowed.push(Shadowed { layer, entry, fate });
     }
 

@@ -666,3 +666,35 @@ async fn issue14_diff_ids_are_verified() {
         .layer(LayerBuilder::new().file("b", "b"));
     walk(image, &[]).await.unwrap();
 }
+
+/// Issue 14 (hostile 11): `files --all-layers` showed whited-out
+/// directories as present after `.wh.etc` or an opaque root.
+#[tokio::test]
+async fn issue14_deleted_directories_have_a_fate() {
+    let image = ImageBuilder::new()
+        .layer(
+            LayerBuilder::new()
+                .dir("etc")
+                .file("etc/passwd", "root")
+                .dir("opt"),
+        )
+        .layer(LayerBuilder::new().whiteout("etc"))
+        .layer(LayerBuilder::new().dir("srv"))
+        .layer(LayerBuilder::new().opaque(".").file("new", "n"));
+    let w = walk(image, &[]).await.unwrap();
+    assert_eq!(w.index.fate(0, "/etc"), Fate::Deleted { by_layer: 1 });
+    assert_eq!(
+        w.index.fate(0, "/etc/passwd"),
+        Fate::Deleted { by_layer: 1 }
+    );
+    assert_eq!(w.index.fate(0, "/opt"), Fate::Deleted { by_layer: 3 });
+    assert_eq!(w.index.fate(2, "/srv"), Fate::Deleted { by_layer: 3 });
+    assert_eq!(w.index.fate(3, "/new"), Fate::Present);
+    // Directories are not listed as shadowed content.
+    assert!(
+        w.index
+            .shadowed()
+            .iter()
+            .all(|s| s.entry.kind != EntryKind::Directory)
+    );
+}

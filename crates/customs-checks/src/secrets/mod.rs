@@ -535,6 +535,9 @@ fn context(
         at = e;
     }
     out.push_str(&String::from_utf8_lossy(&content[at..end]));
+    // Credentials on the same line that no rule recognises (`curl -u
+    // user:pass`, `DB_PASS=…`) are never quoted either.
+    let out = crate::redact::redact_text(&out);
     let trimmed = out.trim();
     if trimmed.chars().count() > 160 {
         format!("{}…", trimmed.chars().take(159).collect::<String>())

@@ -386,3 +386,44 @@ fn issue14_errors_a_new_user_meets_say_what_to_do() {
     let status: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(status["sources"].as_array().unwrap().len(), 1, "{status}");
 }
+
+/// Issue 14 (hostile 10): a credential that no rule recognises, on the
+/// line of one that a rule does, was quoted in full in JSON and SARIF
+/// evidence, and `inspect -o json` history showed the curl password.
+#[test]
+fn issue14_evidence_and_history_never_quote_credentials() {
+    let home = tempfile::tempdir().unwrap();
+    let token = "ghp_R7kq2PzX9mWv4LtY8sNc3HdJ6fBg1QaE5uTo".to_owned();
+    let image = ImageBuilder::new().layer(
+        LayerBuilder::new()
+            .created_by("RUN curl -u admin:S3cr3tP4ssw0rd https://repo/x # buildkit")
+            .file(
+                "app/deploy.sh",
+                format!(
+                    "curl -u admin:S3cr3tP4ssw0rd -H 'Authorization: token {token}' https://x\nDB_PASS=ohnoS3cretDb MYSQL_PWD=rootRootPw GH={token}\n"
+                ),
+            ),
+    );
+    let reference = layout(home.path(), &image);
+    for args in [
+        vec!["secrets", "-o", "json", reference.as_str()],
+        vec!["secrets", "-o", "sarif", reference.as_str()],
+        vec!["secrets", reference.as_str()],
+        vec!["inspect", "-o", "json", reference.as_str()],
+        vec!["inspect", reference.as_str()],
+    ] {
+        let out = customs(home.path()).args(&args).output().unwrap();
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        for secret in [
+            "S3cr3tP4ssw0rd",
+            "ohnoS3cretDb",
+            "rootRootPw",
+            token.as_str(),
+        ] {
+            assert!(!all.contains(secret), "{args:?} printed {secret}: {all}");
+        }
+        if args[0] == "secrets" && args.len() > 2 {
+            assert!(all.contains("admin:[redacted]"), "{args:?}: {all}");
+        }
+    }
+}
