@@ -123,6 +123,7 @@ pub enum ManifestError {
 /// # Errors
 /// [`ManifestError::Yaml`] with the line and column.
 pub fn documents(path: &str, text: &str) -> Result<Vec<(usize, Value)>, ManifestError> {
+    check_nesting(path, text)?;
     let starts = document_start_lines(text);
     let mut out = Vec::new();
     for (i, document) in yaml_serde::Deserializer::from_str(text).enumerate() {
@@ -149,6 +150,55 @@ pub fn documents(path: &str, text: &str) -> Result<Vec<(usize, Value)>, Manifest
     Ok(out)
 }
 
+/// How deep flow collections (`[`, `{`) may nest. Real manifests nest a
+/// few levels; a document nested 100,000 deep took the parser half a
+/// minute to refuse (issue 14), so it is refused here first, in one pass.
+const MAX_FLOW_NESTING: usize = 128;
+
+/// Refuses flow collections nested deeper than [`MAX_FLOW_NESTING`],
+/// naming the line and column, in linear time. Quoted scalars and comments
+/// are skipped.
+fn check_nesting(path: &str, text: &str) -> Result<(), ManifestError> {
+    let (mut depth, mut line, mut column) = (0usize, 1usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    let mut previous = '\n';
+    for c in text.chars() {
+        column += 1;
+        if c == '\n' {
+            // Quoted scalars may span lines; comments end here.
+            (line, column, comment) = (line + 1, 0, false);
+        } else if comment {
+        } else if let Some(q) = quote {
+            if c == q && previous != '\\' {
+                quote = None;
+            }
+        } else {
+            match c {
+                '#' if previous.is_whitespace() => comment = true,
+                '"' | '\'' => quote = Some(c),
+                '[' | '{' => {
+                    depth += 1;
+                    if depth > MAX_FLOW_NESTING {
+                        return Err(ManifestError::Yaml {
+                            path: path.to_owned(),
+                            line,
+                            column,
+                            message: format!(
+                                "collections nest more than {MAX_FLOW_NESTING} levels deep"
+                            ),
+                        });
+                    }
+                }
+                ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        previous = c;
+    }
+    Ok(())
+}
+
 /// The 1-based line where each YAML document begins.
 fn document_start_lines(text: &str) -> Vec<usize> {
     let mut starts = vec![1];
@@ -166,22 +216,36 @@ fn document_start_lines(text: &str) -> Vec<usize> {
 struct Context<'a> {
     path: &'a str,
     text: &'a str,
+    /// The byte offset where each line starts.
+    line_starts: Vec<usize>,
+    /// The line after the document being linted: searches stop there, so
+    /// that linting stays linear in the number of documents.
+    document_end: usize,
     options: Options,
     findings: Vec<Finding>,
 }
 
 impl Context<'_> {
-    /// The first line at or after `from` that contains `needle`.
+    /// The first line at or after `from`, within the current document, that
+    /// contains `needle` (`from` when none does).
     fn line_of(&self, from: usize, needle: &str) -> usize {
-        if needle.is_empty() {
+        if needle.is_empty() || from == 0 {
             return from;
         }
-        self.text
-            .lines()
-            .enumerate()
-            .skip(from.saturating_sub(1))
-            .find(|(_, l)| l.contains(needle))
-            .map_or(from, |(i, _)| i + 1)
+        let byte = |line: usize| {
+            self.line_starts
+                .get(line - 1)
+                .copied()
+                .unwrap_or(self.text.len())
+        };
+        let (start, end) = (byte(from), byte(self.document_end.max(from)));
+        let Some(window) = self.text.get(start..end) else {
+            return from;
+        };
+        window.find(needle).map_or(from, |at| {
+            // The line holding byte `start + at`.
+            self.line_starts.partition_point(|&s| s <= start + at)
+        })
     }
 
     #[allow(clippy::too_many_arguments)] // every rule reports through this one call shape
@@ -299,14 +363,21 @@ fn truthy(v: Option<&Value>) -> bool {
 pub fn lint(path: &str, text: &str, options: Options) -> Result<Vec<Finding>, ManifestError> {
     let documents = documents(path, text)?;
     let scanner = crate::secrets::SecretScanner::shared();
+    let mut line_starts = vec![0];
+    line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
     let mut ctx = Context {
         path,
         text,
+        line_starts,
+        document_end: usize::MAX,
         options,
         findings: Vec::new(),
     };
     let mut recognised = false;
-    for (start, doc) in &documents {
+    for (i, (start, doc)) in documents.iter().enumerate() {
+        ctx.document_end = documents
+            .get(i + 1)
+            .map_or(ctx.line_starts.len() + 1, |(next, _)| *next);
         if let Some(services) = doc.get("services").and_then(Value::as_object) {
             recognised = true;
             for (name, service) in services {

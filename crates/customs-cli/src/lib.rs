@@ -399,6 +399,11 @@ pub struct SourceArgs {
     /// (decompression bombs). Suffixes K, M, G, T (powers of 1024).
     #[arg(long, value_name = "SIZE", default_value = "64G")]
     pub max_uncompressed_size: String,
+    /// Refuse images whose layers hold more than this many entries in all
+    /// (and per layer): what bounds a walk's memory, about 200 bytes per
+    /// entry.
+    #[arg(long, value_name = "N", default_value_t = 5_000_000)]
+    pub max_entries: u64,
     /// Seconds to wait for a registry connection or between two reads.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub timeout: u64,

@@ -6,7 +6,8 @@
 //! entry at the same path replaces the earlier one.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -34,12 +35,12 @@ pub enum Fate {
 }
 
 /// A file that is in the image's layers but not in its final filesystem.
-#[derive(Debug, Clone, Serialize)]
-pub struct Shadowed {
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Shadowed<'a> {
     /// The layer that added it.
     pub layer: usize,
     /// The entry.
-    pub entry: Entry,
+    pub entry: &'a Entry,
     /// What happened to it.
     pub fate: Fate,
 }
@@ -53,8 +54,7 @@ pub struct Resolved<'a> {
     pub entry: &'a Entry,
 }
 
-/// An entry that a runtime unpacks somewhere else than its name says,
-/// because a parent directory is a symlink made by a lower layer.
+/// An entry moved by a symlinked parent directory (see [`FileIndex::build`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Moved {
     /// The layer (0-based).
@@ -65,14 +65,102 @@ pub struct Moved {
     pub to: String,
 }
 
-/// The squashed filesystem.
+/// Where an entry is: its layer's position in the listings, and its
+/// position in that layer's entries. The index keeps these, never a copy of
+/// an entry, so that a walk's memory is the listings and little more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    layer: u32,
+    entry: u32,
+}
+
+/// The squashed filesystem, over the layer listings it shares with the walk.
 #[derive(Debug, Default)]
 pub struct FileIndex {
-    files: BTreeMap<String, (usize, Entry)>,
-    shadowed: Vec<Shadowed>,
-    fates: HashMap<(usize, String), Fate>,
+    layers: Arc<Vec<LayerListing>>,
+    files: BTreeMap<Box<str>, Slot>,
+    /// Entries that did not survive (directories too), sorted by layer
+    /// number and path once built, so that [`FileIndex::fate`] is a search.
+    shadowed: Vec<(Slot, Fate)>,
     moved_from: HashSet<(usize, String)>,
     max_symlink_depth: usize,
+}
+
+fn slot(layer: usize, entry: usize) -> Slot {
+    // The walk refuses more entries than fit: see `Limits::max_entries_total`.
+    Slot {
+        layer: u32::try_from(layer).unwrap_or(u32::MAX),
+        entry: u32::try_from(entry).unwrap_or(u32::MAX),
+    }
+}
+
+/// The squashed filesystem while it is built: the listings are still
+/// being given their real paths.
+struct Builder<'a> {
+    layers: &'a mut [LayerListing],
+    files: BTreeMap<Box<str>, Slot>,
+    shadowed: Vec<(Slot, Fate)>,
+}
+
+impl Builder<'_> {
+    fn entry(&self, at: Slot) -> &Entry {
+        &self.layers[at.layer as usize].entries[at.entry as usize]
+    }
+
+    fn link(&self, path: &str) -> Option<&str> {
+        let entry = self.entry(*self.files.get(path)?);
+        (entry.kind == EntryKind::Symlink).then(|| entry.link_target.as_deref().unwrap_or(""))
+    }
+
+    /// `path` with its parent directories resolved in the tree so far
+    /// (`None`: unchanged).
+    fn resolved_parents(&self, path: &str, depth: usize) -> Option<String> {
+        match resolve_parents(path, |p| self.link(p), depth)? {
+            Cow::Owned(real) => Some(real),
+            Cow::Borrowed(_) => None,
+        }
+    }
+
+    /// `dir` resolved in the tree so far (`None`: unchanged).
+    fn resolved_dir(&self, dir: &str, depth: usize) -> Option<String> {
+        match resolve_dir(dir, |p| self.link(p), depth)? {
+            Cow::Owned(real) => Some(real),
+            Cow::Borrowed(_) => None,
+        }
+    }
+
+    fn shadow(&mut self, at: Slot, fate: Fate) {
+        self.shadowed.push((at, fate));
+    }
+
+    fn remove_exact(&mut self, path: &str, fate: Fate) {
+        if let Some(at) = self.files.remove(path) {
+            self.shadow(at, fate);
+        }
+    }
+
+    fn remove_under(&mut self, dir: &str, fate: Fate) {
+        let prefix = if dir == "/" {
+            "/".to_owned()
+        } else {
+            format!("{dir}/")
+        };
+        let doomed: Vec<Box<str>> = self
+            .files
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix.as_str()),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for path in doomed {
+            if &*path == "/" {
+                continue;
+            }
+            self.remove_exact(&path, fate);
+        }
+    }
 }
 
 impl FileIndex {
@@ -81,68 +169,95 @@ impl FileIndex {
     /// layers below and of earlier entries of its own layer, so a layer
     /// cannot hide `/var/lib/dpkg/status` as `/x/status` behind
     /// `x -> /var/lib/dpkg`. Entries so moved get their real path in the
-    /// listings and are returned.
+    /// listings and are returned. The index keeps the listings.
     #[must_use]
-    pub fn build(layers: &mut [LayerListing], max_symlink_depth: usize) -> (Self, Vec<Moved>) {
-        let mut index = Self {
-            max_symlink_depth,
-            ..Self::default()
-        };
+    pub fn build(mut layers: Vec<LayerListing>, max_symlink_depth: usize) -> (Self, Vec<Moved>) {
         let mut moved = Vec::new();
-        for layer in layers {
-            let by = layer.index;
-            for dir in &mut layer.opaque_dirs {
-                if let Some(Cow::Owned(real)) = resolve_dir(dir, index.links(), max_symlink_depth) {
-                    *dir = real;
-                }
-                index.remove_under(dir, Fate::Deleted { by_layer: by });
+        let mut moved_from = HashSet::new();
+        let mut b = Builder {
+            layers: &mut layers,
+            files: BTreeMap::new(),
+            shadowed: Vec::new(),
+        };
+        for position in 0..b.layers.len() {
+            let by = b.layers[position].index;
+            for i in 0..b.layers[position].opaque_dirs.len() {
+                let dir = b.layers[position].opaque_dirs[i].clone();
+                let dir = b.resolved_dir(&dir, max_symlink_depth).unwrap_or(dir);
+                b.remove_under(&dir, Fate::Deleted { by_layer: by });
+                b.layers[position].opaque_dirs[i] = dir;
             }
-            for path in &mut layer.whiteouts {
-                if let Some(Cow::Owned(real)) =
-                    resolve_parents(path, index.links(), max_symlink_depth)
-                {
-                    *path = real;
-                }
-                index.remove_exact(path, Fate::Deleted { by_layer: by });
-                index.remove_under(path, Fate::Deleted { by_layer: by });
+            for i in 0..b.layers[position].whiteouts.len() {
+                let path = b.layers[position].whiteouts[i].clone();
+                let path = b.resolved_parents(&path, max_symlink_depth).unwrap_or(path);
+                b.remove_exact(&path, Fate::Deleted { by_layer: by });
+                b.remove_under(&path, Fate::Deleted { by_layer: by });
+                b.layers[position].whiteouts[i] = path;
             }
-            // The root directory (`./`) is metadata, not a file of the image.
-            for entry in layer.entries.iter_mut().filter(|e| e.path != "/") {
-                if let Some(Cow::Owned(real)) =
-                    resolve_parents(&entry.path, index.links(), max_symlink_depth)
-                {
-                    let from = std::mem::replace(&mut entry.path, real);
-                    index.moved_from.insert((by, from.clone()));
+            for i in 0..b.layers[position].entries.len() {
+                // The root directory (`./`) is metadata, not a file of the image.
+                if b.layers[position].entries[i].path == "/" {
+                    continue;
+                }
+                let real =
+                    b.resolved_parents(&b.layers[position].entries[i].path, max_symlink_depth);
+                if let Some(real) = real {
+                    let from = std::mem::replace(&mut b.layers[position].entries[i].path, real);
+                    moved_from.insert((by, from.clone()));
                     moved.push(Moved {
                         layer: by,
                         from,
-                        to: entry.path.clone(),
+                        to: b.layers[position].entries[i].path.clone(),
                     });
                 }
-                if let Some((old_layer, old)) = index.files.get(&entry.path) {
+                let path: Box<str> = b.layers[position].entries[i].path.as_str().into();
+                let kind = b.layers[position].entries[i].kind;
+                if let Some(&old) = b.files.get(&path) {
+                    let old_kind = b.entry(old).kind;
                     let both_dirs =
-                        old.kind == EntryKind::Directory && entry.kind == EntryKind::Directory;
+                        old_kind == EntryKind::Directory && kind == EntryKind::Directory;
                     if !both_dirs {
-                        let (old_layer, old) = (*old_layer, old.clone());
-                        if old.kind == EntryKind::Directory {
-                            index.remove_under(&entry.path, Fate::Deleted { by_layer: by });
+                        if old_kind == EntryKind::Directory {
+                            b.remove_under(&path, Fate::Deleted { by_layer: by });
+                            b.files.remove(&path);
+                            b.shadow(old, Fate::Deleted { by_layer: by });
                         } else {
-                            index.shadow(old_layer, old, Fate::Overwritten { by_layer: by });
+                            b.shadow(old, Fate::Overwritten { by_layer: by });
                         }
                     }
                 }
-                index.files.insert(entry.path.clone(), (by, entry.clone()));
+                b.files.insert(path, slot(position, i));
             }
         }
+        let Builder {
+            files,
+            mut shadowed,
+            ..
+        } = b;
+        let key = |at: &Slot| {
+            let layer = &layers[at.layer as usize];
+            (layer.index, layer.entries[at.entry as usize].path.as_str())
+        };
+        shadowed.sort_by(|(a, _), (b, _)| key(a).cmp(&key(b)));
+        let index = Self {
+            layers: Arc::new(layers),
+            files,
+            shadowed,
+            moved_from,
+            max_symlink_depth,
+        };
         (index, moved)
     }
 
-    /// The symlinks of the filesystem built so far, for path resolution.
-    fn links<'s>(&'s self) -> impl Fn(&str) -> Option<&'s str> + 's {
-        |path| match self.files.get(path) {
-            Some((_, e)) if e.kind == EntryKind::Symlink => e.link_target.as_deref(),
-            _ => None,
-        }
+    /// The layer listings, base first.
+    #[must_use]
+    pub fn layers(&self) -> &Arc<Vec<LayerListing>> {
+        &self.layers
+    }
+
+    fn at(&self, at: Slot) -> (usize, &Entry) {
+        let layer = &self.layers[at.layer as usize];
+        (layer.index, &layer.entries[at.entry as usize])
     }
 
     /// Whether a visitor that was given `path` of `layer` was given a name
@@ -154,51 +269,15 @@ impl FileIndex {
         !self.moved_from.is_empty() && self.moved_from.contains(&(layer, path.to_owned()))
     }
 
-    fn shadow(&mut self, layer: usize, entry: Entry, fate: Fate) {
-        // A deleted directory has a fate too (`files --all-layers` shows
-        // it), but only files are listed as shadowed content.
-        self.fates.insert((layer, entry.path.clone()), fate);
-        if entry.kind == EntryKind::Directory {
-            return;
-        }
-        self.shadowed.push(Shadowed { layer, entry, fate });
-    }
-
-    fn remove_exact(&mut self, path: &str, fate: Fate) {
-        if let Some((layer, entry)) = self.files.remove(path) {
-            self.shadow(layer, entry, fate);
-        }
-    }
-
-    fn remove_under(&mut self, dir: &str, fate: Fate) {
-        let prefix = if dir == "/" {
-            "/".to_owned()
-        } else {
-            format!("{dir}/")
-        };
-        let doomed: Vec<String> = self
-            .files
-            .range(prefix.clone()..)
-            .take_while(|(k, _)| k.starts_with(&prefix))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for path in doomed {
-            if path == "/" {
-                continue;
-            }
-            self.remove_exact(&path, fate);
-        }
-    }
-
     /// The surviving entry at exactly `path` (no symlink resolution).
     #[must_use]
     pub fn get(&self, path: &str) -> Option<(usize, &Entry)> {
-        self.files.get(path).map(|(l, e)| (*l, e))
+        self.files.get(path).map(|at| self.at(*at))
     }
 
     /// Every surviving entry, by path.
     pub fn iter(&self) -> impl Iterator<Item = (usize, &Entry)> {
-        self.files.values().map(|(l, e)| (*l, e))
+        self.files.values().map(|at| self.at(*at))
     }
 
     /// How many entries survive.
@@ -213,23 +292,33 @@ impl FileIndex {
         self.files.is_empty()
     }
 
-    /// Files added by some layer that are not in the final filesystem.
-    #[must_use]
-    pub fn shadowed(&self) -> &[Shadowed] {
-        &self.shadowed
+    /// Files added by some layer that are not in the final filesystem
+    /// (directories are not listed), by layer and path.
+    pub fn shadowed(&self) -> impl Iterator<Item = Shadowed<'_>> {
+        self.shadowed.iter().filter_map(|(at, fate)| {
+            let (layer, entry) = self.at(*at);
+            (entry.kind != EntryKind::Directory).then_some(Shadowed {
+                layer,
+                entry,
+                fate: *fate,
+            })
+        })
     }
 
-    /// What became of the file `layer` added at `path`.
+    /// What became of the entry `layer` added at `path` (a directory too).
     #[must_use]
     pub fn fate(&self, layer: usize, path: &str) -> Fate {
-        match self.files.get(path) {
-            Some((l, _)) if *l == layer => Fate::Present,
-            _ => self
-                .fates
-                .get(&(layer, path.to_owned()))
-                .copied()
-                .unwrap_or(Fate::Present),
+        if let Some((l, _)) = self.get(path)
+            && l == layer
+        {
+            return Fate::Present;
         }
+        self.shadowed
+            .binary_search_by(|(at, _)| {
+                let (l, e) = self.at(*at);
+                (l, e.path.as_str()).cmp(&(layer, path))
+            })
+            .map_or(Fate::Present, |i| self.shadowed[i].1)
     }
 
     /// Resolves `path` through symlinks in every component, as the kernel
@@ -255,7 +344,7 @@ impl FileIndex {
                 p if current == "/" => format!("/{p}"),
                 p => format!("{current}/{p}"),
             };
-            let Some((_, entry)) = self.files.get(&candidate) else {
+            let Some((_, entry)) = self.get(&candidate) else {
                 // Tars may omit parent directories: a missing component is an
                 // implicit directory; a missing final component is not found.
                 if pending.is_empty() {
@@ -279,10 +368,7 @@ impl FileIndex {
                 current = candidate;
             }
         }
-        let (layer, entry) = self.files.get(&current)?;
-        Some(Resolved {
-            layer: *layer,
-            entry,
-        })
+        let (layer, entry) = self.get(&current)?;
+        Some(Resolved { layer, entry })
     }
 }

@@ -76,6 +76,16 @@ pub enum WalkError {
         /// Names the layer.
         what: String,
     },
+    /// The layers together have more entries than the limit.
+    #[error(
+        "the layers of {image} have more than {limit} entries in all (raise the limit with --max-entries)"
+    )]
+    TooManyEntriesTotal {
+        /// The image.
+        image: String,
+        /// The limit.
+        limit: u64,
+    },
     /// A layer has more entries than the limit.
     #[error("{what} has more than {limit} entries")]
     TooManyEntries {
@@ -139,8 +149,8 @@ pub struct LayerListing {
 /// The result of a walk.
 #[derive(Debug)]
 pub struct Walk {
-    /// Every layer's listing, base first.
-    pub layers: Vec<LayerListing>,
+    /// Every layer's listing, base first (shared with the index).
+    pub layers: std::sync::Arc<Vec<LayerListing>>,
     /// The squashed view.
     pub index: FileIndex,
     /// Everything odd, by layer.
@@ -260,6 +270,8 @@ fn clone_io_error(e: &io::Error) -> io::Error {
 
 struct LayerContext<'a> {
     input: &'a LayerInput<'a>,
+    /// Entries listed so far by every layer of the walk.
+    entries: &'a AtomicU64,
     /// Check the diff ID (the first pass over a layer; later passes read
     /// the same verified blob again).
     check_diff_id: bool,
@@ -327,6 +339,7 @@ impl LayerWalker {
         image: &str,
     ) -> Result<Walk, WalkError> {
         let total = AtomicU64::new(0);
+        let entries = AtomicU64::new(0);
         let abort = AtomicBool::new(false);
         let results: Mutex<Vec<Option<LayerResult>>> =
             Mutex::new((0..inputs.len()).map(|_| None).collect());
@@ -346,6 +359,7 @@ impl LayerWalker {
                         }
                         let ctx = LayerContext {
                             input: &inputs[i],
+                            entries: &entries,
                             check_diff_id: true,
                             visitors,
                             total: &total,
@@ -382,12 +396,19 @@ impl LayerWalker {
         if let Some(e) = first_error {
             return Err(e);
         }
-        let (index, moved) = FileIndex::build(&mut layers, self.limits.max_symlink_depth);
+        let (index, moved) = FileIndex::build(layers, self.limits.max_symlink_depth);
         if !moved.is_empty() {
-            self.offer_moved(inputs, visitors, image, &moved, &layers, &mut warnings)?;
+            self.offer_moved(
+                inputs,
+                visitors,
+                image,
+                &moved,
+                index.layers(),
+                &mut warnings,
+            )?;
         }
         Ok(Walk {
-            layers,
+            layers: std::sync::Arc::clone(index.layers()),
             index,
             warnings,
         })
@@ -449,6 +470,8 @@ impl LayerWalker {
             }
         }
         let total = AtomicU64::new(0);
+        // Second reads list nothing new.
+        let entries = AtomicU64::new(0);
         let abort = AtomicBool::new(false);
         for (layer, deferred) in by_layer {
             let Some(input) = inputs.iter().find(|i| i.index == layer) else {
@@ -456,6 +479,7 @@ impl LayerWalker {
             };
             let ctx = LayerContext {
                 input,
+                entries: &entries,
                 check_diff_id: false,
                 visitors,
                 total: &total,
@@ -566,6 +590,9 @@ impl LayerWalker {
             count += 1;
             if count > self.limits.max_entries_per_layer {
                 return Err(io::Error::other(TooMany));
+            }
+            if ctx.entries.fetch_add(1, Ordering::Relaxed) >= self.limits.max_entries_total {
+                return Err(io::Error::other(TooManyInAll));
             }
             let name = entry.path_bytes();
             if name.len() > self.limits.max_path_bytes {
@@ -717,8 +744,10 @@ impl LayerWalker {
         let read = Rc::new(Cell::new(0));
         // The first pass already counted this layer against the image-wide limit.
         let total = AtomicU64::new(0);
+        let entries = AtomicU64::new(0);
         let second = LayerContext {
             total: &total,
+            entries: &entries,
             check_diff_id: false,
             ..*ctx
         };
@@ -904,11 +933,10 @@ impl LayerWalker {
                 listing.entries.push(entry);
             }
         }
-        let mut layers = vec![listing];
         // A directory walk never goes through a symlink: nothing moves.
-        let (index, _) = FileIndex::build(&mut layers, self.limits.max_symlink_depth);
+        let (index, _) = FileIndex::build(vec![listing], self.limits.max_symlink_depth);
         Ok(Walk {
-            layers,
+            layers: std::sync::Arc::clone(index.layers()),
             index,
             warnings,
         })
@@ -977,6 +1005,10 @@ impl WalkError {
 #[derive(Debug, thiserror::Error)]
 #[error("too many entries")]
 struct TooMany;
+
+#[derive(Debug, thiserror::Error)]
+#[error("too many entries in all")]
+struct TooManyInAll;
 
 #[derive(Debug, thiserror::Error)]
 #[error("path too long")]
@@ -1108,6 +1140,12 @@ fn map_error(e: io::Error, what: &str, ctx: &LayerContext<'_>, limits: &Limits) 
                 MeterError::Metadata => WalkError::MetadataTooLarge {
                     what: what.to_owned(),
                 },
+            };
+        }
+        if inner.is::<TooManyInAll>() {
+            return WalkError::TooManyEntriesTotal {
+                image: ctx.image.to_owned(),
+                limit: limits.max_entries_total,
             };
         }
         if inner.is::<TooMany>() {

@@ -137,7 +137,6 @@ async fn squashes_whiteouts_opaque_dirs_and_overwrites() {
     let mut deleted: Vec<&str> = w
         .index
         .shadowed()
-        .iter()
         .filter(|s| matches!(s.fate, Fate::Deleted { .. }))
         .map(|s| s.entry.path.as_str())
         .collect();
@@ -694,7 +693,36 @@ async fn issue14_deleted_directories_have_a_fate() {
     assert!(
         w.index
             .shadowed()
-            .iter()
             .all(|s| s.entry.kind != EntryKind::Directory)
     );
+}
+
+/// Issue 14 (hostile 2): the entry limit was per layer, so one huge layer
+/// repeated a thousand times exhausted memory. Entries are bounded over the
+/// whole walk, and the error names the image and the flag.
+#[tokio::test]
+async fn issue14_entries_are_bounded_over_the_whole_walk() {
+    let layer = LayerBuilder::new()
+        .file("a", "a")
+        .file("b", "b")
+        .file("c", "c");
+    let image = ImageBuilder::new()
+        .layer(layer.clone())
+        .layer(layer.clone())
+        .layer(layer);
+    let limits = Limits {
+        max_entries_total: 8,
+        ..Limits::default()
+    };
+    let err = walk_with(image.clone(), &[], limits).await.unwrap_err();
+    assert!(
+        matches!(err, WalkError::TooManyEntriesTotal { limit: 8, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("--max-entries"), "{err}");
+    let limits = Limits {
+        max_entries_total: 9,
+        ..Limits::default()
+    };
+    walk_with(image, &[], limits).await.unwrap();
 }

@@ -18,6 +18,11 @@ pub struct Limits {
     pub max_uncompressed_bytes: u64,
     /// Most tar entries in one layer.
     pub max_entries_per_layer: u64,
+    /// Most tar entries in all the layers of one image together: what a
+    /// walk keeps per entry (its listing and the squashed index) is about
+    /// 200 bytes, so this bounds a walk's memory whatever the layer count
+    /// (a small image repeating one huge layer a thousand times).
+    pub max_entries_total: u64,
     /// Longest path inside a layer, in bytes.
     pub max_path_bytes: usize,
     /// Most symlinks followed while resolving one path.
@@ -36,6 +41,7 @@ impl Default for Limits {
             max_index_depth: 8,
             max_uncompressed_bytes: 64 << 30,
             max_entries_per_layer: 5_000_000,
+            max_entries_total: 5_000_000,
             max_path_bytes: 4096,
             max_symlink_depth: 40,
             max_metadata_bytes: 16 << 20,

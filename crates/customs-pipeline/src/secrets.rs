@@ -10,7 +10,7 @@
 //! rule or skipping a path: a file that differs from what the package
 //! shipped is reported like any other.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,6 +20,10 @@ use customs_checks::{Finding, Location};
 use customs_layer::{Fate, FileEvent, FileVisitor, Selector, Walk};
 use customs_oci::config::ImageConfig;
 use md5::Digest as _;
+
+/// How much of one window is scanned again at the start of the next, so
+/// that a secret across the boundary is found whole (PEM keys are a few KiB).
+pub const OVERLAP_BYTES: usize = 1 << 20;
 
 /// A secret before its file's fate and package are known.
 struct RawSecret {
@@ -48,12 +52,14 @@ impl Default for SecretsVisitor {
 }
 
 impl SecretsVisitor {
-    /// A visitor for every regular file up to [`MAX_FILE_BYTES`].
+    /// A visitor for every regular file, whatever its size: a text file
+    /// larger than [`MAX_FILE_BYTES`] is scanned in windows of that size
+    /// that overlap by [`OVERLAP_BYTES`], never skipped.
     #[must_use]
     pub fn new() -> Self {
         Self {
             scanner: SecretScanner::new(),
-            selector: Selector::all().max_size(MAX_FILE_BYTES),
+            selector: Selector::all(),
             found: Mutex::new(Vec::new()),
             packaged: Mutex::new(HashMap::new()),
             files: AtomicU64::new(0),
@@ -88,9 +94,12 @@ impl FileVisitor for SecretsVisitor {
             return Ok(());
         }
         content
-            .take(MAX_FILE_BYTES)
+            .take(MAX_FILE_BYTES - bytes.len() as u64)
             .read_to_end(&mut bytes)
             .map_err(|e| format!("cannot read: {e}"))?;
+        if bytes.len() as u64 >= MAX_FILE_BYTES {
+            return self.scan_windows(event, bytes, content);
+        }
         self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         if let Some(package) = path
             .strip_prefix("/var/lib/dpkg/info/")
@@ -117,6 +126,72 @@ impl FileVisitor for SecretsVisitor {
             .collect();
         let mut found = self.found.lock().map_err(|_| "poisoned".to_owned())?;
         for m in matches {
+            found.push(RawSecret {
+                layer: event.layer,
+                path: path.clone(),
+                md5: md5.clone(),
+                found: m,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl SecretsVisitor {
+    /// Scans a file larger than one window: windows of [`MAX_FILE_BYTES`],
+    /// each starting at a line within the last [`OVERLAP_BYTES`] of the one
+    /// before; a secret found twice in an overlap is kept once, with its
+    /// line counted from the start of the file.
+    fn scan_windows(
+        &self,
+        event: &FileEvent<'_>,
+        mut window: Vec<u8>,
+        content: &mut dyn Read,
+    ) -> Result<(), String> {
+        let path = &event.entry.path;
+        let mut md5 = md5::Md5::new();
+        md5.update(&window);
+        let mut scanned = window.len() as u64;
+        let mut lines_before = 0u64;
+        let mut previous: HashSet<(u64, &'static str, String)> = HashSet::new();
+        let mut kept = Vec::new();
+        loop {
+            let mut here = HashSet::new();
+            for mut m in self.scanner.scan(path, &window) {
+                m.line += lines_before;
+                let key = (m.line, m.rule.id, m.fingerprint.clone());
+                if !previous.contains(&key) {
+                    kept.push(m);
+                }
+                here.insert(key);
+            }
+            previous = here;
+            let keep_from = window.len().saturating_sub(OVERLAP_BYTES);
+            let tail = window[keep_from..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(keep_from, |i| keep_from + i + 1);
+            lines_before += window[..tail].iter().filter(|&&b| b == b'\n').count() as u64;
+            window.drain(..tail);
+            let kept_len = window.len();
+            let room = (MAX_FILE_BYTES as usize).saturating_sub(kept_len) as u64;
+            content
+                .take(room)
+                .read_to_end(&mut window)
+                .map_err(|e| format!("cannot read: {e}"))?;
+            if window.len() == kept_len {
+                break;
+            }
+            md5.update(&window[kept_len..]);
+            scanned += (window.len() - kept_len) as u64;
+        }
+        self.bytes.fetch_add(scanned, Ordering::Relaxed);
+        if kept.is_empty() {
+            return Ok(());
+        }
+        let md5: String = md5.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let mut found = self.found.lock().map_err(|_| "poisoned".to_owned())?;
+        for m in kept {
             found.push(RawSecret {
                 layer: event.layer,
                 path: path.clone(),

@@ -129,3 +129,50 @@ fn invalid_or_unknown_yaml_is_an_error_with_a_line() {
     let e = lint("x.yaml", "hello: world\n", Options::default()).unwrap_err();
     assert!(e.to_string().contains("neither a compose file"), "{e}");
 }
+
+/// Issue 14 (hostile 9): lint was quadratic in the number of documents
+/// (16k Kubernetes documents took 55 s). Every finding still points at its
+/// own document's line when there are many (scripts/bench-lint times it).
+#[test]
+fn many_documents_each_get_their_own_lines() {
+    let doc = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\nspec:\n  containers:\n    - name: c\n      image: nginx:1.25\n      securityContext:\n        privileged: true\n";
+    let count = 20_000;
+    let text: String = (0..count)
+        .map(|i| format!("---\n{}", doc.replace("{i}", &i.to_string())))
+        .collect();
+    let findings = lint("many.yaml", &text, Options::default()).unwrap();
+    let privileged: Vec<u64> = findings
+        .iter()
+        .filter(|f| f.rule == "manifest-privileged")
+        .filter_map(|f| f.location.line)
+        .collect();
+    assert_eq!(privileged.len(), count);
+    // Document i starts at line 11 i + 1 (its `---`); `privileged` is its 11th line.
+    for (i, line) in privileged.iter().enumerate() {
+        assert_eq!(*line, 11 * i as u64 + 11, "document {i}");
+    }
+}
+
+/// A document nested 100,000 deep is refused at once, naming where.
+#[test]
+fn deep_nesting_is_refused_with_its_place() {
+    let text = format!(
+        "kind: Pod\nspec: {}{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let e = lint("deep.yaml", &text, Options::default()).unwrap_err();
+    assert!(
+        e.to_string().starts_with(
+            "deep.yaml:2:135: invalid YAML: collections nest more than 128 levels deep"
+        ),
+        "{e}"
+    );
+    // Brackets inside quotes and comments are text.
+    let text = format!(
+        "kind: Pod # {}\nmetadata: {{name: \"{}\"}}\n",
+        "[".repeat(200),
+        "{".repeat(200)
+    );
+    lint("ok.yaml", &text, Options::default()).unwrap();
+}

@@ -15,7 +15,8 @@ use sha2::Digest as _;
 
 use self::rules::{RULES, SecretRule};
 
-/// Files larger than this are not scanned (listed as skipped).
+/// The most of one file scanned at once: a larger file is scanned in
+/// overlapping windows of this size, never skipped.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// A secret found in some text, redacted.

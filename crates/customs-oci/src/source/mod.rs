@@ -31,6 +31,7 @@ pub struct SourceOptions {
 }
 
 /// What a reference names.
+#[allow(clippy::large_enum_variant)] // made once per command, never stored in bulk
 pub enum Target {
     /// An image with a manifest.
     Image(AnySource),

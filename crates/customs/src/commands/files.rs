@@ -170,7 +170,7 @@ fn all_layers(walk: &Walk, format: Format) -> anyhow::Result<()> {
                     fate_text(walk.index.fate(layer, &entry.path)),
                 ]));
             }
-            for l in &walk.layers {
+            for l in walk.layers.iter() {
                 for w in &l.whiteouts {
                     t.add_row(render::row([
                         (l.index + 1).to_string(),
@@ -205,13 +205,11 @@ fn summary(walk: &Walk, format: Format) -> anyhow::Result<()> {
         deleted: walk
             .index
             .shadowed()
-            .iter()
             .filter(|s| matches!(s.fate, Fate::Deleted { .. }))
             .count(),
         overwritten: walk
             .index
             .shadowed()
-            .iter()
             .filter(|s| matches!(s.fate, Fate::Overwritten { .. }))
             .count(),
         warnings: walk.warnings.clone(),

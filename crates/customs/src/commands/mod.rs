@@ -51,6 +51,8 @@ pub(crate) fn source_options(args: &SourceArgs) -> anyhow::Result<SourceOptions>
     let limits = Limits {
         max_uncompressed_bytes: parse_size(&args.max_uncompressed_size)
             .context("invalid --max-uncompressed-size")?,
+        max_entries_total: args.max_entries,
+        max_entries_per_layer: args.max_entries,
         ..Limits::default()
     };
     let mut registry = RegistryOptions::new(cache_dir(args));

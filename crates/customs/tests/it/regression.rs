@@ -427,3 +427,49 @@ fn issue14_evidence_and_history_never_quote_credentials() {
         }
     }
 }
+
+/// Issue 14 (hostile 4): `secrets` skipped files over 16 MiB in silence.
+/// A 40 MiB text file is scanned whole: a secret at its start, one across
+/// the first 16 MiB window boundary, and one at its end, each once, with
+/// its line counted from the start of the file.
+#[test]
+fn issue14_large_files_are_scanned_whole() {
+    let home = tempfile::tempdir().unwrap();
+    let filler_line = "INSERT INTO log VALUES ('nothing to see here, just a long dump line');\n";
+    let lines_per_window = (16 << 20) / filler_line.len();
+    let key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi6XfNkSsiwRbdW5RSKG4PK8eUq\n-----END RSA PRIVATE KEY-----\n";
+    let mut text = String::with_capacity(41 << 20);
+    text.push_str("aws_access_key_id = AKIAQX7ZPL3MN5RT2WYB\n");
+    for _ in 0..lines_per_window - 2 {
+        text.push_str(filler_line);
+    }
+    let key_line = text.matches('\n').count() + 1;
+    text.push_str(key);
+    while text.len() < 40 << 20 {
+        text.push_str(filler_line);
+    }
+    let last_line = text.matches('\n').count() + 1;
+    text.push_str("GITHUB_TOKEN=ghp_R7kq2PzX9mWv4LtY8sNc3HdJ6fBg1QaE5uTo\n");
+    let image = ImageBuilder::new().layer(LayerBuilder::new().file("srv/dump.sql", &text));
+    let reference = layout(home.path(), &image);
+    let out = customs(home.path())
+        .args(["secrets", "-q", "-o", "json", &reference])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut found: Vec<(String, u64)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["location"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    found.sort_by_key(|f| f.1);
+    let lines: Vec<u64> = found.iter().map(|f| f.1).collect();
+    assert_eq!(lines, [1, key_line as u64, last_line as u64], "{found:?}");
+}
