@@ -45,6 +45,11 @@ pub struct GlobalArgs {
     /// are always printed.
     #[arg(long, short, global = true, env = EnvVars::CUSTOMS_QUIET)]
     pub quiet: bool,
+    /// Give up on the whole command after this many seconds (0: never):
+    /// the bound on every download, retry and wait together. Work already
+    /// running on the CPU finishes its current step first.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 3600)]
+    pub deadline: u64,
 }
 
 /// The commands.
@@ -404,7 +409,9 @@ pub struct SourceArgs {
     /// entry.
     #[arg(long, value_name = "N", default_value_t = 5_000_000)]
     pub max_entries: u64,
-    /// Seconds to wait for a registry connection or between two reads.
+    /// Seconds for a registry connection, for the whole of one manifest,
+    /// config or token request, and, with 64 KiB/s per byte of a blob, for
+    /// one blob; retries stop after twice this.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub timeout: u64,
     /// Where verified registry blobs are cached.

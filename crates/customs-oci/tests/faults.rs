@@ -298,3 +298,108 @@ async fn bearer_tokens_are_fetched_with_credentials_and_cached_per_scope() {
         "{anonymous}"
     );
 }
+
+fn tight(cache: &std::path::Path) -> SourceOptions {
+    let mut options = options(cache, None);
+    let registry = Arc::get_mut(&mut options.registry).unwrap();
+    registry.request_timeout = Duration::from_secs(1);
+    registry.read_timeout = Duration::from_secs(5);
+    registry.retry_window = Duration::from_secs(2);
+    registry.min_blob_rate = 1 << 20;
+    options
+}
+
+fn tight_source(server: &FaultServer, cache: &std::path::Path) -> AnySource {
+    let reference = ImageRef::parse(&format!("{}/r:latest", server.addr)).unwrap();
+    match customs_oci::open(&reference, &tight(cache)).unwrap() {
+        Target::Image(s) => s,
+        Target::RootFs(_) => panic!(),
+    }
+}
+
+/// Issue 14 (hostile 5): `--timeout` bounded each read, so a body trickled
+/// at one byte per read never ended. A manifest must arrive whole within
+/// the request's deadline, and the error says what timed out.
+#[tokio::test]
+async fn a_trickled_manifest_times_out_and_says_so() {
+    let image = built();
+    let server = FaultServer::start(move |r| {
+        let reply = registry_reply(&image, r);
+        if r.path.starts_with("/v2/r/manifests/") {
+            return reply.trickled(Duration::from_millis(100));
+        }
+        reply
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    let err = pull(&tight_source(&server, dir.path())).await.unwrap_err();
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    let text = err.to_string();
+    assert!(text.contains("/v2/r/manifests/latest"), "{text}");
+    assert!(
+        text.contains("no answer within 1s") || text.contains("did not arrive whole in time"),
+        "{text}"
+    );
+    assert_eq!(
+        server.count("/v2/r/manifests/"),
+        1,
+        "a trickling server is not retried"
+    );
+}
+
+/// A blob trickled below the slowest allowed rate is abandoned, with its
+/// progress in the message.
+#[tokio::test]
+async fn a_trickled_blob_times_out_and_says_so() {
+    let image = built();
+    let layer = image.layers[0].0.clone();
+    let server = FaultServer::start(move |r| {
+        let reply = registry_reply(&image, r);
+        if r.path.contains(&layer.to_string()) {
+            return reply.trickled(Duration::from_millis(50));
+        }
+        reply
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    let err = pull(&tight_source(&server, dir.path())).await.unwrap_err();
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("bytes in 1s") && text.contains("1024 KiB/s"),
+        "{text}"
+    );
+}
+
+/// `Retry-After` waits added up past any bound (30 s per attempt). Waits
+/// stop at the retry window, and the error names the registry's request.
+#[tokio::test]
+async fn retry_after_is_capped_by_the_retry_window() {
+    let server = FaultServer::start(move |r| {
+        if r.path == "/v2/" {
+            return Reply::new(200, "{}");
+        }
+        Reply::new(429, "slow down").header("Retry-After", "3600")
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    let err = pull(&tight_source(&server, dir.path())).await.unwrap_err();
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("asking to wait 3600s (Retry-After)") && text.contains("retry window"),
+        "{text}"
+    );
+}

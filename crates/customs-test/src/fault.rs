@@ -32,6 +32,9 @@ pub struct Reply {
     pub body: Vec<u8>,
     /// `Content-Length` to declare, when different from the body (truncation).
     pub declared_length: Option<usize>,
+    /// Send the body one byte at a time with this pause between bytes (a
+    /// server that trickles, which no read timeout ever stops).
+    pub trickle: Option<Duration>,
 }
 
 impl Reply {
@@ -43,7 +46,15 @@ impl Reply {
             headers: Vec::new(),
             body: body.into(),
             declared_length: None,
+            trickle: None,
         }
+    }
+
+    /// Sends the body one byte per `pause`.
+    #[must_use]
+    pub fn trickled(mut self, pause: Duration) -> Self {
+        self.trickle = Some(pause);
+        self
     }
 
     /// Adds a header.
@@ -173,7 +184,19 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
     head.push_str("\r\n");
     let _ = out.write_all(head.as_bytes());
     if request.method != "HEAD" {
-        let _ = out.write_all(&reply.body);
+        match reply.trickle {
+            None => {
+                let _ = out.write_all(&reply.body);
+            }
+            Some(pause) => {
+                for byte in &reply.body {
+                    if out.write_all(&[*byte]).and_then(|()| out.flush()).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(pause);
+                }
+            }
+        }
     }
     let _ = out.flush();
     let _ = out.shutdown(std::net::Shutdown::Both);

@@ -30,7 +30,8 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => return report(&anyhow::Error::new(e).context("cannot start the async runtime")),
     };
-    let result = runtime.block_on(async {
+    let deadline = cli.global.deadline;
+    let command = async {
         match cli.command {
             Command::Digest(args) => commands::digest::run(args, &cli.global).await,
             Command::Inspect(args) => commands::inspect::run(args, &cli.global).await,
@@ -43,6 +44,18 @@ fn main() -> ExitCode {
             Command::Lint(args) => commands::lint::run(args, &cli.global).await,
             Command::Pin(args) => commands::pin::run(args, &cli.global).await,
         }
+    };
+    let result = runtime.block_on(async {
+        if deadline == 0 {
+            return command.await;
+        }
+        tokio::time::timeout(std::time::Duration::from_secs(deadline), command)
+            .await
+            .unwrap_or_else(|_| {
+                Err(anyhow::anyhow!(
+                    "gave up after {deadline}s: the command did not finish within --deadline"
+                ))
+            })
     });
     match result {
         Ok(status) => status.into(),

@@ -473,3 +473,32 @@ fn issue14_large_files_are_scanned_whole() {
     let lines: Vec<u64> = found.iter().map(|f| f.1).collect();
     assert_eq!(lines, [1, key_line as u64, last_line as u64], "{found:?}");
 }
+
+/// Issue 14 (hostile 5): no overall deadline. `--deadline` bounds the whole
+/// command and says so.
+#[test]
+fn issue14_the_command_deadline_stops_a_trickling_registry() {
+    use customs_test::fault::{FaultServer, Reply};
+    let server = FaultServer::start(|r| {
+        if r.path == "/v2/" {
+            return Reply::new(200, "{}");
+        }
+        Reply::new(200, vec![b' '; 10_000])
+            .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+            .trickled(std::time::Duration::from_millis(50))
+    });
+    let home = tempfile::tempdir().unwrap();
+    let start = std::time::Instant::now();
+    let out = customs(home.path())
+        .args(["inspect", "--timeout", "600", "--deadline", "2"])
+        .arg(format!("{}/r:latest", server.addr))
+        .output()
+        .unwrap();
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("gave up after 2s: the command did not finish within --deadline"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -62,6 +62,15 @@ pub struct RegistryOptions {
     pub connect_timeout: Duration,
     /// Timeout between two reads of a response.
     pub read_timeout: Duration,
+    /// The whole of one request for a manifest, config or token, body
+    /// included: a body trickled byte by byte ends here.
+    pub request_timeout: Duration,
+    /// The slowest a blob may arrive on average, after `request_timeout`:
+    /// a blob of N bytes must be in within `request_timeout + N / rate`.
+    pub min_blob_rate: u64,
+    /// How long one request may keep being retried (429 with
+    /// `Retry-After`, 5xx, network errors) before customs gives up.
+    pub retry_window: Duration,
     /// Attempts per request for 429, 5xx and network errors.
     pub max_attempts: u32,
     /// First backoff delay, doubled each attempt.
@@ -83,6 +92,9 @@ impl RegistryOptions {
             cache_dir,
             connect_timeout: Duration::from_secs(15),
             read_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(60),
+            min_blob_rate: 64 * 1024,
+            retry_window: Duration::from_secs(120),
             max_attempts: 5,
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(30),
@@ -211,7 +223,9 @@ impl RegistryClient {
     async fn ping(&self, base: &str, attempts: u32) -> Result<(), RegistryError> {
         let url = format!("{base}/v2/");
         let response = self
-            .with_attempts(&url, attempts, || self.http.get(&url))
+            .with_attempts(&url, attempts, self.options.request_timeout, || {
+                self.http.get(&url)
+            })
             .await?;
         if response.status() == StatusCode::UNAUTHORIZED {
             self.remember_challenge(response.headers()).await;
@@ -235,23 +249,45 @@ impl RegistryClient {
     async fn with_retries(
         &self,
         url: &str,
+        timeout: Duration,
         make: impl Fn() -> RequestBuilder,
     ) -> Result<Response, RegistryError> {
-        self.with_attempts(url, self.options.max_attempts, make)
+        self.with_attempts(url, self.options.max_attempts, timeout, make)
             .await
     }
 
+    /// Sends a request, each attempt bounded by `timeout` (body included),
+    /// retrying within [`RegistryOptions::retry_window`]: a wait that would
+    /// end past the window is not waited, and says so.
     async fn with_attempts(
         &self,
         url: &str,
         max_attempts: u32,
+        timeout: Duration,
         make: impl Fn() -> RequestBuilder,
     ) -> Result<Response, RegistryError> {
+        let started = Instant::now();
+        let window = self.options.retry_window;
+        let too_long = |attempt: u32, wait: Duration, why: &str| RegistryError::TimedOut {
+            url: redact_url(url),
+            what: format!(
+                "gave up after {attempt} attempts in {}s: {why}, and waiting {}s more would pass the {}s retry window",
+                started.elapsed().as_secs(),
+                wait.as_secs(),
+                window.as_secs()
+            ),
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
             let last = attempt >= max_attempts;
-            match make().send().await {
+            match make().timeout(timeout).send().await {
+                Err(source) if source.is_timeout() => {
+                    return Err(RegistryError::TimedOut {
+                        url: redact_url(url),
+                        what: format!("no answer within {}s (--timeout)", timeout.as_secs()),
+                    });
+                }
                 Err(source)
                     if last
                         || !(source.is_connect() || source.is_timeout() || source.is_request()) =>
@@ -261,7 +297,13 @@ impl RegistryClient {
                         source,
                     });
                 }
-                Err(_) => tokio::time::sleep(self.backoff(attempt)).await,
+                Err(_) => {
+                    let wait = self.backoff(attempt);
+                    if started.elapsed() + wait > window {
+                        return Err(too_long(attempt, wait, "the registry cannot be reached"));
+                    }
+                    tokio::time::sleep(wait).await;
+                }
                 Ok(response) => {
                     let status = response.status();
                     if status == StatusCode::TOO_MANY_REQUESTS
@@ -274,10 +316,22 @@ impl RegistryClient {
                                 status: status.as_u16(),
                             });
                         }
-                        let delay = retry_after(response.headers()).map_or_else(
+                        let asked = retry_after(response.headers());
+                        let delay = asked.map_or_else(
                             || self.backoff(attempt),
                             |d| d.min(self.options.max_delay),
                         );
+                        if started.elapsed() + delay > window {
+                            let why = match asked {
+                                Some(asked) => format!(
+                                    "HTTP {} asking to wait {}s (Retry-After)",
+                                    status.as_u16(),
+                                    asked.as_secs()
+                                ),
+                                None => format!("HTTP {}", status.as_u16()),
+                            };
+                            return Err(too_long(attempt, delay, &why));
+                        }
                         tokio::time::sleep(delay).await;
                         continue;
                     }
@@ -307,13 +361,14 @@ impl RegistryClient {
         &self,
         url: &str,
         scope: &str,
+        timeout: Duration,
         make: impl Fn() -> RequestBuilder,
     ) -> Result<Response, RegistryError> {
         let mut challenged = false;
         loop {
             let authorization = self.authorization(scope).await?;
             let response = self
-                .with_retries(url, || {
+                .with_retries(url, timeout, || {
                     let request = make();
                     match &authorization {
                         Some(value) => request.header(header::AUTHORIZATION, value.expose()),
@@ -412,11 +467,13 @@ impl RegistryClient {
                     ("scope", scope),
                     ("client_id", "customs"),
                 ];
-                self.with_retries(realm, || self.http.post(realm_url.clone()).form(&form))
-                    .await?
+                self.with_retries(realm, self.options.request_timeout, || {
+                    self.http.post(realm_url.clone()).form(&form)
+                })
+                .await?
             }
             Some(Credential::Basic { username, password }) => {
-                self.with_retries(realm, || {
+                self.with_retries(realm, self.options.request_timeout, || {
                     self.http
                         .get(realm_url.clone())
                         .query(&query)
@@ -425,8 +482,10 @@ impl RegistryClient {
                 .await?
             }
             None => {
-                self.with_retries(realm, || self.http.get(realm_url.clone()).query(&query))
-                    .await?
+                self.with_retries(realm, self.options.request_timeout, || {
+                    self.http.get(realm_url.clone()).query(&query)
+                })
+                .await?
             }
         };
         let status = response.status();
@@ -493,7 +552,7 @@ impl RegistryClient {
         loop {
             attempt += 1;
             let response = self
-                .send(&url, &scope, || {
+                .send(&url, &scope, self.options.request_timeout, || {
                     self.http.get(&url).header(header::ACCEPT, accept)
                 })
                 .await?;
@@ -521,6 +580,7 @@ impl RegistryClient {
                 Err(RegistryError::BodyTooLarge { .. }) => {
                     return Err(SourceError::too_large(what, limit));
                 }
+                Err(e @ RegistryError::TimedOut { .. }) => return Err(e.into()),
                 Err(_) if attempt < self.options.max_attempts => {
                     tokio::time::sleep(self.backoff(attempt)).await;
                     continue;
@@ -563,8 +623,11 @@ impl RegistryClient {
         scope: &str,
         repository: &str,
         digest: &Digest,
+        timeout: Duration,
     ) -> Result<Response, RegistryError> {
-        let response = self.send(url, scope, || self.http.get(url)).await?;
+        let response = self
+            .send(url, scope, timeout, || self.http.get(url))
+            .await?;
         if response.status() == StatusCode::NOT_FOUND {
             return Err(RegistryError::BlobUnknown {
                 digest: digest.clone(),
@@ -593,7 +656,15 @@ impl RegistryClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let response = self.get_blob(&url, &scope, repository, digest).await?;
+            let response = self
+                .get_blob(
+                    &url,
+                    &scope,
+                    repository,
+                    digest,
+                    self.options.request_timeout,
+                )
+                .await?;
             match read_limited(response, limit, &url).await {
                 Ok(bytes) if (bytes.len() as u64) < size && attempt < self.options.max_attempts => {
                 }
@@ -604,6 +675,7 @@ impl RegistryClient {
                 Err(RegistryError::BodyTooLarge { .. }) => {
                     return Err(SourceError::too_large(what, limit));
                 }
+                Err(e @ RegistryError::TimedOut { .. }) => return Err(e.into()),
                 Err(_) if attempt < self.options.max_attempts => {
                     tokio::time::sleep(self.backoff(attempt)).await
                 }
@@ -632,7 +704,13 @@ impl RegistryClient {
         loop {
             attempt += 1;
             progress.blob_started(digest, size);
-            let response = self.get_blob(&url, &scope, repository, digest).await?;
+            // The whole blob within --timeout plus its size at the slowest
+            // rate allowed: a body trickled byte by byte ends.
+            let allowed = self.options.request_timeout
+                + Duration::from_secs(size / self.options.min_blob_rate.max(1));
+            let response = self
+                .get_blob(&url, &scope, repository, digest, allowed)
+                .await?;
             let mut file = tempfile::NamedTempFile::new_in(dir)
                 .map_err(|e| SourceError::read(dir.display().to_string(), e))?;
             let mut hasher = Hasher::new(digest.algorithm());
@@ -640,9 +718,23 @@ impl RegistryClient {
             let mut stream = response.bytes_stream();
             let mut interrupted = false;
             while let Some(chunk) = stream.next().await {
-                let Ok(chunk) = chunk else {
-                    interrupted = true;
-                    break;
+                let chunk = match chunk {
+                    Ok(chunk) => chunk,
+                    Err(e) if e.is_timeout() => {
+                        return Err(RegistryError::TimedOut {
+                            url: redact_url(&url),
+                            what: format!(
+                                "{what}: {received} of {size} bytes in {}s; a blob must arrive within --timeout plus its size at {} KiB/s",
+                                allowed.as_secs(),
+                                self.options.min_blob_rate / 1024
+                            ),
+                        }
+                        .into());
+                    }
+                    Err(_) => {
+                        interrupted = true;
+                        break;
+                    }
                 };
                 received += chunk.len() as u64;
                 if received > size {
@@ -721,9 +813,21 @@ async fn read_limited(response: Response, limit: u64, url: &str) -> Result<Vec<u
     let mut body = Vec::new();
     let mut stream = response.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|source| RegistryError::Transport {
-            url: redact_url(url),
-            source,
+        let chunk = chunk.map_err(|source| {
+            if source.is_timeout() {
+                RegistryError::TimedOut {
+                    url: redact_url(url),
+                    what: format!(
+                        "the answer did not arrive whole in time ({} bytes so far; --timeout bounds it)",
+                        body.len()
+                    ),
+                }
+            } else {
+                RegistryError::Transport {
+                    url: redact_url(url),
+                    source,
+                }
+            }
         })?;
         if body.len() as u64 + chunk.len() as u64 > limit {
             return Err(RegistryError::BodyTooLarge {

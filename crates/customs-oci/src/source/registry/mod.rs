@@ -44,6 +44,15 @@ pub enum RegistryError {
         #[source]
         source: reqwest::Error,
     },
+    /// No complete answer in time: a body trickled slower than the
+    /// request's deadline allows, or a registry that keeps asking to wait.
+    #[error("{url}: {what}")]
+    TimedOut {
+        /// The URL.
+        url: String,
+        /// What timed out, and which flag bounds it.
+        what: String,
+    },
     /// 429 or 5xx on every attempt.
     #[error("{url} kept failing with HTTP {status} after {attempts} attempts")]
     RetriesExhausted {
