@@ -126,15 +126,18 @@ fn archive(
             .name()
             .map_err(|e| CatalogError::Malformed(format!("{display_name}: entry name: {e}")))?
             .into_owned();
+        // One oversized or unreadable entry is said and skipped; the rest
+        // of the archive is still read.
         if name.starts_with("META-INF/maven/") && name.ends_with("/pom.properties") {
-            let text = read_limited(&mut entry, MAX_METADATA, &name)?;
-            poms.push(properties(&String::from_utf8_lossy(&text)));
+            match read_limited(&mut entry, MAX_METADATA, &name) {
+                Ok(text) => poms.push(properties(&String::from_utf8_lossy(&text))),
+                Err(e) => dropped.push(format!("{display_name}: {e}; the entry was skipped")),
+            }
         } else if name.eq_ignore_ascii_case("META-INF/MANIFEST.MF") {
-            attributes = manifest(&String::from_utf8_lossy(&read_limited(
-                &mut entry,
-                MAX_METADATA,
-                &name,
-            )?));
+            match read_limited(&mut entry, MAX_METADATA, &name) {
+                Ok(text) => attributes = manifest(&String::from_utf8_lossy(&text)),
+                Err(e) => dropped.push(format!("{display_name}: {e}; the entry was skipped")),
+            }
         } else if is_archive(&name) {
             if depth >= MAX_DEPTH {
                 dropped.push(format!(

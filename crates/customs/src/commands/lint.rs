@@ -45,17 +45,6 @@ fn file_kind(path: &Path, text: &str) -> FileKind {
     }
 }
 
-/// Reads a text file, naming the line of the first byte that is not UTF-8.
-fn read_text(path: &Path) -> anyhow::Result<String> {
-    let bytes = fs_err::read(path)?;
-    String::from_utf8(bytes).map_err(|e| {
-        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = valid.len() - valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
-        anyhow::anyhow!("{}:{line}:{column}: not valid UTF-8 text", path.display())
-    })
-}
-
 /// Opens an image and makes its SBOM (one read of its manifests and layers).
 async fn image_and_sbom(
     reference: &str,
@@ -105,7 +94,7 @@ pub(crate) async fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<E
             anyhow::bail!("{target}: no such file");
         }
         if path.is_file() {
-            let text = read_text(path)?;
+            let text = super::read_text(path)?;
             let findings = match file_kind(path, &text) {
                 FileKind::Dockerfile => dockerfile::lint(target, &text)?,
                 FileKind::Manifest => {

@@ -232,6 +232,17 @@ pub(crate) fn db_dir(args: &DbArgs) -> PathBuf {
         .join("vulndb")
 }
 
+/// Reads a text file, naming the line of the first byte that is not UTF-8.
+pub(crate) fn read_text(path: &std::path::Path) -> anyhow::Result<String> {
+    let bytes = fs_err::read(path)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = valid.len() - valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+        anyhow::anyhow!("{}:{line}:{column}: not valid UTF-8 text", path.display())
+    })
+}
+
 #[allow(clippy::print_stderr)]
 pub(crate) fn warn(message: &str) {
     eprintln!(

@@ -31,7 +31,7 @@ pub(crate) async fn run(args: PinArgs, global: &GlobalArgs) -> anyhow::Result<Ex
     let mut out = std::io::stdout().lock();
     for file in &args.files {
         let name = file.display().to_string();
-        let text = fs_err::read_to_string(file)?;
+        let text = super::read_text(file)?;
         let targets: Vec<Target> = pin::targets(&name, &text)?;
         let mut replacements = Vec::new();
         for t in &targets {

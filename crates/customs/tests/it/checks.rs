@@ -423,14 +423,22 @@ fn pin_references_through_a_real_registry() {
     let digest = registry.skopeo_digest("examples/hello", "1.0");
     let dir = tempfile::tempdir().unwrap();
     let image = format!("{}/examples/hello:1.0", registry.addr);
+    // Issue 14 (hostile 6): `pin --write` made files 0600, replaced
+    // symlinks by regular files and broke hard links. The Dockerfile here
+    // is a symlink, the compose file 0640 with a second hard link.
     let dockerfile = dir.path().join("Dockerfile");
+    let real_dockerfile = dir.path().join("build.Dockerfile");
     let dockerfile_text = format!("# build\nFROM {image} AS base\nRUN echo hi\nFROM base\n");
-    fs_err::write(&dockerfile, &dockerfile_text).unwrap();
+    fs_err::write(&real_dockerfile, &dockerfile_text).unwrap();
+    std::os::unix::fs::symlink("build.Dockerfile", &dockerfile).unwrap();
     let compose = dir.path().join("compose.yaml");
     let compose_text = format!(
         "services:\n  app:\n    image: \"{image}\"  # pinned by customs\n    ports: [\"8080:8080\"]\n"
     );
     fs_err::write(&compose, &compose_text).unwrap();
+    fs_err::set_permissions(&compose, std::os::unix::fs::PermissionsExt::from_mode(0o640)).unwrap();
+    let compose_link = dir.path().join("compose.link.yaml");
+    fs_err::hard_link(&compose, &compose_link).unwrap();
 
     let check = |expect: i32| {
         let out = customs(dir.path())
@@ -472,6 +480,17 @@ fn pin_references_through_a_real_registry() {
         fs_err::read_to_string(&compose).unwrap(),
         compose_text.replace(&format!("\"{image}\""), &format!("\"{pinned}\"")),
         "formatting and comments kept"
+    );
+    assert!(fs_err::symlink_metadata(&dockerfile).unwrap().file_type().is_symlink());
+    assert!(fs_err::read_to_string(&real_dockerfile).unwrap().contains(&pinned));
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&fs_err::metadata(&compose).unwrap().permissions()) & 0o777,
+        0o640
+    );
+    assert_eq!(
+        fs_err::read_to_string(&compose_link).unwrap(),
+        fs_err::read_to_string(&compose).unwrap(),
+        "the hard link still names the same file"
     );
     check(0);
     // Idempotent: a second run changes nothing and needs no registry.
