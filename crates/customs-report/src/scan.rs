@@ -246,7 +246,13 @@ pub fn caveats(report: &ScanReport) -> Vec<String> {
             list.join(", ")
         ));
     }
-    let unknowns = report.sbom.unknowns.len();
+    let unknowns = report
+        .sbom
+        .unknowns
+        .iter()
+        .map(|u| (&u.path, u.layer))
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     if unknowns > 0 {
         out.push(format!(
             "incomplete: {} could not be read completely (see the warnings and the SBOM's unknowns)",

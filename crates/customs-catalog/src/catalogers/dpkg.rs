@@ -16,11 +16,11 @@ pub struct Dpkg;
 const NAME: &str = "dpkg-db-cataloger";
 
 /// Parses deb822 stanzas: `Field: value` with indented continuation lines.
-///
-/// # Errors
-/// A line that is neither a field nor a continuation.
-pub fn stanzas(text: &str) -> Result<Vec<BTreeMap<String, String>>, CatalogError> {
+/// A line that is neither is skipped and said (the second list), as
+/// `dpkg` itself warns and goes on; it never drops the other stanzas.
+pub fn stanzas(text: &str) -> (Vec<BTreeMap<String, String>>, Vec<String>) {
     let mut out = Vec::new();
+    let mut dropped = Vec::new();
     let mut current: BTreeMap<String, String> = BTreeMap::new();
     let mut last_key: Option<String> = None;
     for (number, line) in text.lines().enumerate() {
@@ -33,10 +33,11 @@ pub fn stanzas(text: &str) -> Result<Vec<BTreeMap<String, String>>, CatalogError
         }
         if line.starts_with(' ') || line.starts_with('\t') {
             let Some(key) = &last_key else {
-                return Err(CatalogError::Malformed(format!(
-                    "line {}: continuation line before any field",
+                dropped.push(format!(
+                    "line {}: continuation line before any field; the line was skipped",
                     number + 1
-                )));
+                ));
+                continue;
             };
             if let Some(value) = current.get_mut(key) {
                 value.push('\n');
@@ -45,17 +46,19 @@ pub fn stanzas(text: &str) -> Result<Vec<BTreeMap<String, String>>, CatalogError
             continue;
         }
         let Some((key, value)) = line.split_once(':') else {
-            return Err(CatalogError::Malformed(format!(
-                "line {}: expected `Field: value`",
+            dropped.push(format!(
+                "line {}: expected `Field: value`; the line was skipped",
                 number + 1
-            )));
+            ));
+            continue;
         };
         let key = key.trim();
         if key.is_empty() || key.contains(char::is_whitespace) {
-            return Err(CatalogError::Malformed(format!(
-                "line {}: invalid field name",
+            dropped.push(format!(
+                "line {}: invalid field name; the line was skipped",
                 number + 1
-            )));
+            ));
+            continue;
         }
         current.insert(key.to_owned(), value.trim().to_owned());
         last_key = Some(key.to_owned());
@@ -63,7 +66,7 @@ pub fn stanzas(text: &str) -> Result<Vec<BTreeMap<String, String>>, CatalogError
     if !current.is_empty() {
         out.push(current);
     }
-    Ok(out)
+    (out, dropped)
 }
 
 fn installed(status: Option<&String>) -> bool {
@@ -77,13 +80,18 @@ fn installed(status: Option<&String>) -> bool {
 }
 
 /// Packages of a status file.
-fn packages(text: &str, path: &str) -> Result<Vec<Package>, CatalogError> {
+fn packages(text: &str, path: &str) -> (Vec<Package>, Vec<String>) {
     let mut out = Vec::new();
-    for stanza in stanzas(text)? {
+    let (stanzas, mut dropped) = stanzas(text);
+    for stanza in stanzas {
         let (Some(name), Some(version)) = (stanza.get("Package"), stanza.get("Version")) else {
-            return Err(CatalogError::Malformed(
-                "a stanza has no Package or Version field".to_owned(),
+            dropped.push(format!(
+                "a stanza ({}) has no Package or Version field and was skipped",
+                stanza
+                    .get("Package")
+                    .map_or_else(|| "unnamed".to_owned(), |p| format!("Package: {p}"))
             ));
+            continue;
         };
         if !installed(stanza.get("Status")) {
             continue;
@@ -113,7 +121,7 @@ fn packages(text: &str, path: &str) -> Result<Vec<Package>, CatalogError> {
         }
         out.push(package);
     }
-    Ok(out)
+    (out, dropped)
 }
 
 /// Debian's short licence names mapped to SPDX where the meaning is exact.
@@ -243,7 +251,8 @@ impl Cataloger for Dpkg {
             return Ok(Found::Packages(Vec::new()));
         }
         if path == "/var/lib/dpkg/status" || path.starts_with("/var/lib/dpkg/status.d/") {
-            return packages(text()?, path).map(Found::Packages);
+            let (packages, dropped) = packages(text()?, path);
+            return Ok(Found::with_dropped(Found::Packages(packages), dropped));
         }
         Ok(Found::Packages(Vec::new()))
     }
@@ -279,7 +288,8 @@ Version: 2.36-9+deb12u4
 
     #[test]
     fn reads_installed_packages_with_their_source() {
-        let p = packages(STATUS, "/var/lib/dpkg/status").unwrap();
+        let (p, dropped) = packages(STATUS, "/var/lib/dpkg/status");
+        assert!(dropped.is_empty());
         assert_eq!(p.len(), 2, "config-files only is not installed");
         assert_eq!(
             (
@@ -296,17 +306,22 @@ Version: 2.36-9+deb12u4
         );
     }
 
+    /// Issue 14 (hostile 13): one bad line dropped every package.
     #[test]
-    fn rejects_garbage_with_a_line_number() {
-        let err = packages("Package: a\nVersion: 1\nthis is not a field\n", "/s").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "malformed: line 3: expected `Field: value`"
+    fn garbage_is_skipped_and_said_with_its_line() {
+        let (p, dropped) = packages(
+            "Package: a\nVersion: 1\nthis is not a field\n\n continuation first\nPackage: b\nVersion: 2\n\nPackage: c\n",
+            "/s",
         );
-        assert!(packages(" continuation first\n", "/s").is_err());
-        assert!(
-            packages("Package: a\n", "/s").is_err(),
-            "a stanza without Version"
+        let names: Vec<&str> = p.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(
+            dropped,
+            [
+                "line 3: expected `Field: value`; the line was skipped",
+                "line 5: continuation line before any field; the line was skipped",
+                "a stanza (Package: c) has no Package or Version field and was skipped"
+            ]
         );
     }
 

@@ -115,6 +115,12 @@ fn archive(
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
         CatalogError::Malformed(format!("{display_name} is not a valid zip archive: {e}"))
     })?;
+    // Where a dropped part is: the file itself is named by the warning.
+    let at = if depth == 0 {
+        String::new()
+    } else {
+        format!("in {display_name}: ")
+    };
     let mut poms: Vec<BTreeMap<String, String>> = Vec::new();
     let mut attributes = BTreeMap::new();
     let mut nested: Vec<(String, Vec<u8>)> = Vec::new();
@@ -131,21 +137,21 @@ fn archive(
         if name.starts_with("META-INF/maven/") && name.ends_with("/pom.properties") {
             match read_limited(&mut entry, MAX_METADATA, &name) {
                 Ok(text) => poms.push(properties(&String::from_utf8_lossy(&text))),
-                Err(e) => dropped.push(format!("{display_name}: {e}; the entry was skipped")),
+                Err(e) => dropped.push(format!("{at}{e}; the entry was skipped")),
             }
         } else if name.eq_ignore_ascii_case("META-INF/MANIFEST.MF") {
             match read_limited(&mut entry, MAX_METADATA, &name) {
                 Ok(text) => attributes = manifest(&String::from_utf8_lossy(&text)),
-                Err(e) => dropped.push(format!("{display_name}: {e}; the entry was skipped")),
+                Err(e) => dropped.push(format!("{at}{e}; the entry was skipped")),
             }
         } else if is_archive(&name) {
             if depth >= MAX_DEPTH {
                 dropped.push(format!(
-                    "{display_name}: the nested archive {name} is more than {MAX_DEPTH} archives deep and was not read"
+                    "{at}the nested archive {name} is more than {MAX_DEPTH} archives deep and was not read"
                 ));
             } else if entry.size() > MAX_NESTED {
                 dropped.push(format!(
-                    "{display_name}: the nested archive {name} is larger than {MAX_NESTED} bytes and was not read"
+                    "{at}the nested archive {name} is larger than {MAX_NESTED} bytes and was not read"
                 ));
             } else {
                 nested.push((name.clone(), read_limited(&mut entry, MAX_NESTED, &name)?));

@@ -436,7 +436,11 @@ fn pin_references_through_a_real_registry() {
         "services:\n  app:\n    image: \"{image}\"  # pinned by customs\n    ports: [\"8080:8080\"]\n"
     );
     fs_err::write(&compose, &compose_text).unwrap();
-    fs_err::set_permissions(&compose, std::os::unix::fs::PermissionsExt::from_mode(0o640)).unwrap();
+    fs_err::set_permissions(
+        &compose,
+        std::os::unix::fs::PermissionsExt::from_mode(0o640),
+    )
+    .unwrap();
     let compose_link = dir.path().join("compose.link.yaml");
     fs_err::hard_link(&compose, &compose_link).unwrap();
 
@@ -481,10 +485,20 @@ fn pin_references_through_a_real_registry() {
         compose_text.replace(&format!("\"{image}\""), &format!("\"{pinned}\"")),
         "formatting and comments kept"
     );
-    assert!(fs_err::symlink_metadata(&dockerfile).unwrap().file_type().is_symlink());
-    assert!(fs_err::read_to_string(&real_dockerfile).unwrap().contains(&pinned));
+    assert!(
+        fs_err::symlink_metadata(&dockerfile)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        fs_err::read_to_string(&real_dockerfile)
+            .unwrap()
+            .contains(&pinned)
+    );
     assert_eq!(
-        std::os::unix::fs::PermissionsExt::mode(&fs_err::metadata(&compose).unwrap().permissions()) & 0o777,
+        std::os::unix::fs::PermissionsExt::mode(&fs_err::metadata(&compose).unwrap().permissions())
+            & 0o777,
         0o640
     );
     assert_eq!(

@@ -99,14 +99,17 @@ fn packages_of<'a>(
     path: &str,
 ) -> Result<Found, CatalogError> {
     let mut packages = Vec::new();
-    for blob in blobs {
-        let p = package(blob, path)?;
-        if p.name != "gpg-pubkey" {
-            packages.push(p);
+    let mut dropped = Vec::new();
+    for (i, blob) in blobs.into_iter().enumerate() {
+        // A damaged header is one package lost, said; not the database.
+        match package(blob, path) {
+            Ok(p) if p.name == "gpg-pubkey" => {}
+            Ok(p) => packages.push(p),
+            Err(e) => dropped.push(format!("header {}: {e}; the package was skipped", i + 1)),
         }
     }
     packages.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Found::Packages(packages))
+    Ok(Found::with_dropped(Found::Packages(packages), dropped))
 }
 
 impl Cataloger for Rpm {
