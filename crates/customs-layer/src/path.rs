@@ -60,13 +60,15 @@ pub(crate) fn resolve_dir<'a, 't>(
     link: impl Fn(&str) -> Option<&'t str>,
     max_hops: usize,
 ) -> Option<std::borrow::Cow<'a, str>> {
-    // Fast path: most entries have no symlinked ancestor at all.
-    let linked = dir
-        .match_indices('/')
-        .map(|(i, _)| i)
-        .skip(1)
-        .chain(std::iter::once(dir.len()))
-        .any(|end| dir.len() > 1 && link(&dir[..end]).is_some());
+    // Fast path: most entries have no symlinked ancestor (and no `.` or
+    // `..` to resolve) at all.
+    let linked = dir.split('/').any(|c| c == "." || c == "..")
+        || dir
+            .match_indices('/')
+            .map(|(i, _)| i)
+            .skip(1)
+            .chain(std::iter::once(dir.len()))
+            .any(|end| dir.len() > 1 && link(&dir[..end]).is_some());
     if !linked {
         return Some(std::borrow::Cow::Borrowed(dir));
     }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::entry::{Entry, EntryKind};
-use crate::path::{join, parent, resolve_dir, resolve_parents};
+use crate::path::{resolve_dir, resolve_parents};
 use crate::walker::LayerListing;
 
 /// What became of a file a layer added.
@@ -322,53 +322,18 @@ impl FileIndex {
     }
 
     /// Resolves `path` through symlinks in every component, as the kernel
-    /// would inside the image root (`..` stops at `/`). `None` when the path
-    /// does not exist, or links loop or nest deeper than the limit.
+    /// would inside the image root (`..` stops at `/`; tars may omit parent
+    /// directories, so a missing component is an implicit directory).
+    /// `None` when the path does not exist, or links loop or nest deeper
+    /// than the limit.
     #[must_use]
     pub fn resolve(&self, path: &str) -> Option<Resolved<'_>> {
-        let mut pending: Vec<String> = path
-            .split('/')
-            .filter(|p| !p.is_empty())
-            .rev()
-            .map(str::to_owned)
-            .collect();
-        let mut current = String::from("/");
-        let mut hops = 0;
-        while let Some(part) = pending.pop() {
-            let candidate = match part.as_str() {
-                "." => continue,
-                ".." => {
-                    current = parent(&current).to_owned();
-                    continue;
-                }
-                p if current == "/" => format!("/{p}"),
-                p => format!("{current}/{p}"),
-            };
-            let Some((_, entry)) = self.get(&candidate) else {
-                // Tars may omit parent directories: a missing component is an
-                // implicit directory; a missing final component is not found.
-                if pending.is_empty() {
-                    return None;
-                }
-                current = candidate;
-                continue;
-            };
-            if entry.kind == EntryKind::Symlink {
-                hops += 1;
-                if hops > self.max_symlink_depth {
-                    return None;
-                }
-                let target = entry.link_target.as_deref().unwrap_or("");
-                let (joined, _) = join(parent(&candidate), target);
-                current = "/".to_owned();
-                for p in joined.split('/').filter(|p| !p.is_empty()).rev() {
-                    pending.push(p.to_owned());
-                }
-            } else {
-                current = candidate;
-            }
-        }
-        let (layer, entry) = self.get(&current)?;
+        let link = |p: &str| {
+            let (_, entry) = self.get(p)?;
+            (entry.kind == EntryKind::Symlink).then(|| entry.link_target.as_deref().unwrap_or(""))
+        };
+        let real = resolve_dir(path, link, self.max_symlink_depth)?;
+        let (layer, entry) = self.get(&real)?;
         Some(Resolved { layer, entry })
     }
 }

@@ -120,20 +120,7 @@ impl FileVisitor for SecretsVisitor {
         if matches.is_empty() {
             return Ok(());
         }
-        let md5: String = md5::Md5::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let mut found = self.found.lock().map_err(|_| "poisoned".to_owned())?;
-        for m in matches {
-            found.push(RawSecret {
-                layer: event.layer,
-                path: path.clone(),
-                md5: md5.clone(),
-                found: m,
-            });
-        }
-        Ok(())
+        self.record(event, &md5::Md5::digest(&bytes), matches)
     }
 }
 
@@ -189,12 +176,23 @@ impl SecretsVisitor {
         if kept.is_empty() {
             return Ok(());
         }
-        let md5: String = md5.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        self.record(event, &md5.finalize(), kept)
+    }
+
+    /// Keeps what was found in one file, with the file's MD5 (to tell a
+    /// distro package's own files apart later).
+    fn record(
+        &self,
+        event: &FileEvent<'_>,
+        md5: &[u8],
+        matches: Vec<customs_checks::secrets::SecretMatch>,
+    ) -> Result<(), String> {
+        let md5: String = md5.iter().map(|b| format!("{b:02x}")).collect();
         let mut found = self.found.lock().map_err(|_| "poisoned".to_owned())?;
-        for m in kept {
+        for m in matches {
             found.push(RawSecret {
                 layer: event.layer,
-                path: path.clone(),
+                path: event.entry.path.clone(),
                 md5: md5.clone(),
                 found: m,
             });
