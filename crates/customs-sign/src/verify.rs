@@ -1,0 +1,214 @@
+//! Verifying an image's simple-signing signatures with a key, as `cosign
+//! verify --key` does: a signature counts only when (1) its layer is a
+//! simple-signing payload, (2) it carries a signature annotation, (3) that
+//! signature verifies over the payload bytes with the key, (4) the payload
+//! parses as an image signature, (5) it names this image's digest, (6) with
+//! `strict_reference`, this repository, and (7) it holds every required
+//! annotation. The first failing check is recorded per signature; the
+//! image passes only when at least one signature passes them all.
+
+use std::collections::BTreeMap;
+
+use customs_types::Digest;
+use serde::Serialize;
+
+use crate::simple_signing::{MEDIA_TYPE, Payload, SIGNATURE_ANNOTATION};
+use crate::{PublicKey, VerifyError};
+
+/// One signature as found next to an image.
+#[derive(Debug, Clone)]
+pub struct SignatureLayer {
+    /// Where it was found (`registry/repo:sha256-….sig`, layer N).
+    pub source: String,
+    /// The layer's media type.
+    pub media_type: String,
+    /// The layer blob (already verified against its descriptor's digest).
+    pub payload: Vec<u8>,
+    /// The layer descriptor's annotations.
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// What became of one signature.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureResult {
+    /// Where it was found.
+    pub source: String,
+    /// Whether it passed every check.
+    pub verified: bool,
+    /// The first check it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+    /// The repository it was signed for, when the payload could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub docker_reference: Option<String>,
+    /// Whether that repository is the one verified (reported either way).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_matches: Option<bool>,
+    /// The payload's `optional` annotations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<BTreeMap<String, serde_json::Value>>,
+    #[serde(skip)]
+    error: Option<VerifyError>,
+}
+
+impl SignatureResult {
+    /// The check it failed, as data.
+    #[must_use]
+    pub fn error(&self) -> Option<&VerifyError> {
+        self.error.as_ref()
+    }
+}
+
+/// The verification of one image.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageVerification {
+    /// The image's digest.
+    pub digest: String,
+    /// Every signature, in the order found.
+    pub signatures: Vec<SignatureResult>,
+}
+
+impl ImageVerification {
+    /// Whether at least one signature passed every check.
+    #[must_use]
+    pub fn passed(&self) -> bool {
+        self.signatures.iter().any(|s| s.verified)
+    }
+
+    /// Why the image did not pass: no signature at all, or the failure of
+    /// the signature that got furthest (the most telling one).
+    #[must_use]
+    pub fn failure(&self) -> Option<VerifyError> {
+        if self.passed() {
+            return None;
+        }
+        let rank = |e: &VerifyError| match e {
+            VerifyError::NotASignature(_) => 0,
+            VerifyError::MissingSignature | VerifyError::BadEncoding => 1,
+            VerifyError::WrongKeyOrPayload => 2,
+            VerifyError::MalformedPayload(_) => 3,
+            VerifyError::OtherDigest { .. } => 4,
+            _ => 5,
+        };
+        self.signatures
+            .iter()
+            .filter_map(|s| s.error.clone())
+            .max_by_key(rank)
+            .or(Some(VerifyError::NoSignature))
+    }
+}
+
+/// What to verify against.
+#[derive(Debug, Clone)]
+pub struct Expectations<'a> {
+    /// The image's manifest digest.
+    pub digest: &'a Digest,
+    /// The repository verified (`registry/repository`), compared with each
+    /// payload's `docker-reference`.
+    pub repository: Option<&'a str>,
+    /// Fail a signature made for another repository (else it is reported).
+    pub strict_reference: bool,
+    /// `-a key=value` annotations every accepted payload must hold.
+    pub annotations: &'a [(String, String)],
+}
+
+/// Checks every signature layer; see the module documentation.
+#[must_use]
+pub fn verify_image(
+    layers: &[SignatureLayer],
+    key: &PublicKey,
+    expect: &Expectations<'_>,
+) -> ImageVerification {
+    let signatures = layers
+        .iter()
+        .map(|layer| check(layer, key, expect))
+        .collect();
+    ImageVerification {
+        digest: expect.digest.to_string(),
+        signatures,
+    }
+}
+
+fn check(layer: &SignatureLayer, key: &PublicKey, expect: &Expectations<'_>) -> SignatureResult {
+    let mut result = SignatureResult {
+        source: layer.source.clone(),
+        verified: false,
+        failure: None,
+        docker_reference: None,
+        reference_matches: None,
+        annotations: None,
+        error: None,
+    };
+    let outcome = (|| {
+        if layer.media_type != MEDIA_TYPE {
+            return Err(VerifyError::NotASignature(layer.media_type.clone()));
+        }
+        let signature = layer
+            .annotations
+            .get(SIGNATURE_ANNOTATION)
+            .ok_or(VerifyError::MissingSignature)?;
+        key.verify_base64(&layer.payload, signature)?;
+        let payload = Payload::parse(&layer.payload)
+            .map_err(|e| VerifyError::MalformedPayload(e.to_string()))?;
+        result.docker_reference = Some(payload.docker_reference.clone());
+        result.annotations.clone_from(&payload.optional);
+        if &payload.manifest_digest != expect.digest {
+            return Err(VerifyError::OtherDigest {
+                expected: expect.digest.to_string(),
+                found: payload.manifest_digest.to_string(),
+            });
+        }
+        if let Some(repository) = expect.repository {
+            let matches = same_repository(&payload.docker_reference, repository);
+            result.reference_matches = Some(matches);
+            if !matches && expect.strict_reference {
+                return Err(VerifyError::OtherReference {
+                    expected: repository.to_owned(),
+                    found: payload.docker_reference.clone(),
+                });
+            }
+        }
+        for (k, v) in expect.annotations {
+            let held = payload
+                .optional
+                .as_ref()
+                .and_then(|o| o.get(k))
+                .is_some_and(|held| match held {
+                    serde_json::Value::String(text) => text == v,
+                    // `-a n=1` matches a number or boolean written by another signer.
+                    other => serde_json::to_string(other).is_ok_and(|text| text == *v),
+                });
+            if !held {
+                return Err(VerifyError::AnnotationMissing {
+                    key: k.clone(),
+                    value: v.clone(),
+                });
+            }
+        }
+        Ok(())
+    })();
+    match outcome {
+        Ok(()) => result.verified = true,
+        Err(e) => {
+            result.failure = Some(e.to_string());
+            result.error = Some(e);
+        }
+    }
+    result
+}
+
+/// `docker.io/library/x` and `index.docker.io/library/x` are one
+/// repository; tags and digests are not part of it.
+fn same_repository(signed: &str, verified: &str) -> bool {
+    let normal = |r: &str| {
+        let r = r.split('@').next().unwrap_or(r);
+        let last_slash = r.rfind('/').map_or(0, |i| i + 1);
+        let r = match r[last_slash..].rfind(':') {
+            Some(i) => &r[..last_slash + i],
+            None => r,
+        };
+        r.strip_prefix("index.docker.io/")
+            .map_or_else(|| r.to_owned(), |rest| format!("docker.io/{rest}"))
+    };
+    normal(signed) == normal(verified)
+}

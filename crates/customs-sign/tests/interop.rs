@@ -1,0 +1,330 @@
+//! customs-sign against real outside material (`../shared/interop`): keys
+//! and signatures made by cosign and containers/image, with the results
+//! their NOTICE files say each must give. Failure cases come first.
+#![allow(clippy::unwrap_used)] // test helpers fail loudly
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use customs_sign::verify::Expectations;
+use customs_sign::{
+    KeyError, Payload, PrivateKey, PublicKey, SignatureLayer, VerifyError, verify_image,
+};
+use customs_types::Digest;
+
+fn interop(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/interop")
+        .join(path)
+}
+
+fn read(path: &str) -> String {
+    fs_err::read_to_string(interop(path)).unwrap()
+}
+
+const KEYS: &str = "cosign/extracted/pkg/cosign/keys_test";
+const FIXTURES: &str = "containers-image/signature/fixtures";
+
+#[test]
+fn cosign_encrypted_keys_load_with_their_password_and_only_then() {
+    for name in ["pemcosignkey", "pemsigstorekey"] {
+        let pem = read(&format!("{KEYS}/{name}.key"));
+        let err = PrivateKey::from_pem(&pem, b"wrong", name).unwrap_err();
+        assert!(matches!(err, KeyError::WrongPassword { .. }), "{err}");
+        let key = PrivateKey::from_pem(&pem, b"hello", name).unwrap();
+        let public = PublicKey::from_pem(&read(&format!("{KEYS}/{name}.pub")), name).unwrap();
+        assert_eq!(key.public_key(), public, "{name}");
+    }
+    // SEC1 inside the envelope: cosign refuses it, so does customs.
+    let pem = read(&format!("{KEYS}/pemcosigneckey.key"));
+    let err = PrivateKey::from_pem(&pem, b"hello", "pemcosigneckey").unwrap_err();
+    assert!(err.to_string().contains("not a PKCS#8"), "{err}");
+}
+
+#[test]
+fn keys_customs_writes_load_back_and_sign() {
+    let key = PrivateKey::generate().unwrap();
+    let pem = key.to_cosign_pem(b"pw").unwrap();
+    assert!(pem.starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n"));
+    assert!(pem.lines().all(|l| l.len() <= 64));
+    assert!(PrivateKey::from_pem(&pem, b"other", "k").is_err());
+    let back = PrivateKey::from_pem(&pem, b"pw", "k").unwrap();
+    assert_eq!(back.public_key(), key.public_key());
+    let public = PublicKey::from_pem(&key.public_key().to_pem().unwrap(), "p").unwrap();
+    let signature = back.sign_base64(b"payload");
+    assert_eq!(public.verify_base64(b"payload", &signature), Ok(()));
+    assert_eq!(
+        public.verify_base64(b"payload!", &signature),
+        Err(VerifyError::WrongKeyOrPayload)
+    );
+    assert_eq!(
+        public.verify_base64(b"payload", "not base64!"),
+        Err(VerifyError::BadEncoding)
+    );
+    let other = PrivateKey::generate().unwrap().public_key();
+    assert_eq!(
+        other.verify_base64(b"payload", &signature),
+        Err(VerifyError::WrongKeyOrPayload)
+    );
+}
+
+#[test]
+fn hostile_key_files_are_refused_naming_the_problem() {
+    let kms = [
+        "awskms://x",
+        "not pem at all",
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    ];
+    for text in kms {
+        assert!(PrivateKey::from_pem(text, b"", "k").is_err(), "{text}");
+    }
+    // An envelope asking scrypt for N = 2^30 is refused before any work.
+    let envelope = r#"{"kdf":{"name":"scrypt","params":{"N":1073741824,"r":8,"p":1},"salt":"AA=="},"cipher":{"name":"nacl/secretbox","nonce":"AAAA"},"ciphertext":"AA=="}"#;
+    let pem = format!(
+        "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n{}\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(envelope)
+    );
+    let err = PrivateKey::from_pem(&pem, b"x", "hostile.key").unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("hostile.key: scrypt parameters"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_payload_is_cosigns_byte_for_byte() {
+    let golden = fs_err::read(interop(
+        "cosign/extracted/pkg/cosign/simple_signing_payload.golden.json",
+    ))
+    .unwrap();
+    let digest =
+        Digest::parse("sha256:4aa3054270f7a70b4528f2064ee90961788e1e1518703592ae4463de3b889dec")
+            .unwrap();
+    let payload = Payload::new("index.docker.io/namespace/image", &digest);
+    assert_eq!(payload.to_bytes(), golden);
+    assert_eq!(Payload::parse(&golden).unwrap(), payload);
+}
+
+/// A `signature-N` file of containers/image: `\0sigstore-json\n` + JSON.
+fn signature_layer(dir: &str, file: &str) -> SignatureLayer {
+    let bytes = fs_err::read(interop(&format!("{FIXTURES}/{dir}/{file}"))).unwrap();
+    let json = &bytes[b"\0sigstore-json\n".len()..];
+    let value: serde_json::Value = serde_json::from_slice(json).unwrap();
+    let annotations: BTreeMap<String, String> =
+        serde_json::from_value(value["annotations"].clone()).unwrap();
+    SignatureLayer {
+        source: format!("{dir}/{file}"),
+        media_type: value["mimeType"].as_str().unwrap().to_owned(),
+        payload: base64::engine::general_purpose::STANDARD
+            .decode(value["payload"].as_str().unwrap())
+            .unwrap(),
+        annotations,
+    }
+}
+
+fn verify_fixture(dir: &str, key: &str) -> customs_sign::ImageVerification {
+    let path = interop(&format!("{FIXTURES}/{dir}"));
+    let manifest = fs_err::read(path.join("manifest.json")).unwrap();
+    let digest = Digest::sha256(&manifest);
+    let mut layers = Vec::new();
+    for n in 1.. {
+        if !path.join(format!("signature-{n}")).exists() {
+            break;
+        }
+        layers.push(signature_layer(dir, &format!("signature-{n}")));
+    }
+    let key = PublicKey::from_pem(&read(&format!("{FIXTURES}/{key}")), key).unwrap();
+    verify_image(
+        &layers,
+        &key,
+        &Expectations {
+            digest: &digest,
+            repository: None,
+            strict_reference: false,
+            annotations: &[],
+        },
+    )
+}
+
+/// The expected results of containers-image's NOTICE.md, failures first.
+#[test]
+fn containers_image_cosign_fixtures_verify_as_upstream_says() {
+    for dir in [
+        "dir-img-cosign-manifest-digest-error",
+        "dir-img-cosign-modified-manifest",
+    ] {
+        let v = verify_fixture(dir, "cosign.pub");
+        assert!(!v.passed(), "{dir}");
+        assert!(
+            matches!(v.failure(), Some(VerifyError::OtherDigest { .. })),
+            "{dir}: {:?}",
+            v.failure()
+        );
+    }
+    let v = verify_fixture("dir-img-cosign-other-attachment", "cosign.pub");
+    assert!(!v.passed());
+    assert!(matches!(v.failure(), Some(VerifyError::NotASignature(_))));
+    // The right signature with another key.
+    let v = verify_fixture("dir-img-cosign-valid", "cosign2.pub");
+    assert_eq!(v.failure(), Some(VerifyError::WrongKeyOrPayload));
+    // "Any valid signature" semantics: one of two.
+    let v = verify_fixture("dir-img-cosign-mixed", "cosign.pub");
+    assert!(v.passed());
+    assert_eq!(
+        v.signatures.iter().map(|s| s.verified).collect::<Vec<_>>(),
+        [false, true]
+    );
+    for (dir, key, count) in [
+        ("dir-img-cosign-valid", "cosign.pub", 1),
+        ("dir-img-cosign-valid-2", "cosign.pub", 2),
+        ("dir-img-cosign-valid-with-tag", "cosign.pub", 1),
+        ("dir-img-cosign-key-rekor-valid", "cosign2.pub", 1),
+    ] {
+        let v = verify_fixture(dir, key);
+        assert!(v.passed(), "{dir}: {:?}", v.failure());
+        assert_eq!(
+            v.signatures.iter().filter(|s| s.verified).count(),
+            count,
+            "{dir}"
+        );
+    }
+}
+
+/// A payload changed by one byte, a truncated signature, and a signature
+/// over another digest: each fails, naming its check.
+#[test]
+fn tampering_fails_the_check_it_breaks() {
+    let good = signature_layer("dir-img-cosign-valid", "signature-1");
+    let manifest = fs_err::read(interop(&format!(
+        "{FIXTURES}/dir-img-cosign-valid/manifest.json"
+    )))
+    .unwrap();
+    let digest = Digest::sha256(&manifest);
+    let key = PublicKey::from_pem(&read(&format!("{FIXTURES}/cosign.pub")), "cosign.pub").unwrap();
+    let expect = Expectations {
+        digest: &digest,
+        repository: Some("192.168.64.2:5000/cosign-signed-single-sample"),
+        strict_reference: true,
+        annotations: &[],
+    };
+    let mut changed = good.clone();
+    changed.payload[10] ^= 1;
+    let mut truncated = good.clone();
+    let sig = truncated.annotations["dev.cosignproject.cosign/signature"].clone();
+    truncated.annotations.insert(
+        "dev.cosignproject.cosign/signature".into(),
+        sig[..20].to_owned(),
+    );
+    let mut unsigned = good.clone();
+    unsigned.annotations.clear();
+    for (layer, want) in [
+        (changed, VerifyError::WrongKeyOrPayload),
+        (truncated, VerifyError::BadEncoding),
+        (unsigned, VerifyError::MissingSignature),
+    ] {
+        let v = verify_image(&[layer], &key, &expect);
+        assert_eq!(v.failure(), Some(want));
+    }
+    assert!(verify_image(&[good.clone()], &key, &expect).passed());
+    let other = Digest::sha256(b"another image");
+    let v = verify_image(
+        &[good.clone()],
+        &key,
+        &Expectations {
+            digest: &other,
+            ..expect.clone()
+        },
+    );
+    assert!(matches!(v.failure(), Some(VerifyError::OtherDigest { .. })));
+    let strict_other = Expectations {
+        repository: Some("example.com/else"),
+        ..expect.clone()
+    };
+    let v = verify_image(&[good.clone()], &key, &strict_other);
+    assert!(matches!(
+        v.failure(),
+        Some(VerifyError::OtherReference { .. })
+    ));
+    let lenient = Expectations {
+        strict_reference: false,
+        ..strict_other
+    };
+    let v = verify_image(&[good.clone()], &key, &lenient);
+    assert!(v.passed());
+    assert_eq!(
+        v.signatures[0].reference_matches,
+        Some(false),
+        "reported, not failed"
+    );
+    let required = [("team".to_owned(), "payments".to_owned())];
+    let v = verify_image(
+        &[good],
+        &key,
+        &Expectations {
+            annotations: &required,
+            ..expect
+        },
+    );
+    assert!(matches!(
+        v.failure(),
+        Some(VerifyError::AnnotationMissing { .. })
+    ));
+    assert_eq!(
+        verify_image(
+            &[],
+            &key,
+            &Expectations {
+                digest: &digest,
+                repository: None,
+                strict_reference: false,
+                annotations: &[]
+            }
+        )
+        .failure(),
+        Some(VerifyError::NoSignature)
+    );
+}
+
+/// customs's signatures checked by an independent verifier: Python's
+/// `cryptography` over the exact bytes cosign verifies.
+#[test]
+fn an_independent_verifier_accepts_customs_signatures() {
+    let key = PrivateKey::generate().unwrap();
+    let digest = Digest::sha256(b"image");
+    let payload = Payload::new("registry.example/app", &digest).to_bytes();
+    let signature = key.sign_base64(&payload);
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    fs_err::write(dir.join("payload"), &payload).unwrap();
+    fs_err::write(dir.join("key.pub"), key.public_key().to_pem().unwrap()).unwrap();
+    fs_err::write(dir.join("sig"), &signature).unwrap();
+    let script = r#"
+import base64, sys
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+d = sys.argv[1]
+key = serialization.load_pem_public_key(open(d + "/key.pub", "rb").read())
+sig = base64.b64decode(open(d + "/sig").read())
+payload = open(d + "/payload", "rb").read()
+key.verify(sig, payload, ec.ECDSA(hashes.SHA256()))
+try:
+    key.verify(sig, payload + b" ", ec.ECDSA(hashes.SHA256()))
+    sys.exit("tampered payload accepted")
+except Exception:
+    pass
+print("verified")
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(dir)
+        .output()
+        .expect("python3 with `cryptography` (scripts/test installs it)");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "verified",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
