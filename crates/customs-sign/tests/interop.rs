@@ -227,10 +227,10 @@ fn tampering_fails_the_check_it_breaks() {
         let v = verify_image(&[layer], &key, &expect);
         assert_eq!(v.failure(), Some(want));
     }
-    assert!(verify_image(&[good.clone()], &key, &expect).passed());
+    assert!(verify_image(std::slice::from_ref(&good), &key, &expect).passed());
     let other = Digest::sha256(b"another image");
     let v = verify_image(
-        &[good.clone()],
+        std::slice::from_ref(&good),
         &key,
         &Expectations {
             digest: &other,
@@ -242,7 +242,7 @@ fn tampering_fails_the_check_it_breaks() {
         repository: Some("example.com/else"),
         ..expect.clone()
     };
-    let v = verify_image(&[good.clone()], &key, &strict_other);
+    let v = verify_image(std::slice::from_ref(&good), &key, &strict_other);
     assert!(matches!(
         v.failure(),
         Some(VerifyError::OtherReference { .. })
@@ -251,7 +251,7 @@ fn tampering_fails_the_check_it_breaks() {
         strict_reference: false,
         ..strict_other
     };
-    let v = verify_image(&[good.clone()], &key, &lenient);
+    let v = verify_image(std::slice::from_ref(&good), &key, &lenient);
     assert!(v.passed());
     assert_eq!(
         v.signatures[0].reference_matches,
