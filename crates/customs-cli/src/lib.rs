@@ -22,6 +22,10 @@ impl EnvVars {
     pub const CUSTOMS_OSV_URL: &'static str = "CUSTOMS_OSV_URL";
     /// The customs.toml with allow-lists.
     pub const CUSTOMS_CONFIG: &'static str = "CUSTOMS_CONFIG";
+    /// The password of an encrypted private key.
+    pub const CUSTOMS_PASSWORD: &'static str = "CUSTOMS_PASSWORD";
+    /// The same, under the name cosign users already set.
+    pub const COSIGN_PASSWORD: &'static str = "COSIGN_PASSWORD";
 }
 
 /// customs — container image supply-chain evidence: which image, what is in
@@ -83,6 +87,15 @@ pub enum Command {
     /// Pin the image references of Dockerfiles, compose files and Kubernetes
     /// manifests to digests (name:tag@sha256:…).
     Pin(PinArgs),
+    /// Make and manage signing keys (cosign's formats).
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Sign an image by digest as cosign does: the signature is stored next
+    /// to the image, at the `sha256-<hex>.sig` tag.
+    Sign(SignArgs),
+    /// Verify an image's signatures with a public key; exit 3 when none
+    /// verifies, naming the check that failed.
+    Verify(VerifyArgs),
 }
 
 /// Which catalogers make an SBOM.
@@ -193,6 +206,69 @@ pub struct PinArgs {
     /// Only check: exit 1 when a reference is not pinned (no network).
     #[arg(long)]
     pub check: bool,
+    /// Source flags (registry credentials, --insecure-registry).
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs key …`.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Make an ECDSA P-256 key pair: PREFIX.key (encrypted as cosign does,
+    /// mode 0600) and PREFIX.pub. The password comes from CUSTOMS_PASSWORD
+    /// or COSIGN_PASSWORD, else a prompt that does not echo.
+    Generate(KeyGenerateArgs),
+}
+
+/// `customs key generate`.
+#[derive(Debug, Args)]
+pub struct KeyGenerateArgs {
+    /// Where to write: PREFIX.key and PREFIX.pub.
+    #[arg(long, value_name = "PREFIX", default_value = "cosign")]
+    pub output_key_prefix: PathBuf,
+    /// Replace existing files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `customs sign`.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The image (a registry reference); a tag is resolved to its digest
+    /// and the digest is signed.
+    pub image: String,
+    /// The private key: a file (cosign's encrypted key, PKCS#8 or SEC1 PEM)
+    /// or env://VAR.
+    #[arg(long, value_name = "KEY")]
+    pub key: String,
+    /// An annotation to sign into the payload (repeatable).
+    #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE")]
+    pub annotations: Vec<String>,
+    /// Print what was done as JSON.
+    #[arg(short = 'o', long = "format", value_enum, default_value = "table")]
+    pub format: Format,
+    /// Source flags (registry credentials, --insecure-registry).
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The image (a registry reference).
+    pub image: String,
+    /// The public key: a PEM file (cosign.pub) or env://VAR.
+    #[arg(long, value_name = "KEY")]
+    pub key: String,
+    /// An annotation every accepted signature must hold (repeatable).
+    #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE")]
+    pub annotations: Vec<String>,
+    /// Fail a signature made for another repository (else it is reported).
+    #[arg(long)]
+    pub strict_reference: bool,
+    /// Output format.
+    #[arg(short = 'o', long = "format", value_enum, default_value = "table")]
+    pub format: Format,
     /// Source flags (registry credentials, --insecure-registry).
     #[command(flatten)]
     pub source: SourceArgs,

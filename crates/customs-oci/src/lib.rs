@@ -22,7 +22,9 @@ pub use image::{Image, IndexEntry, IndexSummary, Layer, PlatformChoice};
 pub use limits::Limits;
 pub use platform::{Platform, PlatformError};
 pub use reference::{ArchiveSelector, DOCKER_HUB, ImageRef, ReferenceError, RegistryRef};
-pub use source::registry::{Credential, NoProgress, Progress, RegistryError, RegistryOptions};
+pub use source::registry::{
+    Credential, NoProgress, Progress, RegistryError, RegistryOptions, RegistrySource,
+};
 pub use source::{AnySource, BoxRead, SourceOptions, Target, local_path_suggestion, open};
 pub use verify::{VerifiedReader, read_verified, verify_bytes};
 

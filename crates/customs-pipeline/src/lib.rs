@@ -4,6 +4,7 @@
 //! into an [`Sbom`] that names the image by digest.
 
 pub mod secrets;
+pub mod signatures;
 
 use std::path::Path;
 

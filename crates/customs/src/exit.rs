@@ -12,7 +12,6 @@ pub(crate) enum ExitStatus {
     /// 2: an error: usage, input, network, integrity.
     Error,
     /// 3: a signature or attestation did not verify.
-    #[allow(dead_code)] // used by verify
     VerificationFailed,
 }
 

@@ -43,6 +43,9 @@ fn main() -> ExitCode {
             Command::Secrets(args) => commands::secrets::run(args, &cli.global).await,
             Command::Lint(args) => commands::lint::run(args, &cli.global).await,
             Command::Pin(args) => commands::pin::run(args, &cli.global).await,
+            Command::Key(command) => commands::key::run(command, &cli.global),
+            Command::Sign(args) => commands::sign::run(args, &cli.global).await,
+            Command::Verify(args) => commands::verify::run(args, &cli.global).await,
         }
     };
     let result = runtime.block_on(async {

@@ -5,6 +5,8 @@ pub(crate) mod db;
 pub(crate) mod digest;
 pub(crate) mod files;
 pub(crate) mod inspect;
+pub(crate) mod key;
+mod keys;
 pub(crate) mod lint;
 mod output;
 pub(crate) mod pin;
@@ -12,6 +14,8 @@ pub(crate) mod quickview;
 pub(crate) mod sbom;
 pub(crate) mod scan;
 pub(crate) mod secrets;
+pub(crate) mod sign;
+pub(crate) mod verify;
 
 use std::io::Read as _;
 use std::path::PathBuf;

@@ -56,8 +56,8 @@ pub(crate) enum Mode {
     /// The usual mode under the user's umask (0644 with the default umask),
     /// as every other tool's output.
     Public,
-    /// Only the owner (0600): files that hold secrets, such as keys.
-    #[allow(dead_code)] // used by the key commands (issue "Seals")
+    /// Only the owner (0600): files that hold secrets, such as keys;
+    /// an existing file is made 0600 too.
     Private,
 }
 
@@ -144,7 +144,8 @@ fn replace(
     }
     let mut file = builder.tempfile_in(dir)?;
     file.write_all(bytes)?;
-    if let Some(meta) = existing {
+    // A private file keeps the temporary file's 0600, whatever it replaces.
+    if let (Mode::Public, Some(meta)) = (mode, existing) {
         file.as_file().set_permissions(meta.permissions())?;
         #[cfg(unix)]
         {

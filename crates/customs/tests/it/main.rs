@@ -10,3 +10,4 @@ mod registry;
 mod regression;
 mod sbom;
 mod scan;
+mod sign;

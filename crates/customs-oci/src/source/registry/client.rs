@@ -937,6 +937,144 @@ fn docker_config_credential(registry: &str) -> Result<Option<Credential>, Regist
     }
 }
 
+fn push_scope(repository: &str) -> String {
+    format!("repository:{repository}:pull,push")
+}
+
+/// Writing to a registry: blobs (monolithic upload, skipped when present)
+/// and manifests, per the OCI distribution spec.
+impl RegistryClient {
+    /// Whether the registry has `digest` in `repository` (`HEAD`).
+    ///
+    /// # Errors
+    /// Transport and status errors other than 404.
+    pub(crate) async fn has_blob(
+        &self,
+        repository: &str,
+        digest: &Digest,
+    ) -> Result<bool, RegistryError> {
+        let base = self.base().await?;
+        let url = format!("{base}/v2/{repository}/blobs/{digest}");
+        let response = self
+            .send(
+                &url,
+                &push_scope(repository),
+                self.options.request_timeout,
+                || self.http.head(&url),
+            )
+            .await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(false);
+        }
+        check_status(&response, &url)?;
+        Ok(true)
+    }
+
+    /// Uploads `bytes` as the blob `digest` of `repository`, unless it is
+    /// there already: `POST` an upload session, then `PUT` the bytes with
+    /// their digest, which the registry checks.
+    ///
+    /// # Errors
+    /// Transport, auth and status errors (a registry that refuses the push
+    /// says so).
+    pub(crate) async fn push_blob(
+        &self,
+        repository: &str,
+        digest: &Digest,
+        bytes: &[u8],
+    ) -> Result<(), RegistryError> {
+        if self.has_blob(repository, digest).await? {
+            return Ok(());
+        }
+        let base = self.base().await?;
+        let scope = push_scope(repository);
+        let url = format!("{base}/v2/{repository}/blobs/uploads/");
+        let response = self
+            .send(&url, &scope, self.options.request_timeout, || {
+                self.http.post(&url).header(header::CONTENT_LENGTH, "0")
+            })
+            .await?;
+        check_status(&response, &url)?;
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| RegistryError::Status {
+                url: redact_url(&url),
+                status: response.status().as_u16(),
+                detail: "no Location header for the upload".to_owned(),
+            })?;
+        let mut upload = if location.starts_with("http://") || location.starts_with("https://") {
+            location.to_owned()
+        } else {
+            format!("{base}{location}")
+        };
+        upload.push(if upload.contains('?') { '&' } else { '?' });
+        upload.push_str(&format!("digest={digest}"));
+        let allowed = self.options.request_timeout
+            + Duration::from_secs(bytes.len() as u64 / self.options.min_blob_rate.max(1));
+        let response = self
+            .send(&upload, &scope, allowed, || {
+                self.http
+                    .put(&upload)
+                    .header(header::CONTENT_TYPE, "application/octet-stream")
+                    .body(bytes.to_vec())
+            })
+            .await?;
+        check_status(&response, &upload)
+    }
+
+    /// Puts a manifest at `reference` (a tag or its digest) and returns the
+    /// digest the registry reports, checked against the bytes sent.
+    ///
+    /// # Errors
+    /// Transport, auth and status errors, and a registry that stored other
+    /// bytes than were sent.
+    pub(crate) async fn push_manifest(
+        &self,
+        repository: &str,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<Digest, SourceError> {
+        let base = self.base().await?;
+        let url = format!("{base}/v2/{repository}/manifests/{reference}");
+        let response = self
+            .send(
+                &url,
+                &push_scope(repository),
+                self.options.request_timeout,
+                || {
+                    self.http
+                        .put(&url)
+                        .header(header::CONTENT_TYPE, media_type)
+                        .body(bytes.to_vec())
+                },
+            )
+            .await?;
+        check_status(&response, &url)?;
+        let digest = Digest::sha256(bytes);
+        if let Some(said) = response
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| Digest::parse(v.trim()).ok())
+            && said != digest
+        {
+            return Err(IntegrityError::DigestMismatch {
+                what: format!(
+                    "manifest pushed to {}/{repository}:{reference}",
+                    self.registry
+                ),
+                expected: digest,
+                actual: said,
+            }
+            .into());
+        }
+        Ok(digest)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -200,7 +200,11 @@ impl RegistrySource {
         &self.reference
     }
 
-    pub(crate) async fn image(&self, choice: &PlatformChoice) -> Result<Image, SourceError> {
+    /// Resolves the reference to one image (choosing from an index).
+    ///
+    /// # Errors
+    /// Transport, auth, format and integrity errors.
+    pub async fn image(&self, choice: &PlatformChoice) -> Result<Image, SourceError> {
         let fetched = self
             .client
             .manifest(
@@ -237,6 +241,94 @@ impl RegistrySource {
             .into_iter()
             .collect();
         Ok(image)
+    }
+
+    /// The manifest at `reference` (a tag or digest) of this repository, as
+    /// stored, with its digest; `None` when there is none (404).
+    ///
+    /// # Errors
+    /// Transport, auth, size and integrity errors.
+    pub async fn manifest_at(
+        &self,
+        reference: &str,
+    ) -> Result<Option<(Vec<u8>, Digest)>, SourceError> {
+        match self
+            .client
+            .manifest(
+                self.reference.repository(),
+                reference,
+                self.limits.max_manifest_bytes,
+                media_type::MANIFEST_ACCEPT,
+            )
+            .await
+        {
+            Ok(fetched) => Ok(Some((fetched.bytes, fetched.digest))),
+            Err(SourceError::Registry(RegistryError::ManifestUnknown { .. })) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A small blob of this repository (a signature payload, a config),
+    /// read whole and verified against `descriptor`.
+    ///
+    /// # Errors
+    /// Transport, size and integrity errors.
+    pub async fn small_blob(
+        &self,
+        descriptor: &Descriptor,
+        limit: u64,
+        what: &str,
+    ) -> Result<Vec<u8>, SourceError> {
+        self.client
+            .small_blob(
+                self.reference.repository(),
+                &descriptor.digest,
+                descriptor.size,
+                limit,
+                what,
+            )
+            .await
+    }
+
+    /// Uploads a blob to this repository (skipped when it is there) and
+    /// returns its descriptor with `media_type`.
+    ///
+    /// # Errors
+    /// Transport, auth and status errors.
+    pub async fn push_blob(
+        &self,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<Descriptor, SourceError> {
+        let digest = Digest::sha256(bytes);
+        self.client
+            .push_blob(self.reference.repository(), &digest, bytes)
+            .await?;
+        Ok(Descriptor {
+            media_type: media_type.to_owned(),
+            digest,
+            size: bytes.len() as u64,
+            urls: Vec::new(),
+            annotations: std::collections::BTreeMap::new(),
+            platform: None,
+            artifact_type: None,
+        })
+    }
+
+    /// Puts a manifest at `reference` (a tag or its digest) of this
+    /// repository; returns its digest.
+    ///
+    /// # Errors
+    /// Transport, auth and status errors, or a registry storing other bytes.
+    pub async fn push_manifest(
+        &self,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<Digest, SourceError> {
+        self.client
+            .push_manifest(self.reference.repository(), reference, media_type, bytes)
+            .await
     }
 
     fn cache_path(&self, digest: &Digest) -> PathBuf {

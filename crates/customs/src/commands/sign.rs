@@ -1,0 +1,70 @@
+//! `customs sign REF --key K`: sign an image by digest as cosign does.
+
+use std::collections::BTreeMap;
+
+use customs_cli::{Format, GlobalArgs, SignArgs};
+use customs_oci::{AnySource, RegistrySource, Target};
+use customs_types::Digest;
+
+use crate::exit::ExitStatus;
+use crate::render;
+
+/// The registry source of `reference` and the digest it resolves to (the
+/// index of a multi-platform image, as cosign signs it), saying so when a
+/// tag was resolved: a tag can move, the digest cannot.
+pub(crate) async fn resolve(
+    reference: &str,
+    args: &customs_cli::SourceArgs,
+    global: &GlobalArgs,
+    verb: &str,
+) -> anyhow::Result<(RegistrySource, Digest)> {
+    let (_, target, _) = super::open(reference, args)?;
+    let Target::Image(AnySource::Registry(source)) = target else {
+        anyhow::bail!(
+            "{reference}: signatures live in a registry next to the image; {verb} needs a registry reference"
+        );
+    };
+    let image = source.image(&super::platform_choice(args)?).await?;
+    let digest = image
+        .index_digest()
+        .cloned()
+        .unwrap_or_else(|| image.manifest_digest.clone());
+    if source.reference().digest().is_none() && !global.quiet {
+        super::warn_info(&format!(
+            "{} resolved to {}/{}@{digest}; the digest is what is {verb}ed",
+            reference,
+            source.reference().registry(),
+            source.reference().repository()
+        ));
+    }
+    Ok((source, digest))
+}
+
+pub(crate) async fn run(args: SignArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    let key = super::keys::private_key(&args.key)?;
+    let annotations = super::keys::annotations(&args.annotations)?;
+    let (source, digest) = resolve(&args.image, &args.source, global, "sign").await?;
+    let optional = (!annotations.is_empty()).then(|| {
+        annotations
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Value::String(v)))
+            .collect::<BTreeMap<_, _>>()
+    });
+    let signed = customs_pipeline::signatures::sign(&source, &digest, &key, optional).await?;
+    match args.format {
+        Format::Json => render::json(&signed)?,
+        Format::Table => render::text(&format!(
+            "{} {}\n  stored at {} ({} signature{})",
+            if signed.already_present {
+                "Already signed with this key:"
+            } else {
+                "Signed"
+            },
+            signed.image,
+            signed.location,
+            signed.signatures,
+            if signed.signatures == 1 { "" } else { "s" }
+        ))?,
+    }
+    Ok(ExitStatus::Success)
+}

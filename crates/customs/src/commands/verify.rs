@@ -1,0 +1,83 @@
+//! `customs verify REF --key PUB`: an image's cosign signatures, checked.
+
+use customs_cli::{Format, GlobalArgs, VerifyArgs};
+use customs_sign::verify::Expectations;
+
+use crate::exit::ExitStatus;
+use crate::render;
+
+pub(crate) async fn run(args: VerifyArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    let key = super::keys::public_key(&args.key)?;
+    let required = super::keys::annotations(&args.annotations)?;
+    let (source, digest) =
+        super::sign::resolve(&args.image, &args.source, global, "verifi").await?;
+    let layers = customs_pipeline::signatures::read(&source, &digest).await?;
+    let repository = format!(
+        "{}/{}",
+        source.reference().registry(),
+        source.reference().repository()
+    );
+    let verification = customs_sign::verify_image(
+        &layers,
+        &key,
+        &Expectations {
+            digest: &digest,
+            repository: Some(&repository),
+            strict_reference: args.strict_reference,
+            annotations: &required,
+        },
+    );
+    match args.format {
+        Format::Json => render::json(&verification)?,
+        Format::Table => {
+            let mut t = render::table(&["SIGNATURE", "RESULT", "SIGNED FOR", "ANNOTATIONS"]);
+            for s in &verification.signatures {
+                let result = if s.verified {
+                    "verified".to_owned()
+                } else {
+                    s.failure.clone().unwrap_or_default()
+                };
+                let signed_for = match (&s.docker_reference, s.reference_matches) {
+                    (Some(r), Some(false)) => format!("{r} (another repository)"),
+                    (Some(r), _) => r.clone(),
+                    (None, _) => "-".to_owned(),
+                };
+                let annotations = s.annotations.as_ref().map_or_else(
+                    || "-".to_owned(),
+                    |a| {
+                        a.iter()
+                            .map(|(k, v)| {
+                                format!(
+                                    "{k}={}",
+                                    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                );
+                t.add_row(render::row([
+                    s.source.clone(),
+                    result,
+                    signed_for,
+                    annotations,
+                ]));
+            }
+            let verdict = if verification.passed() {
+                format!("Verified {repository}@{digest} with {}", args.key)
+            } else {
+                format!("NOT verified: {repository}@{digest}")
+            };
+            if verification.signatures.is_empty() {
+                render::text(&verdict)?;
+            } else {
+                render::text(&format!("{}\n\n{verdict}", t.trim_fmt()))?;
+            }
+        }
+    }
+    if let Some(failure) = verification.failure() {
+        super::warn(&format!("verification failed: {failure}"));
+        return Ok(ExitStatus::VerificationFailed);
+    }
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,313 @@
+//! `customs key generate`, `sign` and `verify` against a real registry
+//! (Debian's `docker-registry` with htpasswd auth): failure before success,
+//! as cosign's own tests do.
+
+use crate::common::{customs, example_dir, stderr, stdout};
+use customs_test::registry::{TestRegistry, write_docker_config};
+
+struct Setup {
+    registry: TestRegistry,
+    home: tempfile::TempDir,
+    config: std::path::PathBuf,
+    reference: String,
+}
+
+fn setup() -> Setup {
+    let registry = TestRegistry::start();
+    registry.push(
+        &format!("oci:{}:latest", example_dir().display()),
+        "examples/hello",
+        "1.0",
+        None,
+    );
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("docker");
+    fs_err::create_dir_all(&config).unwrap();
+    write_docker_config(&config, &registry.addr, &registry.user, &registry.password);
+    let reference = format!("{}/examples/hello:1.0", registry.addr);
+    Setup {
+        registry,
+        home,
+        config,
+        reference,
+    }
+}
+
+impl Setup {
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        customs(self.home.path())
+            .env("DOCKER_CONFIG", &self.config)
+            .env("CUSTOMS_PASSWORD", "correct horse")
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn key(&self, name: &str) -> (String, String) {
+        let prefix = self.home.path().join(name);
+        let out = self.run(&[
+            "key",
+            "generate",
+            "--output-key-prefix",
+            prefix.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        (
+            format!("{}.key", prefix.display()),
+            format!("{}.pub", prefix.display()),
+        )
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn key_generate_writes_cosign_keys_private_and_never_over_existing_ones() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let s = setup();
+    let (private, public) = s.key("cosign");
+    let mode = |p: &str| fs_err::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&private), 0o600);
+    let text = fs_err::read_to_string(&private).unwrap();
+    assert!(text.starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----"));
+    assert!(!text.contains("correct horse"));
+    assert!(
+        fs_err::read_to_string(&public)
+            .unwrap()
+            .starts_with("-----BEGIN PUBLIC KEY-----")
+    );
+    let prefix = private.trim_end_matches(".key");
+    let out = s.run(&["key", "generate", "--output-key-prefix", prefix]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("exists; pass --force"),
+        "{}",
+        stderr(&out)
+    );
+    // Without a password and no terminal: a clear error, no key.
+    let out = customs(s.home.path())
+        .args(["key", "generate", "--output-key-prefix"])
+        .arg(s.home.path().join("nopw"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("CUSTOMS_PASSWORD"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!s.home.path().join("nopw.key").exists());
+    // A KMS URI is a clear "not supported".
+    let out = s.run(&["sign", &s.reference, "--key", "awskms://alias/x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not supported"), "{}", stderr(&out));
+}
+
+#[test]
+fn sign_then_verify_against_a_real_registry() {
+    let s = setup();
+    let (private, public) = s.key("alice");
+    let (other_private, other_public) = s.key("bob");
+    let digest = s.registry.skopeo_digest("examples/hello", "1.0");
+
+    // Failure first: nothing signed yet.
+    let out = s.run(&["verify", &s.reference, "--key", &public]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("verification failed: no signature found"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = s.run(&[
+        "sign",
+        &s.reference,
+        "--key",
+        &private,
+        "-a",
+        "team=payments",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!(
+            "Signed {}/examples/hello@{digest}",
+            s.registry.addr
+        )),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("the digest is what is signed"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Where cosign looks: the sha256-<hex>.sig tag, read with skopeo.
+    let tag = format!("{}.sig", digest.replace(':', "-"));
+    let raw = std::process::Command::new("skopeo")
+        .args([
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            "--creds",
+            &s.registry.creds(),
+        ])
+        .arg(format!("docker://{}/examples/hello:{tag}", s.registry.addr))
+        .output()
+        .unwrap();
+    assert!(
+        raw.status.success(),
+        "{}",
+        String::from_utf8_lossy(&raw.stderr)
+    );
+    let manifest: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
+    let layer = &manifest["layers"][0];
+    assert_eq!(
+        layer["mediaType"],
+        "application/vnd.dev.cosign.simplesigning.v1+json"
+    );
+    assert!(layer["annotations"]["dev.cosignproject.cosign/signature"].is_string());
+
+    // The wrong key, a required annotation that is not there: exit 3 naming the check.
+    let out = s.run(&["verify", &s.reference, "--key", &other_public]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("does not verify with the given key"),
+        "{}",
+        stderr(&out)
+    );
+    let out = s.run(&["verify", &s.reference, "--key", &public, "-a", "team=other"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("lacks the required annotation team=other"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Success.
+    let out = s.run(&[
+        "verify",
+        &s.reference,
+        "--key",
+        &public,
+        "-a",
+        "team=payments",
+    ]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("Verified"), "{}", stdout(&out));
+    let out = s.run(&["verify", &s.reference, "--key", &public, "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["digest"], digest.as_str());
+    assert_eq!(v["signatures"][0]["verified"], true);
+    assert_eq!(v["signatures"][0]["annotations"]["team"], "payments");
+
+    // A second signer appends; nobody's signature is dropped; signing
+    // again with the same key adds nothing.
+    assert!(
+        s.run(&["sign", &s.reference, "--key", &other_private])
+            .status
+            .success()
+    );
+    let out = s.run(&["sign", &s.reference, "--key", &other_private]);
+    assert!(stdout(&out).contains("Already signed"), "{}", stdout(&out));
+    for key in [&public, &other_public] {
+        let out = s.run(&["verify", &s.reference, "--key", key, "-o", "json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["signatures"].as_array().unwrap().len(), 2);
+    }
+    // Verified by digest too, and never for another image of the repository.
+    let by_digest = format!("{}/examples/hello@{digest}", s.registry.addr);
+    assert!(
+        s.run(&["verify", &by_digest, "--key", &public])
+            .status
+            .success()
+    );
+}
+
+/// Two signers at once: both signatures end up in the manifest (each
+/// re-reads after writing and merges again when the other got in between).
+#[test]
+fn concurrent_signers_both_end_up_in_the_manifest() {
+    let s = setup();
+    let keys: Vec<(String, String)> = (0..3).map(|i| s.key(&format!("signer{i}"))).collect();
+    let children: Vec<std::process::Child> = keys
+        .iter()
+        .map(|(private, _)| {
+            customs_test::isolated(assert_cmd::cargo::cargo_bin("customs"), s.home.path())
+                .env("DOCKER_CONFIG", &s.config)
+                .env("CUSTOMS_PASSWORD", "correct horse")
+                .args(["sign", "-q", &s.reference, "--key", private])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    for (_, public) in &keys {
+        let out = s.run(&["verify", &s.reference, "--key", public, "-o", "json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["signatures"].as_array().unwrap().len(), keys.len());
+    }
+}
+
+/// A registry that refuses the push: a clear error, and no signature tag.
+#[test]
+fn a_registry_refusing_the_push_leaves_no_tag() {
+    use customs_test::fault::{FaultServer, Reply};
+    let image = customs_test::example_image().build();
+    let served = image.clone();
+    let server = FaultServer::start(move |r| {
+        let path = r.path.as_str();
+        if path == "/v2/" {
+            return Reply::new(200, "{}");
+        }
+        if r.method == "GET" && path.starts_with("/v2/r/manifests/1.0") {
+            return Reply::new(200, served.manifest.clone())
+                .header("Content-Type", "application/vnd.oci.image.manifest.v1+json");
+        }
+        if r.method == "GET" && path == format!("/v2/r/blobs/{}", served.config_digest) {
+            return Reply::new(200, served.config.clone());
+        }
+        if r.method == "HEAD" {
+            return Reply::new(404, "");
+        }
+        if r.method == "GET" && path.starts_with("/v2/r/manifests/") {
+            return Reply::new(404, r#"{"errors":[{"code":"MANIFEST_UNKNOWN"}]}"#);
+        }
+        Reply::new(
+            403,
+            r#"{"errors":[{"code":"DENIED","message":"read-only"}]}"#,
+        )
+    });
+    let home = tempfile::tempdir().unwrap();
+    let prefix = home.path().join("k");
+    let keygen = customs(home.path())
+        .env("CUSTOMS_PASSWORD", "pw")
+        .args(["key", "generate", "--output-key-prefix"])
+        .arg(&prefix)
+        .output()
+        .unwrap();
+    assert!(keygen.status.success(), "{}", stderr(&keygen));
+    let out = customs(home.path())
+        .env("CUSTOMS_PASSWORD", "pw")
+        .args(["sign", &format!("{}/r:1.0", server.addr), "--key"])
+        .arg(prefix.with_extension("key"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("access denied (HTTP 403)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !server
+            .requests()
+            .iter()
+            .any(|r| r.method == "PUT" && r.path.contains("/manifests/")),
+        "no manifest is written when a blob upload was refused"
+    );
+}
