@@ -96,6 +96,12 @@ pub enum Command {
     /// Verify an image's signatures with a public key; exit 3 when none
     /// verifies, naming the check that failed.
     Verify(VerifyArgs),
+    /// Attach a signed in-toto attestation (an SBOM, provenance, a scan,
+    /// VEX, …) to an image, as `cosign attest` does.
+    Attest(AttestArgs),
+    /// Verify an image's attestations with a public key and print their
+    /// statements; exit 3 when none verifies.
+    VerifyAttestation(VerifyAttestationArgs),
 }
 
 /// Which catalogers make an SBOM.
@@ -245,6 +251,50 @@ pub struct SignArgs {
     #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE")]
     pub annotations: Vec<String>,
     /// Print what was done as JSON.
+    #[arg(short = 'o', long = "format", value_enum, default_value = "table")]
+    pub format: Format,
+    /// Source flags (registry credentials, --insecure-registry).
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs attest`.
+#[derive(Debug, Args)]
+pub struct AttestArgs {
+    /// The image (a registry reference); a tag is resolved to its digest.
+    pub image: String,
+    /// The predicate: a JSON file (an SPDX or CycloneDX SBOM, a SLSA
+    /// provenance, an OpenVEX document, …).
+    #[arg(long, value_name = "FILE")]
+    pub predicate: PathBuf,
+    /// The predicate type: spdx, cyclonedx, slsaprovenance, slsaprovenance1,
+    /// link, vuln, openvex, custom, or a URI.
+    #[arg(long = "type", value_name = "TYPE", default_value = "custom")]
+    pub predicate_type: String,
+    /// The private key (as for `customs sign`).
+    #[arg(long, value_name = "KEY")]
+    pub key: String,
+    /// Print what was done as JSON.
+    #[arg(short = 'o', long = "format", value_enum, default_value = "table")]
+    pub format: Format,
+    /// Source flags (registry credentials, --insecure-registry).
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs verify-attestation`.
+#[derive(Debug, Args)]
+pub struct VerifyAttestationArgs {
+    /// The image (a registry reference).
+    pub image: String,
+    /// The public key: a PEM file or env://VAR.
+    #[arg(long, value_name = "KEY")]
+    pub key: String,
+    /// Only attestations of this predicate type (a name as for `attest
+    /// --type`, or a URI).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub predicate_type: Option<String>,
+    /// Output format: a table, or JSON with every verified statement.
     #[arg(short = 'o', long = "format", value_enum, default_value = "table")]
     pub format: Format,
     /// Source flags (registry credentials, --insecure-registry).

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use customs_oci::manifest::{Descriptor, ImageManifest};
 use customs_oci::{RegistrySource, SourceError};
+use customs_sign::dsse::{self, Envelope};
+use customs_sign::intoto::Statement;
 use customs_sign::simple_signing::{MEDIA_TYPE, SIGNATURE_ANNOTATION};
 use customs_sign::{Payload, PrivateKey, SignatureLayer};
 use customs_types::Digest;
@@ -17,8 +19,9 @@ use serde::Serialize;
 /// The manifest media type of signature manifests.
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
-/// The largest signature payload read (real ones are a few hundred bytes).
-const MAX_PAYLOAD: u64 = 1 << 20;
+/// The largest signature payload or attestation envelope read (a signature
+/// is a few hundred bytes; an SBOM attestation can be tens of MiB).
+const MAX_PAYLOAD: u64 = dsse::MAX_ENVELOPE_BYTES as u64;
 /// How often a signature manifest changed by someone else while we wrote
 /// ours is read again and merged before giving up.
 const MERGE_ATTEMPTS: usize = 8;
@@ -113,10 +116,7 @@ async fn current(
 }
 
 /// Signs `digest` of the source's repository with `key` and stores the
-/// signature where cosign does. An existing signature manifest is read
-/// first and the new layer appended: signing again never drops a
-/// signature, and when another signer writes at the same time the manifest
-/// is read again and merged until both are in it.
+/// signature where cosign does (see [`attach`]).
 ///
 /// # Errors
 /// [`SignatureError`]; a registry that refuses the push leaves the tag as
@@ -129,53 +129,117 @@ pub async fn sign(
 ) -> Result<Signed, SignatureError> {
     let reference = source.reference();
     let repository = format!("{}/{}", reference.registry(), reference.repository());
-    let tag = signature_tag(digest);
-    let location = format!("{repository}:{tag}");
     let payload = Payload {
-        docker_reference: repository.clone(),
+        docker_reference: repository,
         manifest_digest: digest.clone(),
         optional: annotations,
     }
     .to_bytes();
     let signature = key.sign_base64(&payload);
-    let mut layer = source.push_blob(MEDIA_TYPE, &payload).await?;
-    layer
-        .annotations
-        .insert(SIGNATURE_ANNOTATION.to_owned(), signature.clone());
-    // The distribution API has no compare-and-swap: a signer that read the
-    // manifest before another wrote it would overwrite that signature. So
-    // after writing, read the tag again until ours is there on
-    // `SETTLE_READS` reads spaced apart, merging again whenever it is gone.
-    let mut wrote: Option<Digest> = None;
+    let layer_annotations = BTreeMap::from([(SIGNATURE_ANNOTATION.to_owned(), signature)]);
+    attach(
+        source,
+        digest,
+        &signature_tag(digest),
+        MEDIA_TYPE,
+        &payload,
+        layer_annotations,
+    )
+    .await
+}
+
+/// The tag holding an image's cosign attestations (`sha256-<hex>.att`).
+#[must_use]
+pub fn attestation_tag(digest: &Digest) -> String {
+    format!("{}-{}.att", digest.algorithm().name(), digest.hex())
+}
+
+/// Attests `predicate` (of `predicate_type`) about `digest` with `key`: an
+/// in-toto Statement v1 whose subject is the image, in a DSSE envelope,
+/// stored as cosign does at the `.att` tag with the `predicateType` layer
+/// annotation.
+///
+/// # Errors
+/// [`SignatureError`].
+pub async fn attest(
+    source: &RegistrySource,
+    digest: &Digest,
+    key: &PrivateKey,
+    predicate_type: &str,
+    predicate: serde_json::Value,
+) -> Result<Signed, SignatureError> {
+    let reference = source.reference();
+    let name = format!("{}/{}", reference.registry(), reference.repository());
+    let statement = Statement::new(&name, digest, predicate_type, predicate);
+    let statement = serde_json::to_vec(&statement).map_err(|e| SignatureError::Malformed {
+        tag: attestation_tag(digest),
+        reason: e.to_string(),
+    })?;
+    let envelope = Envelope::sign(dsse::IN_TOTO, &statement, key);
+    let envelope = serde_json::to_vec(&envelope).map_err(|e| SignatureError::Malformed {
+        tag: attestation_tag(digest),
+        reason: e.to_string(),
+    })?;
+    let layer_annotations =
+        BTreeMap::from([("predicateType".to_owned(), predicate_type.to_owned())]);
+    attach(
+        source,
+        digest,
+        &attestation_tag(digest),
+        dsse::MEDIA_TYPE,
+        &envelope,
+        layer_annotations,
+    )
+    .await
+}
+
+/// Appends one layer (`payload` with `layer_annotations`) to the manifest
+/// at `tag`. An existing manifest is read first and the layer appended:
+/// attaching again never drops what is there, and a layer already there
+/// is not added twice.
+async fn attach(
+    source: &RegistrySource,
+    digest: &Digest,
+    tag: &str,
+    media_type: &str,
+    payload: &[u8],
+    layer_annotations: BTreeMap<String, String>,
+) -> Result<Signed, SignatureError> {
+    let reference = source.reference();
+    let repository = format!("{}/{}", reference.registry(), reference.repository());
+    let location = format!("{repository}:{tag}");
+    let mut layer = source.push_blob(media_type, payload).await?;
+    layer.annotations = layer_annotations;
+    let done = |manifest_digest: String, count: usize, already_present: bool| Signed {
+        image: format!("{repository}@{digest}"),
+        location: location.clone(),
+        manifest_digest,
+        signatures: count,
+        already_present,
+    };
+    // The distribution API has no compare-and-swap: a writer that read the
+    // manifest before another wrote it would overwrite that layer. So after
+    // writing, read the tag again until ours is there on `SETTLE_READS`
+    // reads spaced apart, merging again whenever it is gone.
+    let mut wrote = false;
     let mut confirmations = 0;
     for _ in 0..MERGE_ATTEMPTS * (SETTLE_READS + 1) {
-        let existing = current(source, &tag).await?;
+        let existing = current(source, tag).await?;
         let mut layers = existing
             .as_ref()
             .map(|(m, _)| m.layers.clone())
             .unwrap_or_default();
-        if layers.iter().any(|l| {
-            l.digest == layer.digest && l.annotations.get(SIGNATURE_ANNOTATION) == Some(&signature)
-        }) {
+        if layers
+            .iter()
+            .any(|l| l.digest == layer.digest && l.annotations == layer.annotations)
+        {
             let digest_now = existing.map(|(_, d)| d.to_string()).unwrap_or_default();
-            if wrote.is_none() {
-                return Ok(Signed {
-                    image: format!("{repository}@{digest}"),
-                    location,
-                    manifest_digest: digest_now,
-                    signatures: layers.len(),
-                    already_present: true,
-                });
+            if !wrote {
+                return Ok(done(digest_now, layers.len(), true));
             }
             confirmations += 1;
             if confirmations >= SETTLE_READS {
-                return Ok(Signed {
-                    image: format!("{repository}@{digest}"),
-                    location,
-                    manifest_digest: digest_now,
-                    signatures: layers.len(),
-                    already_present: false,
-                });
+                return Ok(done(digest_now, layers.len(), false));
             }
             tokio::time::sleep(settle_pause()).await;
             continue;
@@ -193,13 +257,16 @@ pub async fn sign(
             annotations: BTreeMap::new(),
         };
         let bytes = serde_json::to_vec(&manifest).map_err(|e| SignatureError::Malformed {
-            tag: tag.clone(),
+            tag: tag.to_owned(),
             reason: e.to_string(),
         })?;
-        wrote = Some(source.push_manifest(&tag, OCI_MANIFEST, &bytes).await?);
+        source.push_manifest(tag, OCI_MANIFEST, &bytes).await?;
+        wrote = true;
         tokio::time::sleep(settle_pause()).await;
     }
-    Err(SignatureError::Contended { tag })
+    Err(SignatureError::Contended {
+        tag: tag.to_owned(),
+    })
 }
 
 /// Every layer of the image's signature manifest, each payload read and
@@ -212,9 +279,28 @@ pub async fn read(
     source: &RegistrySource,
     digest: &Digest,
 ) -> Result<Vec<SignatureLayer>, SignatureError> {
+    read_tag(source, &signature_tag(digest), &[MEDIA_TYPE]).await
+}
+
+/// Every layer of the image's attestation manifest (`.att`), each
+/// envelope read and verified against its descriptor.
+///
+/// # Errors
+/// As [`read`].
+pub async fn read_attestations(
+    source: &RegistrySource,
+    digest: &Digest,
+) -> Result<Vec<SignatureLayer>, SignatureError> {
+    read_tag(source, &attestation_tag(digest), &[dsse::MEDIA_TYPE]).await
+}
+
+async fn read_tag(
+    source: &RegistrySource,
+    tag: &str,
+    wanted: &[&str],
+) -> Result<Vec<SignatureLayer>, SignatureError> {
     let reference = source.reference();
-    let tag = signature_tag(digest);
-    let Some((manifest, _)) = current(source, &tag).await? else {
+    let Some((manifest, _)) = current(source, tag).await? else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
@@ -225,7 +311,7 @@ pub async fn read(
             reference.repository(),
             i + 1
         );
-        let payload = if layer.media_type == MEDIA_TYPE {
+        let payload = if wanted.contains(&layer.media_type.as_str()) {
             source.small_blob(layer, MAX_PAYLOAD, &where_).await?
         } else {
             // Another attachment: reported as not a signature, never read.

@@ -363,7 +363,11 @@ impl PublicKey {
     /// # Errors
     /// [`VerifyError`] naming the check that failed.
     pub fn verify(&self, message: &[u8], der: &[u8]) -> Result<(), VerifyError> {
-        let signature = Signature::from_der(der).map_err(|_| VerifyError::BadEncoding)?;
+        // DER as cosign writes it; raw `r || s` (64 bytes) as the DSSE spec's
+        // own test vector does.
+        let signature = Signature::from_der(der)
+            .or_else(|_| Signature::from_slice(der))
+            .map_err(|_| VerifyError::BadEncoding)?;
         self.0
             .verify(message, &signature)
             .map_err(|_| VerifyError::WrongKeyOrPayload)

@@ -8,13 +8,18 @@
 //! A verification either succeeds or names the check that failed
 //! ([`VerifyError`]); nothing passes by default.
 
+pub mod dsse;
+pub mod intoto;
 pub mod keys;
 pub mod simple_signing;
 pub mod verify;
 
 pub use keys::{KeyError, PrivateKey, PublicKey};
 pub use simple_signing::{Payload, PayloadError};
-pub use verify::{Expectations, ImageVerification, SignatureLayer, SignatureResult, verify_image};
+pub use verify::{
+    AttestationVerification, Expectations, ImageVerification, SignatureLayer, SignatureResult,
+    verify_attestations, verify_image,
+};
 
 /// Why a signature did not verify: each check has its own variant, so a
 /// caller (and the exit code 3 the CLI gives) can say which failed.

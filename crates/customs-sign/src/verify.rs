@@ -212,3 +212,131 @@ fn same_repository(signed: &str, verified: &str) -> bool {
     };
     normal(signed) == normal(verified)
 }
+
+/// What became of one attestation.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttestationResult {
+    /// Where it was found.
+    pub source: String,
+    /// Whether it passed every check.
+    pub verified: bool,
+    /// The first check it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+    /// The statement's predicate type, when it could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicate_type: Option<String>,
+    /// The statement, once its signature verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement: Option<crate::intoto::Statement>,
+    #[serde(skip)]
+    error: Option<VerifyError>,
+}
+
+/// The attestations of one image, checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttestationVerification {
+    /// The image's digest.
+    pub digest: String,
+    /// Every attestation found (of the asked type, when one was).
+    pub attestations: Vec<AttestationResult>,
+}
+
+impl AttestationVerification {
+    /// Whether at least one attestation passed every check.
+    #[must_use]
+    pub fn passed(&self) -> bool {
+        self.attestations.iter().any(|a| a.verified)
+    }
+
+    /// Why none passed (the failure that got furthest), or `None`.
+    #[must_use]
+    pub fn failure(&self) -> Option<VerifyError> {
+        if self.passed() {
+            return None;
+        }
+        let rank = |e: &VerifyError| match e {
+            VerifyError::NotASignature(_) => 0,
+            VerifyError::MissingSignature | VerifyError::BadEncoding => 1,
+            VerifyError::WrongKeyOrPayload => 2,
+            VerifyError::MalformedPayload(_) => 3,
+            _ => 4,
+        };
+        self.attestations
+            .iter()
+            .filter_map(|a| a.error.clone())
+            .max_by_key(rank)
+            .or(Some(VerifyError::NoSignature))
+    }
+}
+
+/// Checks every attestation layer: (1) a DSSE envelope layer, (2) that
+/// parses, (3) whose signature verifies with `key` over the PAE, (4) with
+/// an in-toto payload, (5) whose statement is about this digest, and (6)
+/// of `predicate_type` when one is asked (others are left out).
+#[must_use]
+pub fn verify_attestations(
+    layers: &[SignatureLayer],
+    key: &PublicKey,
+    digest: &Digest,
+    predicate_type: Option<&str>,
+) -> AttestationVerification {
+    let mut attestations = Vec::new();
+    for layer in layers {
+        let mut result = AttestationResult {
+            source: layer.source.clone(),
+            verified: false,
+            failure: None,
+            predicate_type: layer.annotations.get("predicateType").cloned(),
+            statement: None,
+            error: None,
+        };
+        let outcome = (|| {
+            if layer.media_type != crate::dsse::MEDIA_TYPE {
+                return Err(VerifyError::NotASignature(layer.media_type.clone()));
+            }
+            let envelope = crate::dsse::Envelope::parse(&layer.payload)?;
+            let payload = envelope.verify(key)?;
+            if envelope.payload_type != crate::dsse::IN_TOTO {
+                return Err(VerifyError::MalformedPayload(format!(
+                    "payload type `{}`, not an in-toto statement",
+                    envelope.payload_type
+                )));
+            }
+            let statement: crate::intoto::Statement =
+                serde_json::from_slice(&payload).map_err(|e| {
+                    VerifyError::MalformedPayload(format!("not an in-toto statement: {e}"))
+                })?;
+            result.predicate_type = Some(statement.predicate_type.clone());
+            if !statement.is_about(digest) {
+                let found = statement
+                    .subject
+                    .iter()
+                    .flat_map(|s| s.digest.iter().map(|(a, h)| format!("{a}:{h}")))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(VerifyError::OtherDigest {
+                    expected: digest.to_string(),
+                    found,
+                });
+            }
+            result.statement = Some(statement);
+            Ok(())
+        })();
+        match outcome {
+            Ok(()) => result.verified = true,
+            Err(e) => {
+                result.failure = Some(e.to_string());
+                result.error = Some(e);
+            }
+        }
+        if predicate_type.is_some_and(|t| result.predicate_type.as_deref() != Some(t)) {
+            continue;
+        }
+        attestations.push(result);
+    }
+    AttestationVerification {
+        digest: digest.to_string(),
+        attestations,
+    }
+}

@@ -328,3 +328,95 @@ print("verified")
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The DSSE spec's own test vector: the PAE bytes, and its signature (raw
+/// `r || s`) and the DER form cosign would write, both verifying.
+#[test]
+fn dsse_spec_vector() {
+    use customs_sign::dsse::{Envelope, pae};
+    let vector: serde_json::Value =
+        serde_json::from_str(&read("dsse/extracted/test-vector.json")).unwrap();
+    let s = |k: &str| vector[k].as_str().unwrap().to_owned();
+    let pae_bytes = pae(&s("payloadType"), s("payload_utf8").as_bytes());
+    assert_eq!(String::from_utf8(pae_bytes.clone()).unwrap(), s("pae_utf8"));
+    let key = PublicKey::from_pem(&s("public_key_pem"), "vector").unwrap();
+    for field in ["signature_raw_r_s_b64", "signature_der_b64"] {
+        assert_eq!(key.verify_base64(&pae_bytes, &s(field)), Ok(()), "{field}");
+    }
+    let envelope = Envelope::parse(&serde_json::to_vec(&vector["envelope"]).unwrap()).unwrap();
+    assert_eq!(envelope.verify(&key).unwrap(), b"hello world");
+    // One byte of the payload changed: the PAE differs, nothing verifies.
+    let mut changed = envelope.clone();
+    changed.payload = base64::engine::general_purpose::STANDARD.encode("hello worle");
+    assert_eq!(changed.verify(&key), Err(VerifyError::WrongKeyOrPayload));
+    // Truncated or garbled envelopes are refused before any crypto.
+    for bad in [
+        &b"{\"payload\":\"aGk=\",\"payloadType\":\"x\",\"signatures\":[]}"[..],
+        b"{\"payload\":",
+        b"[]",
+    ] {
+        assert!(
+            Envelope::parse(bad).is_err(),
+            "{}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+}
+
+/// customs's own attestations: the statement, its subject, and each way an
+/// attestation can fail.
+#[test]
+fn attestations_verify_only_for_their_subject_and_key() {
+    use customs_sign::dsse::{Envelope, IN_TOTO, MEDIA_TYPE};
+    use customs_sign::intoto::{Statement, predicate_type};
+    use customs_sign::verify_attestations;
+    let key = PrivateKey::generate().unwrap();
+    let digest = Digest::sha256(b"image");
+    let spdx = predicate_type("spdx").unwrap();
+    let statement = Statement::new(
+        "registry.example/app",
+        &digest,
+        &spdx,
+        serde_json::json!({"spdxVersion": "SPDX-2.3"}),
+    );
+    let envelope = Envelope::sign(IN_TOTO, &serde_json::to_vec(&statement).unwrap(), &key);
+    let layer = |envelope: &Envelope| SignatureLayer {
+        source: "att".into(),
+        media_type: MEDIA_TYPE.into(),
+        payload: serde_json::to_vec(envelope).unwrap(),
+        annotations: BTreeMap::from([("predicateType".to_owned(), spdx.clone())]),
+    };
+    let public = key.public_key();
+    let v = verify_attestations(&[layer(&envelope)], &public, &digest, None);
+    assert!(v.passed(), "{:?}", v.failure());
+    assert_eq!(
+        v.attestations[0].statement.as_ref().unwrap().predicate_type,
+        spdx
+    );
+    // Another image's attestation.
+    let other = Digest::sha256(b"other image");
+    let v = verify_attestations(&[layer(&envelope)], &public, &other, None);
+    assert!(matches!(v.failure(), Some(VerifyError::OtherDigest { .. })));
+    // Another key.
+    let stranger = PrivateKey::generate().unwrap().public_key();
+    let v = verify_attestations(&[layer(&envelope)], &stranger, &digest, None);
+    assert_eq!(v.failure(), Some(VerifyError::WrongKeyOrPayload));
+    // Garbled envelope bytes.
+    let mut garbled = layer(&envelope);
+    garbled.payload.truncate(garbled.payload.len() / 2);
+    let v = verify_attestations(&[garbled], &public, &digest, None);
+    assert!(matches!(
+        v.failure(),
+        Some(VerifyError::MalformedPayload(_))
+    ));
+    // Only the asked predicate type.
+    let v = verify_attestations(
+        &[layer(&envelope)],
+        &public,
+        &digest,
+        Some("https://slsa.dev/provenance/v1"),
+    );
+    assert!(v.attestations.is_empty());
+    assert_eq!(v.failure(), Some(VerifyError::NoSignature));
+    assert!(predicate_type("nonsense").is_err());
+}

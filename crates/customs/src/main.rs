@@ -46,6 +46,8 @@ fn main() -> ExitCode {
             Command::Key(command) => commands::key::run(command, &cli.global),
             Command::Sign(args) => commands::sign::run(args, &cli.global).await,
             Command::Verify(args) => commands::verify::run(args, &cli.global).await,
+            Command::Attest(args) => commands::attest::run(args, &cli.global).await,
+            Command::VerifyAttestation(args) => commands::attest::verify(args, &cli.global).await,
         }
     };
     let result = runtime.block_on(async {

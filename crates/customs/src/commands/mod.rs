@@ -1,5 +1,6 @@
 //! One module per verb; this module turns the shared flags into a source.
 
+pub(crate) mod attest;
 mod checks_output;
 pub(crate) mod db;
 pub(crate) mod digest;

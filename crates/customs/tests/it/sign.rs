@@ -311,3 +311,112 @@ fn a_registry_refusing_the_push_leaves_no_tag() {
         "no manifest is written when a blob upload was refused"
     );
 }
+
+/// `attest` then `verify-attestation` through the real registry: an SPDX
+/// SBOM made by customs attached as an in-toto statement at the `.att`
+/// tag, readable by skopeo, verifying only with the right key and type.
+#[test]
+fn attest_then_verify_attestation_against_a_real_registry() {
+    let s = setup();
+    let (private, public) = s.key("builder");
+    let (_, other_public) = s.key("stranger");
+    let digest = s.registry.skopeo_digest("examples/hello", "1.0");
+    let sbom = s.home.path().join("sbom.spdx.json");
+    let out = s.run(&[
+        "sbom",
+        &s.reference,
+        "-q",
+        "-o",
+        &format!("spdx-json={}", sbom.display()),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = s.run(&["verify-attestation", &s.reference, "--key", &public]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "nothing attested yet: {}",
+        stderr(&out)
+    );
+
+    let out = s.run(&[
+        "attest",
+        &s.reference,
+        "--predicate",
+        sbom.to_str().unwrap(),
+        "--type",
+        "spdx",
+        "--key",
+        &private,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Attested https://spdx.dev/Document"),
+        "{}",
+        stdout(&out)
+    );
+
+    let tag = format!("{}.att", digest.replace(':', "-"));
+    let raw = std::process::Command::new("skopeo")
+        .args([
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            "--creds",
+            &s.registry.creds(),
+        ])
+        .arg(format!("docker://{}/examples/hello:{tag}", s.registry.addr))
+        .output()
+        .unwrap();
+    assert!(
+        raw.status.success(),
+        "{}",
+        String::from_utf8_lossy(&raw.stderr)
+    );
+    let manifest: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
+    assert_eq!(
+        manifest["layers"][0]["mediaType"],
+        "application/vnd.dsse.envelope.v1+json"
+    );
+    assert_eq!(
+        manifest["layers"][0]["annotations"]["predicateType"],
+        "https://spdx.dev/Document"
+    );
+
+    let out = s.run(&["verify-attestation", &s.reference, "--key", &other_public]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("does not verify with the given key"),
+        "{}",
+        stderr(&out)
+    );
+    let out = s.run(&[
+        "verify-attestation",
+        &s.reference,
+        "--key",
+        &public,
+        "--type",
+        "slsaprovenance1",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "no attestation of that type");
+
+    let out = s.run(&[
+        "verify-attestation",
+        &s.reference,
+        "--key",
+        &public,
+        "--type",
+        "spdx",
+        "-o",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let statement = &v["attestations"][0]["statement"];
+    assert_eq!(statement["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(
+        statement["subject"][0]["digest"]["sha256"],
+        digest.trim_start_matches("sha256:")
+    );
+    assert_eq!(statement["predicate"]["spdxVersion"], "SPDX-2.3");
+}
