@@ -102,6 +102,9 @@ pub enum Command {
     /// Verify an image's attestations with a public key and print their
     /// statements; exit 3 when none verifies.
     VerifyAttestation(VerifyAttestationArgs),
+    /// List everything attached to an image: cosign signatures and
+    /// attestations, and the SBOM and provenance BuildKit puts in the index.
+    Attestations(AttestationsArgs),
 }
 
 /// Which catalogers make an SBOM.
@@ -298,6 +301,31 @@ pub struct VerifyAttestationArgs {
     #[arg(short = 'o', long = "format", value_enum, default_value = "table")]
     pub format: Format,
     /// Source flags (registry credentials, --insecure-registry).
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs attestations`.
+#[derive(Debug, Args)]
+pub struct AttestationsArgs {
+    /// The image: a registry reference or an OCI layout (BuildKit's
+    /// `--output type=oci`).
+    pub image: String,
+    /// Only attestations of this predicate type (a name as for `attest
+    /// --type`, or a URI).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub predicate_type: Option<String>,
+    /// A public key to verify the signed ones with (else they are listed as
+    /// signed, not verified).
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+    /// Write each statement (and signature payload) to this folder.
+    #[arg(long, value_name = "DIR")]
+    pub download: Option<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long = "format", value_enum, default_value = "table")]
+    pub format: Format,
+    /// Source flags (platform, registry credentials).
     #[command(flatten)]
     pub source: SourceArgs,
 }

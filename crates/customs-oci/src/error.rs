@@ -218,7 +218,10 @@ impl SourceError {
         Self::malformed(what, reason)
     }
 
-    pub(crate) fn malformed(what: impl Into<String>, reason: impl Into<String>) -> Self {
+    /// A document or container that does not have the structure its
+    /// format requires, naming it and what is wrong.
+    #[must_use]
+    pub fn malformed(what: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::MalformedContainer {
             what: what.into(),
             reason: reason.into(),

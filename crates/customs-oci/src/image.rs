@@ -59,6 +59,29 @@ pub struct IndexEntry {
     pub platform: Option<Platform>,
     /// Whether it is a BuildKit attestation manifest rather than an image.
     pub attestation: bool,
+    /// For an attestation manifest: the image manifest it is about
+    /// (`vnd.docker.reference.digest`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attests: Option<Digest>,
+    /// The entry's size, for fetching it.
+    #[serde(skip)]
+    pub size: u64,
+}
+
+impl IndexEntry {
+    /// The descriptor to fetch the entry with.
+    #[must_use]
+    pub fn descriptor(&self) -> Descriptor {
+        Descriptor {
+            media_type: self.media_type.clone(),
+            digest: self.digest.clone(),
+            size: self.size,
+            urls: Vec::new(),
+            annotations: std::collections::BTreeMap::new(),
+            platform: self.platform.clone(),
+            artifact_type: None,
+        }
+    }
 }
 
 /// One layer of an image with its uncompressed digest.
@@ -171,6 +194,11 @@ fn summarise(index: &ImageIndex, digest: Option<Digest>) -> IndexSummary {
                 media_type: d.media_type.clone(),
                 platform: d.platform.clone(),
                 attestation: is_attestation(d),
+                attests: d
+                    .annotations
+                    .get("vnd.docker.reference.digest")
+                    .and_then(|v| Digest::parse(v).ok()),
+                size: d.size,
             })
             .collect(),
     }

@@ -3,6 +3,7 @@
 //! walked once with the catalogers subscribed, and the findings resolved
 //! into an [`Sbom`] that names the image by digest.
 
+pub mod attestations;
 pub mod secrets;
 pub mod signatures;
 

@@ -48,6 +48,7 @@ fn main() -> ExitCode {
             Command::Verify(args) => commands::verify::run(args, &cli.global).await,
             Command::Attest(args) => commands::attest::run(args, &cli.global).await,
             Command::VerifyAttestation(args) => commands::attest::verify(args, &cli.global).await,
+            Command::Attestations(args) => commands::attestations::run(args, &cli.global).await,
         }
     };
     let result = runtime.block_on(async {

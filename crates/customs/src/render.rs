@@ -7,7 +7,8 @@ use comfy_table::{ContentArrangement, Table, presets};
 /// Writes a value as pretty JSON and a newline to stdout.
 pub(crate) fn json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     let mut out = io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
+    // As an io::Error, so that a closed pipe (`| head`) is seen as one.
+    serde_json::to_writer_pretty(&mut out, value).map_err(io::Error::from)?;
     writeln!(out)?;
     out.flush()?;
     Ok(())

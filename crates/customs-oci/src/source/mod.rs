@@ -174,6 +174,29 @@ impl AnySource {
         }
     }
 
+    /// Reads a small document or blob (a manifest, an attestation layer)
+    /// whole, verified against `descriptor`; `limit` bounds it.
+    ///
+    /// # Errors
+    /// When it is missing, larger than `limit`, or not what it should be;
+    /// a docker-archive holds nothing but its images.
+    pub async fn fetch_small(
+        &self,
+        descriptor: &crate::manifest::Descriptor,
+        limit: u64,
+        what: &str,
+    ) -> Result<Vec<u8>, SourceError> {
+        use crate::image::Fetch as _;
+        match self {
+            Self::Layout(s) => s.fetch(descriptor, limit, what).await,
+            Self::Registry(s) => s.fetch(descriptor, limit, what).await,
+            Self::DockerArchive(_) => Err(SourceError::malformed(
+                what,
+                "a docker-archive holds only images, not attestations",
+            )),
+        }
+    }
+
     /// Makes every layer blob locally readable (downloads for registries).
     ///
     /// # Errors

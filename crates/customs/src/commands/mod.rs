@@ -1,6 +1,7 @@
 //! One module per verb; this module turns the shared flags into a source.
 
 pub(crate) mod attest;
+pub(crate) mod attestations;
 mod checks_output;
 pub(crate) mod db;
 pub(crate) mod digest;

@@ -420,3 +420,163 @@ fn attest_then_verify_attestation_against_a_real_registry() {
     );
     assert_eq!(statement["predicate"]["spdxVersion"], "SPDX-2.3");
 }
+
+fn docker_attest(layout: &str) -> String {
+    format!(
+        "oci:{}",
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/interop/docker-attest/test/testdata")
+            .join(layout)
+            .display()
+    )
+}
+
+/// Real `docker buildx build --sbom=true --provenance=true` output: each
+/// platform's SPDX SBOM and SLSA provenance are found in the index, about
+/// that platform's manifest; an image without them has nothing attached.
+#[test]
+fn buildkit_attestations_of_each_platform() {
+    let home = tempfile::tempdir().unwrap();
+    for platform in ["linux/amd64", "linux/arm64"] {
+        let out = customs(home.path())
+            .args([
+                "attestations",
+                &docker_attest("unsigned-index"),
+                "--platform",
+                platform,
+                "-o",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let attached = v["attached"].as_array().unwrap();
+        let types: Vec<&str> = attached
+            .iter()
+            .map(|a| a["predicate_type"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "https://spdx.dev/Document",
+                "https://slsa.dev/provenance/v0.2"
+            ],
+            "{platform}"
+        );
+        let digest = v["digest"].as_str().unwrap().trim_start_matches("sha256:");
+        for a in attached {
+            assert_eq!(a["state"], "unsigned");
+            assert_eq!(
+                a["statement"]["subject"][0]["digest"]["sha256"], digest,
+                "{platform}"
+            );
+        }
+    }
+    let dir = home.path().join("download");
+    let out = customs(home.path())
+        .args([
+            "attestations",
+            &docker_attest("unsigned-index"),
+            "--platform",
+            "linux/amd64",
+            "--type",
+            "spdx",
+            "--download",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let sbom: serde_json::Value =
+        serde_json::from_slice(&fs_err::read(dir.join("1-buildkit-attestation.json")).unwrap())
+            .unwrap();
+    assert_eq!(sbom["predicate"]["spdxVersion"], "SPDX-2.3");
+    let out = customs(home.path())
+        .args(["attestations", &docker_attest("unsigned-image")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("nothing is attached"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// In a registry: the signatures and attestations customs attached, each
+/// verified when a key is given.
+#[test]
+fn attestations_lists_what_was_signed_and_attested_in_a_registry() {
+    let s = setup();
+    let (private, public) = s.key("ci");
+    let predicate = s.home.path().join("provenance.json");
+    fs_err::write(
+        &predicate,
+        r#"{"buildDefinition":{"buildType":"https://example.com/ci"}}"#,
+    )
+    .unwrap();
+    assert!(
+        s.run(&["sign", &s.reference, "--key", &private])
+            .status
+            .success()
+    );
+    let out = s.run(&[
+        "attest",
+        &s.reference,
+        "--key",
+        &private,
+        "--type",
+        "slsaprovenance1",
+        "--predicate",
+        predicate.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list = |extra: &[&str]| {
+        let mut args = vec!["attestations", s.reference.as_str(), "-o", "json"];
+        args.extend_from_slice(extra);
+        let out = s.run(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let v = list(&[]);
+    let states: Vec<(String, String)> = v["attached"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["kind"].as_str().unwrap().to_owned(),
+                a["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (
+                "signature".to_owned(),
+                "signed (not verified: no --key)".to_owned()
+            ),
+            (
+                "attestation".to_owned(),
+                "signed (not verified: no --key)".to_owned()
+            )
+        ]
+    );
+    let v = list(&["--key", &public]);
+    assert!(
+        v["attached"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["state"] == "verified"),
+        "{v}"
+    );
+    let v = list(&["--type", "slsaprovenance1"]);
+    assert_eq!(v["attached"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        v["attached"][0]["predicate_type"],
+        "https://slsa.dev/provenance/v1"
+    );
+}

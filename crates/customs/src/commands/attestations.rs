@@ -1,0 +1,184 @@
+//! `customs attestations REF`: everything attached to one digest, from every
+//! place it can be — cosign's `.sig` and `.att` tags (registries) and the
+//! attestation manifests BuildKit puts in the image index — with its
+//! predicate type and state.
+
+use customs_cli::{AttestationsArgs, Format, GlobalArgs};
+use customs_oci::{AnySource, Target};
+use serde::Serialize;
+
+use super::output::{Mode, write_file};
+use crate::exit::ExitStatus;
+use crate::render;
+
+/// One thing attached to the image.
+#[derive(Debug, Serialize)]
+struct Attached {
+    /// Where it is.
+    source: String,
+    /// `signature`, `attestation` (cosign) or `buildkit-attestation`.
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    predicate_type: Option<String>,
+    /// `verified`, `signed (not verified: no --key)`, `unsigned`, or the
+    /// check that failed.
+    state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    statement: Option<serde_json::Value>,
+    #[serde(skip)]
+    bytes: Vec<u8>,
+}
+
+#[derive(Serialize)]
+struct Listing {
+    digest: String,
+    attached: Vec<Attached>,
+}
+
+pub(crate) async fn run(
+    args: AttestationsArgs,
+    _global: &GlobalArgs,
+) -> anyhow::Result<ExitStatus> {
+    let wanted = args
+        .predicate_type
+        .as_deref()
+        .map(customs_sign::intoto::predicate_type)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let key = args
+        .key
+        .as_deref()
+        .map(super::keys::public_key)
+        .transpose()?;
+    let (_, target, _) = super::open(&args.image, &args.source)?;
+    let Target::Image(source) = target else {
+        anyhow::bail!("{}: a root filesystem has nothing attached", args.image);
+    };
+    let image = source.image(&super::platform_choice(&args.source)?).await?;
+    let digest = image.manifest_digest.clone();
+    let mut attached = Vec::new();
+    for a in customs_pipeline::attestations::buildkit(&source, &image).await? {
+        attached.push(Attached {
+            source: a.source,
+            kind: "buildkit-attestation",
+            predicate_type: a.predicate_type,
+            state: a.problem.unwrap_or_else(|| "unsigned".to_owned()),
+            statement: serde_json::from_slice(&a.bytes).ok(),
+            bytes: a.bytes,
+        });
+    }
+    if let AnySource::Registry(registry) = &source {
+        // What cosign attached to the digest the reference resolves to (the
+        // index of a multi-platform image) and to the platform manifest.
+        let mut digests = vec![digest.clone()];
+        if let Some(index) = image.index_digest() {
+            digests.insert(0, index.clone());
+        }
+        for d in &digests {
+            let signatures = customs_pipeline::signatures::read(registry, d).await?;
+            let verified = key.as_ref().map(|k| {
+                customs_sign::verify_image(
+                    &signatures,
+                    k,
+                    &customs_sign::verify::Expectations {
+                        digest: d,
+                        repository: None,
+                        strict_reference: false,
+                        annotations: &[],
+                    },
+                )
+            });
+            for (i, layer) in signatures.iter().enumerate() {
+                let state = verified.as_ref().map_or_else(
+                    || "signed (not verified: no --key)".to_owned(),
+                    |v| {
+                        let s = &v.signatures[i];
+                        if s.verified {
+                            "verified".to_owned()
+                        } else {
+                            s.failure.clone().unwrap_or_default()
+                        }
+                    },
+                );
+                attached.push(Attached {
+                    source: layer.source.clone(),
+                    kind: "signature",
+                    predicate_type: None,
+                    state,
+                    statement: serde_json::from_slice(&layer.payload).ok(),
+                    bytes: layer.payload.clone(),
+                });
+            }
+            let attestations = customs_pipeline::signatures::read_attestations(registry, d).await?;
+            let checked = key
+                .as_ref()
+                .map(|k| customs_sign::verify_attestations(&attestations, k, d, None));
+            for (i, layer) in attestations.iter().enumerate() {
+                let envelope = customs_sign::dsse::Envelope::parse(&layer.payload).ok();
+                let statement: Option<serde_json::Value> = envelope
+                    .as_ref()
+                    .and_then(|e| e.payload_bytes().ok())
+                    .and_then(|p| serde_json::from_slice(&p).ok());
+                let state = checked.as_ref().map_or_else(
+                    || "signed (not verified: no --key)".to_owned(),
+                    |v| {
+                        let a = &v.attestations[i];
+                        if a.verified {
+                            "verified".to_owned()
+                        } else {
+                            a.failure.clone().unwrap_or_default()
+                        }
+                    },
+                );
+                attached.push(Attached {
+                    source: layer.source.clone(),
+                    kind: "attestation",
+                    predicate_type: layer.annotations.get("predicateType").cloned().or_else(|| {
+                        statement
+                            .as_ref()
+                            .and_then(|s| s["predicateType"].as_str().map(str::to_owned))
+                    }),
+                    state,
+                    bytes: statement
+                        .as_ref()
+                        .and_then(|s| serde_json::to_vec_pretty(s).ok())
+                        .unwrap_or_default(),
+                    statement,
+                });
+            }
+        }
+    }
+    if let Some(t) = &wanted {
+        attached.retain(|a| a.predicate_type.as_deref() == Some(t.as_str()));
+    }
+    if let Some(dir) = &args.download {
+        fs_err::create_dir_all(dir)?;
+        for (i, a) in attached.iter().enumerate() {
+            let name = format!("{}-{}.json", i + 1, a.kind);
+            write_file(&dir.join(name), &a.bytes, Mode::Public)?;
+        }
+    }
+    match args.format {
+        Format::Json => render::json(&Listing {
+            digest: digest.to_string(),
+            attached,
+        })?,
+        Format::Table => {
+            if attached.is_empty() {
+                render::text(&format!("nothing is attached to {digest}"))?;
+            } else {
+                let mut t = render::table(&["KIND", "PREDICATE TYPE", "STATE", "WHERE"]);
+                for a in &attached {
+                    t.add_row(render::row([
+                        a.kind.to_owned(),
+                        a.predicate_type.clone().unwrap_or_else(|| "-".to_owned()),
+                        a.state.clone(),
+                        a.source.clone(),
+                    ]));
+                }
+                render::text(&format!("{digest}\n{}", t.trim_fmt()))?;
+            }
+        }
+    }
+    Ok(ExitStatus::Success)
+}
