@@ -441,9 +441,24 @@ pub struct ScanArgs {
     /// Database location.
     #[command(flatten)]
     pub db: DbArgs,
+    /// Attach the result to the image as a signed attestation.
+    #[command(flatten)]
+    pub attach: AttachArgs,
     /// Source flags.
     #[command(flatten)]
     pub source: SourceArgs,
+}
+
+/// `--attest --key K`: attach what a command made to the image it is
+/// about, as a signed in-toto attestation, in the same run.
+#[derive(Debug, Args, Clone)]
+pub struct AttachArgs {
+    /// Attach the result to the image (a registry image) as an attestation.
+    #[arg(long, requires = "key")]
+    pub attest: bool,
+    /// The private key to sign the attestation with (as for `customs sign`).
+    #[arg(long, value_name = "KEY", requires = "attest")]
+    pub key: Option<String>,
 }
 
 /// `customs quickview`.
@@ -517,6 +532,9 @@ pub struct SbomArgs {
     /// Output: table, json, spdx-json, cyclonedx-json.
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Attach the result to the image as a signed attestation.
+    #[command(flatten)]
+    pub attach: AttachArgs,
     /// Which catalogers run.
     #[command(flatten)]
     pub catalogers: CatalogerArgs,

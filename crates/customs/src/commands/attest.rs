@@ -94,3 +94,60 @@ pub(crate) async fn verify(
     }
     Ok(ExitStatus::Success)
 }
+
+/// `--attest --key K` of `sbom` and `scan`: the key is loaded and the
+/// reference checked to be a registry image before the image is read (a
+/// wrong password or a local image fails fast), and the predicate is
+/// attached to the digest the result is about, in the same run.
+pub(crate) struct Attacher {
+    key: customs_sign::PrivateKey,
+    registry: customs_oci::RegistrySource,
+}
+
+impl Attacher {
+    /// `None` without `--attest`.
+    pub(crate) fn new(
+        args: &customs_cli::AttachArgs,
+        reference: &str,
+        source: &customs_cli::SourceArgs,
+    ) -> anyhow::Result<Option<Self>> {
+        let (Some(key), true) = (&args.key, args.attest) else {
+            return Ok(None);
+        };
+        let (_, target, _) = super::open(reference, source)?;
+        let customs_oci::Target::Image(customs_oci::AnySource::Registry(registry)) = target else {
+            anyhow::bail!(
+                "--attest stores the attestation next to the image in its registry: {reference} is not a registry image"
+            );
+        };
+        Ok(Some(Self {
+            key: super::keys::private_key(key)?,
+            registry,
+        }))
+    }
+
+    /// Attaches `predicate` of `predicate_type` to `digest`.
+    pub(crate) async fn attach(
+        &self,
+        digest: &customs_types::Digest,
+        predicate_type: &str,
+        predicate: serde_json::Value,
+        global: &GlobalArgs,
+    ) -> anyhow::Result<()> {
+        let attested = customs_pipeline::signatures::attest(
+            &self.registry,
+            digest,
+            &self.key,
+            predicate_type,
+            predicate,
+        )
+        .await?;
+        if !global.quiet {
+            super::warn_info(&format!(
+                "attested {predicate_type} for {} at {}",
+                attested.image, attested.location
+            ));
+        }
+        Ok(())
+    }
+}

@@ -42,6 +42,7 @@ impl SbomFormat {
 
 pub(crate) async fn run(args: SbomArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let outputs = outputs(&args.output, SbomFormat::parse)?;
+    let attacher = super::attest::Attacher::new(&args.attach, &args.image, &args.source)?;
     let (sbom, _) = super::make_sbom(
         &args.image,
         &args.source,
@@ -49,8 +50,28 @@ pub(crate) async fn run(args: SbomArgs, global: &GlobalArgs) -> anyhow::Result<E
         global,
     )
     .await?;
-    for (format, file) in outputs {
+    for (format, file) in &outputs {
         emit(&format.render(&sbom)?, file.as_deref())?;
+    }
+    if let Some(attacher) = attacher {
+        // The SBOM customs wrote: CycloneDX when that was the one asked
+        // for, else SPDX, as the predicate of its own type.
+        let cyclonedx = outputs.iter().any(|(f, _)| *f == SbomFormat::CyclonedxJson)
+            && !outputs.iter().any(|(f, _)| *f == SbomFormat::SpdxJson);
+        let (format, name) = if cyclonedx {
+            (SbomFormat::CyclonedxJson, "cyclonedx")
+        } else {
+            (SbomFormat::SpdxJson, "spdx")
+        };
+        let predicate: serde_json::Value = serde_json::from_slice(&format.render(&sbom)?)?;
+        let digest = sbom.subject.digest.as_ref().ok_or_else(|| {
+            anyhow::anyhow!("--attest needs an image with a digest, not {}", args.image)
+        })?;
+        let predicate_type =
+            customs_sign::intoto::predicate_type(name).map_err(|e| anyhow::anyhow!(e))?;
+        attacher
+            .attach(digest, &predicate_type, predicate, global)
+            .await?;
     }
     Ok(ExitStatus::Success)
 }

@@ -580,3 +580,103 @@ fn attestations_lists_what_was_signed_and_attested_in_a_registry() {
         "https://slsa.dev/provenance/v1"
     );
 }
+
+/// `sbom --attest` and `scan --attest`: the SBOM customs wrote, and the
+/// scan with the advisory database's build time and digest, attached in
+/// the same run, each verifying with the key.
+#[test]
+fn sbom_and_scan_attest_what_they_made_in_the_same_run() {
+    let s = setup();
+    let (private, public) = s.key("ci");
+    let sbom_file = s.home.path().join("sbom.spdx.json");
+    let out = s.run(&[
+        "sbom",
+        &s.reference,
+        "-q",
+        "-o",
+        &format!("spdx-json={}", sbom_file.display()),
+        "--attest",
+        "--key",
+        &private,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = s.run(&[
+        "verify-attestation",
+        &s.reference,
+        "--key",
+        &public,
+        "--type",
+        "spdx",
+        "-o",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let written: serde_json::Value =
+        serde_json::from_slice(&fs_err::read(&sbom_file).unwrap()).unwrap();
+    assert_eq!(
+        v["attestations"][0]["statement"]["predicate"], written,
+        "the SBOM it wrote"
+    );
+
+    let advisories = example_dir().parent().unwrap().join("advisories");
+    let out = s.run(&["db", "import", "-q", advisories.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = s.run(&[
+        "scan",
+        &s.reference,
+        "-q",
+        "-o",
+        "json",
+        "--attest",
+        "--key",
+        &private,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = s.run(&[
+        "verify-attestation",
+        &s.reference,
+        "--key",
+        &public,
+        "--type",
+        "vuln",
+        "-o",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let predicate = &v["attestations"][0]["statement"]["predicate"];
+    assert!(
+        predicate["scanner"]["db"]["uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:"),
+        "{predicate}"
+    );
+    assert!(
+        predicate["scanner"]["db"]["version"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+    assert!(
+        !predicate["scanner"]["result"]["findings"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // `--attest` on something that is not in a registry is refused before any work.
+    let out = s.run(&[
+        "sbom",
+        &crate::common::example_ref(),
+        "--attest",
+        "--key",
+        &private,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("is not a registry image"),
+        "{}",
+        stderr(&out)
+    );
+}
