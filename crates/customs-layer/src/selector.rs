@@ -32,6 +32,17 @@ impl Selector {
         }
     }
 
+    /// The exact paths it wants (well-known files: package databases,
+    /// `os-release`), which a symlinked directory may stand in front of.
+    pub fn exact_paths(&self) -> impl Iterator<Item = &str> {
+        self.paths.iter().map(String::as_str)
+    }
+
+    /// The directories it wants everything under.
+    pub fn prefixes(&self) -> impl Iterator<Item = &str> {
+        self.under.iter().map(String::as_str)
+    }
+
     /// Wants an exact absolute path (`/etc/os-release`).
     #[must_use]
     pub fn path(mut self, path: &str) -> Self {

@@ -321,6 +321,32 @@ impl FileIndex {
             .map_or(Fate::Present, |i| self.shadowed[i].1)
     }
 
+    /// Where `path` leads after following symlinks in every component (the
+    /// last one included), whether or not anything is there; `None` when
+    /// links loop.
+    #[must_use]
+    pub fn real_path(&self, path: &str) -> Option<String> {
+        let link = |p: &str| {
+            let (_, entry) = self.get(p)?;
+            (entry.kind == EntryKind::Symlink).then(|| entry.link_target.as_deref().unwrap_or(""))
+        };
+        resolve_dir(path, link, self.max_symlink_depth).map(std::borrow::Cow::into_owned)
+    }
+
+    /// Every surviving entry strictly under the directory `dir`.
+    pub fn under<'a>(&'a self, dir: &str) -> impl Iterator<Item = (usize, &'a Entry)> + 'a {
+        let prefix = format!("{}/", dir.trim_end_matches('/'));
+        self.files
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix.as_str()),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(move |(k, _)| k.starts_with(&prefix))
+            .map(|(_, at)| self.at(*at))
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
     /// Resolves `path` through symlinks in every component, as the kernel
     /// would inside the image root (`..` stops at `/`; tars may omit parent
     /// directories, so a missing component is an implicit directory).

@@ -407,11 +407,47 @@ impl LayerWalker {
                 &mut warnings,
             )?;
         }
+        self.offer_aliases(inputs, visitors, image, &index, &mut warnings)?;
         Ok(Walk {
             layers: std::sync::Arc::clone(index.layers()),
             index,
             warnings,
         })
+    }
+
+    /// Offers the files that a reader finds through a symlinked directory
+    /// ([`aliases`]), reading each affected layer once more.
+    fn offer_aliases(
+        &self,
+        inputs: &[LayerInput<'_>],
+        visitors: &[&dyn FileVisitor],
+        image: &str,
+        index: &FileIndex,
+        warnings: &mut Vec<WalkWarning>,
+    ) -> Result<(), WalkError> {
+        let mut by_layer: HashMap<usize, Vec<(Vec<usize>, Entry)>> = HashMap::new();
+        for (v, layer, alias) in aliases(visitors, index, warnings) {
+            by_layer.entry(layer).or_default().push((vec![v], alias));
+        }
+        let total = AtomicU64::new(0);
+        let entries = AtomicU64::new(0);
+        let abort = AtomicBool::new(false);
+        for (layer, deferred) in by_layer {
+            let Some(input) = inputs.iter().find(|i| i.index == layer) else {
+                continue;
+            };
+            let ctx = LayerContext {
+                input,
+                entries: &entries,
+                check_diff_id: false,
+                visitors,
+                total: &total,
+                abort: &abort,
+                image,
+            };
+            self.read_hardlink_targets(&ctx, &deferred, warnings)?;
+        }
+        Ok(())
     }
 
     /// Offers entries that a lower layer's symlink moved (see [`Moved`]) to
@@ -935,6 +971,25 @@ impl LayerWalker {
         }
         // A directory walk never goes through a symlink: nothing moves.
         let (index, _) = FileIndex::build(vec![listing], self.limits.max_symlink_depth);
+        // But a reader does: files found through a symlinked directory are
+        // read from disk under the wanted name, never outside the root.
+        let real_root = fs_err::canonicalize(root).map_err(|e| rootfs_err(root, e))?;
+        for (v, _, alias) in aliases(visitors, &index, &mut warnings) {
+            let real = alias.link_target.clone().unwrap_or_default();
+            let on_disk = root.join(real.trim_start_matches('/'));
+            let inside = fs_err::canonicalize(&on_disk).is_ok_and(|p| p.starts_with(&real_root));
+            if !inside {
+                continue;
+            }
+            let mut file = fs_err::File::open(&on_disk).map_err(|e| rootfs_err(&on_disk, e))?;
+            let as_file = Entry {
+                kind: EntryKind::File,
+                link_target: None,
+                ..alias
+            };
+            dispatch(visitors, 0, &as_file, &[v], &mut file, &mut warnings)
+                .map_err(|e| rootfs_err(&on_disk, e))?;
+        }
         Ok(Walk {
             layers: std::sync::Arc::clone(index.layers()),
             index,
@@ -1013,6 +1068,81 @@ struct TooManyInAll;
 #[derive(Debug, thiserror::Error)]
 #[error("path too long")]
 struct PathTooLong(String);
+
+/// The files a reader finds through a symlinked directory: `dpkg` reads
+/// `/var/lib/dpkg/status` even when `/var/lib/dpkg` is a symlink to `/x`,
+/// so an image cannot hide its package database at `/x/status`. For each
+/// exact path and directory a visitor wants that is not itself in the image
+/// but leads through a symlink to regular files that are (and that the
+/// visitor does not want under their own name), returns (visitor, layer,
+/// the file as a link named by the wanted path to its real path), with a
+/// warning each.
+fn aliases(
+    visitors: &[&dyn FileVisitor],
+    index: &FileIndex,
+    warnings: &mut Vec<WalkWarning>,
+) -> Vec<(usize, usize, Entry)> {
+    let mut out = Vec::new();
+    let mut offer = |v: usize, alias: String, layer: usize, entry: &Entry| {
+        warnings.push(WalkWarning {
+            layer,
+            path: alias.clone(),
+            message: format!(
+                "`{alias}` leads through a symlink to `{}`: read as `{alias}`",
+                entry.path
+            ),
+        });
+        out.push((
+            v,
+            layer,
+            Entry {
+                path: alias,
+                kind: EntryKind::Hardlink,
+                link_target: Some(entry.path.clone()),
+                ..entry.clone()
+            },
+        ));
+    };
+    for (v, visitor) in visitors.iter().enumerate() {
+        let selector = visitor.selector();
+        for wanted in selector.exact_paths() {
+            if index.get(wanted).is_some() {
+                continue;
+            }
+            if let Some(found) = index.resolve(wanted)
+                && found.entry.kind == EntryKind::File
+                && found.entry.path != wanted
+                && !selector.matches(&found.entry.path, found.entry.size, found.entry.mode)
+            {
+                offer(v, wanted.to_owned(), found.layer, found.entry);
+            }
+        }
+        for prefix in selector.prefixes() {
+            let dir = prefix.trim_end_matches('/');
+            if index
+                .get(dir)
+                .is_some_and(|(_, e)| e.kind == EntryKind::Directory)
+            {
+                continue;
+            }
+            let Some(real) = index.real_path(dir).filter(|r| r != dir) else {
+                continue;
+            };
+            for (layer, entry) in index.under(&real) {
+                if entry.kind != EntryKind::File
+                    || selector.matches(&entry.path, entry.size, entry.mode)
+                {
+                    continue;
+                }
+                let alias = format!("{dir}{}", &entry.path[real.len()..]);
+                if selector.matches(&alias, entry.size, entry.mode) {
+                    offer(v, alias, layer, entry);
+                }
+            }
+        }
+    }
+    out
+}
 
 /// Handles one entry of the first pass: whiteouts, listing, visitors.
 fn on_entry(

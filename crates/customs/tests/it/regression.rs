@@ -502,3 +502,52 @@ fn issue14_the_command_deadline_stops_a_trickling_registry() {
         stderr(&out)
     );
 }
+
+/// Issue 14 (hostile 1), the other direction: `/var/lib/dpkg` is itself a
+/// symlink to where the database really is. `dpkg` reads through it, so the
+/// packages are found, in an image and in an unpacked root filesystem.
+#[test]
+fn issue14_a_symlinked_package_database_directory_does_not_hide_packages() {
+    let home = tempfile::tempdir().unwrap();
+    let status = example_data("dpkg-status");
+    let image = ImageBuilder::new()
+        .layer(
+            LayerBuilder::new()
+                .file("etc/os-release", example_data("os-release"))
+                .dir("var/lib")
+                .symlink("var/lib/dpkg", "../../opt/pkgdb"),
+        )
+        .layer(LayerBuilder::new().file("opt/pkgdb/status", &status));
+    let reference = layout(home.path(), &image);
+    let rootfs = home.path().join("rootfs");
+    fs_err::create_dir_all(rootfs.join("etc")).unwrap();
+    fs_err::create_dir_all(rootfs.join("var/lib")).unwrap();
+    fs_err::create_dir_all(rootfs.join("opt/pkgdb")).unwrap();
+    fs_err::write(rootfs.join("etc/os-release"), example_data("os-release")).unwrap();
+    fs_err::write(rootfs.join("opt/pkgdb/status"), &status).unwrap();
+    std::os::unix::fs::symlink("../../opt/pkgdb", rootfs.join("var/lib/dpkg")).unwrap();
+    for reference in [reference, format!("dir:{}", rootfs.display())] {
+        let out = customs(home.path())
+            .args(["sbom", &reference, "-o", "json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let libssl = doc["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "libssl3")
+            .unwrap_or_else(|| panic!("{reference}: libssl3 hidden"));
+        assert_eq!(
+            libssl["locations"][0]["path"], "/var/lib/dpkg/status",
+            "{reference}"
+        );
+        assert!(
+            stderr(&out)
+                .contains("`/var/lib/dpkg/status` leads through a symlink to `/opt/pkgdb/status`"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
