@@ -24,11 +24,9 @@ pub(crate) async fn resolve(
             "{reference}: signatures live in a registry next to the image; {verb} needs a registry reference"
         );
     };
-    let image = source.image(&super::platform_choice(args)?).await?;
-    let digest = image
-        .index_digest()
-        .cloned()
-        .unwrap_or_else(|| image.manifest_digest.clone());
+    // One request: the manifest or index the reference names (an index
+    // digest for a multi-platform image, as cosign signs it).
+    let digest = source.resolve_digest().await?;
     if source.reference().digest().is_none() && !global.quiet {
         super::warn_info(&format!(
             "{} resolved to {}/{}@{digest}; the digest is what is {verb}ed",

@@ -243,6 +243,25 @@ impl RegistrySource {
         Ok(image)
     }
 
+    /// The digest the reference names: of the manifest or index the tag
+    /// points to (what cosign signs), computed from the bytes read, in one
+    /// request.
+    ///
+    /// # Errors
+    /// Transport, auth, size and integrity errors; an unknown tag.
+    pub async fn resolve_digest(&self) -> Result<Digest, SourceError> {
+        let fetched = self
+            .client
+            .manifest(
+                self.reference.repository(),
+                &self.reference.reference(),
+                self.limits.max_manifest_bytes,
+                media_type::MANIFEST_ACCEPT,
+            )
+            .await?;
+        Ok(fetched.digest)
+    }
+
     /// The manifest at `reference` (a tag or digest) of this repository, as
     /// stored, with its digest; `None` when there is none (404).
     ///
