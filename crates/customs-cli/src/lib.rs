@@ -253,6 +253,11 @@ pub struct SignArgs {
     /// An annotation to sign into the payload (repeatable).
     #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE")]
     pub annotations: Vec<String>,
+    /// For a multi-platform image: sign the index and every platform's
+    /// manifest (BuildKit attestation manifests are not images, and are
+    /// left out).
+    #[arg(long)]
+    pub recursive: bool,
     /// Print what was done as JSON.
     #[arg(short = 'o', long = "format", value_enum, default_value = "table")]
     pub format: Format,

@@ -38,6 +38,31 @@ pub(crate) async fn resolve(
     Ok((source, digest))
 }
 
+/// The platform manifests an index lists (not BuildKit's attestation
+/// manifests); none when `digest` is a single image.
+async fn platform_manifests(
+    source: &RegistrySource,
+    digest: &Digest,
+) -> anyhow::Result<Vec<Digest>> {
+    let Some((bytes, _)) = source.manifest_at(digest.as_str()).await? else {
+        anyhow::bail!("{digest} disappeared from the registry while it was being signed");
+    };
+    let Ok(index) = serde_json::from_slice::<customs_oci::manifest::ImageIndex>(&bytes) else {
+        return Ok(Vec::new());
+    };
+    Ok(index
+        .manifests
+        .iter()
+        .filter(|d| {
+            d.annotations
+                .get("vnd.docker.reference.type")
+                .map(String::as_str)
+                != Some("attestation-manifest")
+        })
+        .map(|d| d.digest.clone())
+        .collect())
+}
+
 pub(crate) async fn run(args: SignArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let key = super::keys::private_key(&args.key)?;
     let annotations = super::keys::annotations(&args.annotations)?;
@@ -48,21 +73,37 @@ pub(crate) async fn run(args: SignArgs, global: &GlobalArgs) -> anyhow::Result<E
             .map(|(k, v)| (k, serde_json::Value::String(v)))
             .collect::<BTreeMap<_, _>>()
     });
-    let signed = customs_pipeline::signatures::sign(&source, &digest, &key, optional).await?;
+    let mut digests = vec![digest.clone()];
+    if args.recursive {
+        digests.extend(platform_manifests(&source, &digest).await?);
+    }
+    let mut done = Vec::new();
+    for d in &digests {
+        done.push(customs_pipeline::signatures::sign(&source, d, &key, optional.clone()).await?);
+    }
     match args.format {
-        Format::Json => render::json(&signed)?,
-        Format::Table => render::text(&format!(
-            "{} {}\n  stored at {} ({} signature{})",
-            if signed.already_present {
-                "Already signed with this key:"
-            } else {
-                "Signed"
-            },
-            signed.image,
-            signed.location,
-            signed.signatures,
-            if signed.signatures == 1 { "" } else { "s" }
-        ))?,
+        Format::Json if args.recursive => render::json(&done)?,
+        Format::Json => render::json(&done[0])?,
+        Format::Table => {
+            let lines: Vec<String> = done
+                .iter()
+                .map(|signed| {
+                    format!(
+                        "{} {}\n  stored at {} ({} signature{})",
+                        if signed.already_present {
+                            "Already signed with this key:"
+                        } else {
+                            "Signed"
+                        },
+                        signed.image,
+                        signed.location,
+                        signed.signatures,
+                        if signed.signatures == 1 { "" } else { "s" }
+                    )
+                })
+                .collect();
+            render::text(&lines.join("\n"))?;
+        }
     }
     Ok(ExitStatus::Success)
 }

@@ -680,3 +680,63 @@ fn sbom_and_scan_attest_what_they_made_in_the_same_run() {
         stderr(&out)
     );
 }
+
+/// `sign --recursive` on a multi-platform image: the index and each
+/// platform manifest are signed, so a platform pulled by digest verifies.
+#[test]
+fn sign_recursive_signs_the_index_and_every_platform() {
+    let registry = TestRegistry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let amd = customs_test::example_image().build();
+    let arm = customs_test::example_image()
+        .platform("linux", "arm64", Some("v8"))
+        .build();
+    let layout = dir.path().join("multi");
+    customs_test::write_index_layout(&layout, &[&amd, &arm], Some("1.0"));
+    registry.push_all(&format!("oci:{}:1.0", layout.display()), "multi", "1.0");
+    let s = Setup {
+        home: dir,
+        config: std::path::PathBuf::new(),
+        reference: format!("{}/multi:1.0", registry.addr),
+        registry,
+    };
+    let config = s.home.path().join("docker");
+    fs_err::create_dir_all(&config).unwrap();
+    write_docker_config(
+        &config,
+        &s.registry.addr,
+        &s.registry.user,
+        &s.registry.password,
+    );
+    let s = Setup { config, ..s };
+    let (private, public) = s.key("release");
+    let out = s.run(&[
+        "sign",
+        &s.reference,
+        "--key",
+        &private,
+        "--recursive",
+        "-o",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let signed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        signed.as_array().unwrap().len(),
+        3,
+        "the index and two platforms"
+    );
+    for image in [
+        amd.manifest_digest.to_string(),
+        arm.manifest_digest.to_string(),
+    ] {
+        let by_digest = format!("{}/multi@{image}", s.registry.addr);
+        let out = s.run(&["verify", &by_digest, "--key", &public]);
+        assert!(out.status.success(), "{image}: {}", stderr(&out));
+    }
+    assert!(
+        s.run(&["verify", &s.reference, "--key", &public])
+            .status
+            .success()
+    );
+}
