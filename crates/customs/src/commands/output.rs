@@ -96,9 +96,11 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8], mode: Mode) -> anyhow::Resul
     let kind = target.file_type();
     anyhow::ensure!(!kind.is_dir(), "cannot write {name}: it is a directory");
     if !kind.is_file() || through_proc(path) {
-        // A device, FIFO, socket or a /proc/self/fd link: write where it is.
+        // A device, FIFO, socket or a /proc/self/fd link: write where it is,
+        // appending, so that `-o json=/dev/stdout >> log` keeps what the
+        // shell's redirection already holds.
         let mut file = fs_err::OpenOptions::new()
-            .write(true)
+            .append(true)
             .open(path)
             .with_context(|| format!("cannot write {name}"))?;
         file.write_all(bytes)
@@ -175,9 +177,12 @@ fn hard_links(_: &std::fs::Metadata) -> u64 {
 }
 
 /// `/dev/stdout` and friends lead into `/proc/self/fd`: the open file of
-/// the shell's redirection, which must be written, never replaced.
+/// the shell's redirection (`> out.json`, `>> log`), which must be written,
+/// never replaced, even when it is a regular file.
 fn through_proc(path: &Path) -> bool {
-    fs_err::canonicalize(path).map_or(true, |real| real.starts_with("/proc"))
+    path.starts_with("/dev")
+        || path.starts_with("/proc")
+        || fs_err::canonicalize(path).map_or(true, |real| real.starts_with("/proc"))
 }
 
 /// Refuses to follow a symlink that another user planted in a sticky,

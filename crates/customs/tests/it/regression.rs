@@ -551,3 +551,30 @@ fn issue14_a_symlinked_package_database_directory_does_not_hide_packages() {
         );
     }
 }
+
+/// `-o json=/dev/stdout` with the shell's `>>` keeps what the file held:
+/// the redirection is written through, never replaced or rewound.
+#[cfg(unix)]
+#[test]
+fn issue14_dev_stdout_appends_to_the_shells_redirection() {
+    let home = tempfile::tempdir().unwrap();
+    let log = home.path().join("log.json");
+    fs_err::write(&log, "kept\n").unwrap();
+    let binary = assert_cmd::cargo::cargo_bin("customs");
+    let out = customs_test::isolated("sh", home.path())
+        .arg("-c")
+        .arg("exec \"$0\" sbom -q -o json=/dev/stdout \"$1\" >> \"$2\"")
+        .arg(binary)
+        .arg(crate::common::example_ref())
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = fs_err::read_to_string(&log).unwrap();
+    assert!(
+        text.starts_with("kept\n{"),
+        "{}",
+        &text[..40.min(text.len())]
+    );
+    assert!(text.contains("customs.sbom/v1"));
+}
