@@ -429,7 +429,22 @@ impl LayerWalker {
         for (v, layer, alias) in aliases(visitors, index, warnings) {
             by_layer.entry(layer).or_default().push((vec![v], alias));
         }
+        self.reread(inputs, visitors, image, by_layer, warnings)
+    }
+
+    /// Reads layers once more to offer files under other names: each
+    /// `(visitors, entry)` is a link named as the visitors are to see it,
+    /// to the path the layer holds the content under.
+    fn reread(
+        &self,
+        inputs: &[LayerInput<'_>],
+        visitors: &[&dyn FileVisitor],
+        image: &str,
+        by_layer: HashMap<usize, Vec<(Vec<usize>, Entry)>>,
+        warnings: &mut Vec<WalkWarning>,
+    ) -> Result<(), WalkError> {
         let total = AtomicU64::new(0);
+        // Second reads list nothing new.
         let entries = AtomicU64::new(0);
         let abort = AtomicBool::new(false);
         for (layer, deferred) in by_layer {
@@ -505,26 +520,7 @@ impl LayerWalker {
                     .push((wanting, as_link));
             }
         }
-        let total = AtomicU64::new(0);
-        // Second reads list nothing new.
-        let entries = AtomicU64::new(0);
-        let abort = AtomicBool::new(false);
-        for (layer, deferred) in by_layer {
-            let Some(input) = inputs.iter().find(|i| i.index == layer) else {
-                continue;
-            };
-            let ctx = LayerContext {
-                input,
-                entries: &entries,
-                check_diff_id: false,
-                visitors,
-                total: &total,
-                abort: &abort,
-                image,
-            };
-            self.read_hardlink_targets(&ctx, &deferred, warnings)?;
-        }
-        Ok(())
+        self.reread(inputs, visitors, image, by_layer, warnings)
     }
 
     fn walk_layer(

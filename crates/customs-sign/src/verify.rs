@@ -79,23 +79,36 @@ impl ImageVerification {
     /// the signature that got furthest (the most telling one).
     #[must_use]
     pub fn failure(&self) -> Option<VerifyError> {
-        if self.passed() {
-            return None;
-        }
-        let rank = |e: &VerifyError| match e {
-            VerifyError::NotASignature(_) => 0,
-            VerifyError::MissingSignature | VerifyError::BadEncoding => 1,
-            VerifyError::WrongKeyOrPayload => 2,
-            VerifyError::MalformedPayload(_) => 3,
-            VerifyError::OtherDigest { .. } => 4,
-            _ => 5,
-        };
-        self.signatures
-            .iter()
-            .filter_map(|s| s.error.clone())
-            .max_by_key(rank)
-            .or(Some(VerifyError::NoSignature))
+        furthest(
+            self.passed(),
+            self.signatures.iter().map(|s| s.error.as_ref()),
+        )
     }
+}
+
+/// `None` when something passed; else the failure that got furthest
+/// through the checks, or [`VerifyError::NoSignature`] when there was
+/// nothing to check.
+fn furthest<'a>(
+    passed: bool,
+    errors: impl Iterator<Item = Option<&'a VerifyError>>,
+) -> Option<VerifyError> {
+    if passed {
+        return None;
+    }
+    let progress = |e: &VerifyError| match e {
+        VerifyError::NoSignature | VerifyError::NotASignature(_) => 0,
+        VerifyError::MissingSignature | VerifyError::BadEncoding => 1,
+        VerifyError::WrongKeyOrPayload => 2,
+        VerifyError::MalformedPayload(_) => 3,
+        VerifyError::OtherDigest { .. } => 4,
+        VerifyError::OtherReference { .. } | VerifyError::AnnotationMissing { .. } => 5,
+    };
+    errors
+        .flatten()
+        .max_by_key(|e| progress(e))
+        .cloned()
+        .or(Some(VerifyError::NoSignature))
 }
 
 /// What to verify against.
@@ -252,21 +265,10 @@ impl AttestationVerification {
     /// Why none passed (the failure that got furthest), or `None`.
     #[must_use]
     pub fn failure(&self) -> Option<VerifyError> {
-        if self.passed() {
-            return None;
-        }
-        let rank = |e: &VerifyError| match e {
-            VerifyError::NotASignature(_) => 0,
-            VerifyError::MissingSignature | VerifyError::BadEncoding => 1,
-            VerifyError::WrongKeyOrPayload => 2,
-            VerifyError::MalformedPayload(_) => 3,
-            _ => 4,
-        };
-        self.attestations
-            .iter()
-            .filter_map(|a| a.error.clone())
-            .max_by_key(rank)
-            .or(Some(VerifyError::NoSignature))
+        furthest(
+            self.passed(),
+            self.attestations.iter().map(|a| a.error.as_ref()),
+        )
     }
 }
 

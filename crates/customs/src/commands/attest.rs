@@ -11,8 +11,7 @@ use crate::render;
 const MAX_PREDICATE_BYTES: u64 = 64 << 20;
 
 pub(crate) async fn run(args: AttestArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    let predicate_type = customs_sign::intoto::predicate_type(&args.predicate_type)
-        .map_err(|e| anyhow::anyhow!(e))?;
+    let predicate_type = super::keys::predicate_type(&args.predicate_type)?;
     let path = &args.predicate;
     anyhow::ensure!(
         fs_err::metadata(path)?.len() <= MAX_PREDICATE_BYTES,
@@ -50,12 +49,7 @@ pub(crate) async fn verify(
     args: VerifyAttestationArgs,
     global: &GlobalArgs,
 ) -> anyhow::Result<ExitStatus> {
-    let wanted = args
-        .predicate_type
-        .as_deref()
-        .map(customs_sign::intoto::predicate_type)
-        .transpose()
-        .map_err(|e| anyhow::anyhow!(e))?;
+    let wanted = super::keys::predicate_filter(args.predicate_type.as_deref())?;
     let key = super::keys::public_key(&args.key)?;
     let (source, digest) =
         super::sign::resolve(&args.image, &args.source, global, "verifi").await?;
@@ -81,18 +75,10 @@ pub(crate) async fn verify(
             } else {
                 format!("NOT verified: no attestation of {digest} passed")
             };
-            if verification.attestations.is_empty() {
-                render::text(&verdict)?;
-            } else {
-                render::text(&format!("{}\n\n{verdict}", t.trim_fmt()))?;
-            }
+            super::verify::print_table(&t, verification.attestations.is_empty(), &verdict)?;
         }
     }
-    if let Some(failure) = verification.failure() {
-        super::warn(&format!("verification failed: {failure}"));
-        return Ok(ExitStatus::VerificationFailed);
-    }
-    Ok(ExitStatus::Success)
+    Ok(super::verify::conclude(verification.failure()))
 }
 
 /// `--attest --key K` of `sbom` and `scan`: the key is loaded and the

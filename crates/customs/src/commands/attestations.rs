@@ -39,12 +39,7 @@ pub(crate) async fn run(
     args: AttestationsArgs,
     _global: &GlobalArgs,
 ) -> anyhow::Result<ExitStatus> {
-    let wanted = args
-        .predicate_type
-        .as_deref()
-        .map(customs_sign::intoto::predicate_type)
-        .transpose()
-        .map_err(|e| anyhow::anyhow!(e))?;
+    let wanted = super::keys::predicate_filter(args.predicate_type.as_deref())?;
     let key = args
         .key
         .as_deref()

@@ -122,3 +122,13 @@ pub(crate) fn annotations(pairs: &[String]) -> anyhow::Result<Vec<(String, Strin
         })
         .collect()
 }
+
+/// A `--type` value as a predicate type URI (names as cosign's).
+pub(crate) fn predicate_type(name: &str) -> anyhow::Result<String> {
+    customs_sign::intoto::predicate_type(name).map_err(|e| anyhow::anyhow!(e))
+}
+
+/// An optional `--type` filter.
+pub(crate) fn predicate_filter(name: Option<&str>) -> anyhow::Result<Option<String>> {
+    name.map(predicate_type).transpose()
+}

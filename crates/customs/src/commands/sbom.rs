@@ -67,8 +67,7 @@ pub(crate) async fn run(args: SbomArgs, global: &GlobalArgs) -> anyhow::Result<E
         let digest = sbom.subject.digest.as_ref().ok_or_else(|| {
             anyhow::anyhow!("--attest needs an image with a digest, not {}", args.image)
         })?;
-        let predicate_type =
-            customs_sign::intoto::predicate_type(name).map_err(|e| anyhow::anyhow!(e))?;
+        let predicate_type = super::keys::predicate_type(name)?;
         attacher
             .attach(digest, &predicate_type, predicate, global)
             .await?;

@@ -201,7 +201,7 @@ pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<E
         attacher
             .attach(
                 &digest,
-                &customs_sign::intoto::predicate_type("vuln").map_err(|e| anyhow::anyhow!(e))?,
+                &super::keys::predicate_type("vuln")?,
                 predicate,
                 global,
             )

@@ -68,16 +68,33 @@ pub(crate) async fn run(args: VerifyArgs, global: &GlobalArgs) -> anyhow::Result
             } else {
                 format!("NOT verified: {repository}@{digest}")
             };
-            if verification.signatures.is_empty() {
-                render::text(&verdict)?;
-            } else {
-                render::text(&format!("{}\n\n{verdict}", t.trim_fmt()))?;
-            }
+            print_table(&t, verification.signatures.is_empty(), &verdict)?;
         }
     }
-    if let Some(failure) = verification.failure() {
-        super::warn(&format!("verification failed: {failure}"));
-        return Ok(ExitStatus::VerificationFailed);
+    Ok(conclude(verification.failure()))
+}
+
+/// A verification's table, then its verdict (the verdict alone when
+/// nothing was found).
+pub(crate) fn print_table(
+    table: &comfy_table::Table,
+    empty: bool,
+    verdict: &str,
+) -> anyhow::Result<()> {
+    if empty {
+        render::text(verdict)
+    } else {
+        render::text(&format!("{}\n\n{verdict}", table.trim_fmt()))
     }
-    Ok(ExitStatus::Success)
+}
+
+/// Exit 3 with the check that failed, 0 when something verified.
+pub(crate) fn conclude(failure: Option<customs_sign::VerifyError>) -> ExitStatus {
+    match failure {
+        Some(failure) => {
+            super::warn(&format!("verification failed: {failure}"));
+            ExitStatus::VerificationFailed
+        }
+        None => ExitStatus::Success,
+    }
 }

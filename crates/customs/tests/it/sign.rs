@@ -43,6 +43,37 @@ impl Setup {
             .unwrap()
     }
 
+    /// Runs customs, which must succeed, and reads its JSON output.
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// The manifest at `tag` of examples/hello, as skopeo reads it.
+    fn raw_manifest(&self, tag: &str) -> serde_json::Value {
+        let raw = std::process::Command::new("skopeo")
+            .args([
+                "inspect",
+                "--raw",
+                "--tls-verify=false",
+                "--creds",
+                &self.registry.creds(),
+            ])
+            .arg(format!(
+                "docker://{}/examples/hello:{tag}",
+                self.registry.addr
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            raw.status.success(),
+            "{}",
+            String::from_utf8_lossy(&raw.stderr)
+        );
+        serde_json::from_slice(&raw.stdout).unwrap()
+    }
+
     fn key(&self, name: &str) -> (String, String) {
         let prefix = self.home.path().join(name);
         let out = self.run(&[
@@ -143,23 +174,7 @@ fn sign_then_verify_against_a_real_registry() {
 
     // Where cosign looks: the sha256-<hex>.sig tag, read with skopeo.
     let tag = format!("{}.sig", digest.replace(':', "-"));
-    let raw = std::process::Command::new("skopeo")
-        .args([
-            "inspect",
-            "--raw",
-            "--tls-verify=false",
-            "--creds",
-            &s.registry.creds(),
-        ])
-        .arg(format!("docker://{}/examples/hello:{tag}", s.registry.addr))
-        .output()
-        .unwrap();
-    assert!(
-        raw.status.success(),
-        "{}",
-        String::from_utf8_lossy(&raw.stderr)
-    );
-    let manifest: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
+    let manifest = s.raw_manifest(&tag);
     let layer = &manifest["layers"][0];
     assert_eq!(
         layer["mediaType"],
@@ -357,23 +372,7 @@ fn attest_then_verify_attestation_against_a_real_registry() {
     );
 
     let tag = format!("{}.att", digest.replace(':', "-"));
-    let raw = std::process::Command::new("skopeo")
-        .args([
-            "inspect",
-            "--raw",
-            "--tls-verify=false",
-            "--creds",
-            &s.registry.creds(),
-        ])
-        .arg(format!("docker://{}/examples/hello:{tag}", s.registry.addr))
-        .output()
-        .unwrap();
-    assert!(
-        raw.status.success(),
-        "{}",
-        String::from_utf8_lossy(&raw.stderr)
-    );
-    let manifest: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
+    let manifest = s.raw_manifest(&tag);
     assert_eq!(
         manifest["layers"][0]["mediaType"],
         "application/vnd.dsse.envelope.v1+json"
@@ -400,7 +399,7 @@ fn attest_then_verify_attestation_against_a_real_registry() {
     ]);
     assert_eq!(out.status.code(), Some(3), "no attestation of that type");
 
-    let out = s.run(&[
+    let v = s.json(&[
         "verify-attestation",
         &s.reference,
         "--key",
@@ -410,8 +409,6 @@ fn attest_then_verify_attestation_against_a_real_registry() {
         "-o",
         "json",
     ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let statement = &v["attestations"][0]["statement"];
     assert_eq!(statement["_type"], "https://in-toto.io/Statement/v1");
     assert_eq!(
@@ -600,7 +597,7 @@ fn sbom_and_scan_attest_what_they_made_in_the_same_run() {
         &private,
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = s.run(&[
+    let v = s.json(&[
         "verify-attestation",
         &s.reference,
         "--key",
@@ -610,8 +607,6 @@ fn sbom_and_scan_attest_what_they_made_in_the_same_run() {
         "-o",
         "json",
     ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let written: serde_json::Value =
         serde_json::from_slice(&fs_err::read(&sbom_file).unwrap()).unwrap();
     assert_eq!(
@@ -633,7 +628,7 @@ fn sbom_and_scan_attest_what_they_made_in_the_same_run() {
         &private,
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = s.run(&[
+    let v = s.json(&[
         "verify-attestation",
         &s.reference,
         "--key",
@@ -643,8 +638,6 @@ fn sbom_and_scan_attest_what_they_made_in_the_same_run() {
         "-o",
         "json",
     ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let predicate = &v["attestations"][0]["statement"]["predicate"];
     assert!(
         predicate["scanner"]["db"]["uri"]
@@ -710,7 +703,7 @@ fn sign_recursive_signs_the_index_and_every_platform() {
     );
     let s = Setup { config, ..s };
     let (private, public) = s.key("release");
-    let out = s.run(&[
+    let signed = s.json(&[
         "sign",
         &s.reference,
         "--key",
@@ -719,8 +712,6 @@ fn sign_recursive_signs_the_index_and_every_platform() {
         "-o",
         "json",
     ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let signed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         signed.as_array().unwrap().len(),
         3,

@@ -250,16 +250,15 @@ impl RegistrySource {
     /// # Errors
     /// Transport, auth, size and integrity errors; an unknown tag.
     pub async fn resolve_digest(&self) -> Result<Digest, SourceError> {
-        let fetched = self
-            .client
-            .manifest(
-                self.reference.repository(),
-                &self.reference.reference(),
-                self.limits.max_manifest_bytes,
-                media_type::MANIFEST_ACCEPT,
-            )
-            .await?;
-        Ok(fetched.digest)
+        self.manifest_at(&self.reference.reference())
+            .await?
+            .map(|(_, digest)| digest)
+            .ok_or_else(|| {
+                RegistryError::ManifestUnknown {
+                    reference: self.reference.to_string(),
+                }
+                .into()
+            })
     }
 
     /// The manifest at `reference` (a tag or digest) of this repository, as
