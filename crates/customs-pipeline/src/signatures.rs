@@ -311,15 +311,23 @@ async fn read_tag(
             reference.repository(),
             i + 1
         );
-        let payload = if wanted.contains(&layer.media_type.as_str()) {
-            source.small_blob(layer, MAX_PAYLOAD, &where_).await?
-        } else {
+        let mut media_type = layer.media_type.clone();
+        let payload = if !wanted.contains(&media_type.as_str()) {
             // Another attachment: reported as not a signature, never read.
             Vec::new()
+        } else if layer.size > MAX_PAYLOAD {
+            // One oversized layer fails alone; the others are still checked.
+            media_type = format!(
+                "{media_type} of {} bytes, over the {MAX_PAYLOAD}-byte limit",
+                layer.size
+            );
+            Vec::new()
+        } else {
+            source.small_blob(layer, MAX_PAYLOAD, &where_).await?
         };
         out.push(SignatureLayer {
             source: where_,
-            media_type: layer.media_type.clone(),
+            media_type,
             payload,
             annotations: layer.annotations.clone(),
         });

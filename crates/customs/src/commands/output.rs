@@ -109,7 +109,9 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8], mode: Mode) -> anyhow::Resul
         return Ok(());
     }
     let real = fs_err::canonicalize(path).with_context(|| format!("cannot write {name}"))?;
-    if hard_links(&target) > 1 {
+    // Rewritten in place so every hard link still names it — except a
+    // private file, which must end up 0600 whatever the old file was.
+    if mode == Mode::Public && hard_links(&target) > 1 {
         let mut file = fs_err::OpenOptions::new()
             .write(true)
             .truncate(true)
