@@ -94,6 +94,32 @@ fn slot(layer: usize, entry: usize) -> Slot {
     }
 }
 
+/// Where a symlink entry points; `None` for anything else.
+fn symlink_target(entry: &Entry) -> Option<&str> {
+    (entry.kind == EntryKind::Symlink).then(|| entry.link_target.as_deref().unwrap_or(""))
+}
+
+/// The paths of `files` strictly under the directory `dir` (everything for
+/// `/`), in order.
+fn under_dir<'a>(
+    files: &'a BTreeMap<Box<str>, Slot>,
+    dir: &str,
+) -> impl Iterator<Item = (&'a Box<str>, &'a Slot)> + 'a {
+    let prefix = if dir == "/" {
+        "/".to_owned()
+    } else {
+        format!("{}/", dir.trim_end_matches('/'))
+    };
+    files
+        .range::<str, _>((
+            std::ops::Bound::Included(prefix.as_str()),
+            std::ops::Bound::Unbounded,
+        ))
+        .take_while(move |(k, _)| k.starts_with(&prefix))
+        // The root itself is never an entry of the index (see `build`).
+        .filter(|(k, _)| &***k != "/")
+}
+
 /// The squashed filesystem while it is built: the listings are still
 /// being given their real paths.
 struct Builder<'a> {
@@ -108,8 +134,7 @@ impl Builder<'_> {
     }
 
     fn link(&self, path: &str) -> Option<&str> {
-        let entry = self.entry(*self.files.get(path)?);
-        (entry.kind == EntryKind::Symlink).then(|| entry.link_target.as_deref().unwrap_or(""))
+        symlink_target(self.entry(*self.files.get(path)?))
     }
 
     /// `path` with its parent directories resolved in the tree so far
@@ -140,24 +165,10 @@ impl Builder<'_> {
     }
 
     fn remove_under(&mut self, dir: &str, fate: Fate) {
-        let prefix = if dir == "/" {
-            "/".to_owned()
-        } else {
-            format!("{dir}/")
-        };
-        let doomed: Vec<Box<str>> = self
-            .files
-            .range::<str, _>((
-                std::ops::Bound::Included(prefix.as_str()),
-                std::ops::Bound::Unbounded,
-            ))
-            .take_while(|(k, _)| k.starts_with(&prefix))
+        let doomed: Vec<Box<str>> = under_dir(&self.files, dir)
             .map(|(k, _)| k.clone())
             .collect();
         for path in doomed {
-            if &*path == "/" {
-                continue;
-            }
             self.remove_exact(&path, fate);
         }
     }
@@ -326,25 +337,13 @@ impl FileIndex {
     /// links loop.
     #[must_use]
     pub fn real_path(&self, path: &str) -> Option<String> {
-        let link = |p: &str| {
-            let (_, entry) = self.get(p)?;
-            (entry.kind == EntryKind::Symlink).then(|| entry.link_target.as_deref().unwrap_or(""))
-        };
-        resolve_dir(path, link, self.max_symlink_depth).map(std::borrow::Cow::into_owned)
+        let link = |p: &str| symlink_target(self.get(p)?.1);
+        resolve_dir(path, link, self.max_symlink_depth).map(Cow::into_owned)
     }
 
     /// Every surviving entry strictly under the directory `dir`.
     pub fn under<'a>(&'a self, dir: &str) -> impl Iterator<Item = (usize, &'a Entry)> + 'a {
-        let prefix = format!("{}/", dir.trim_end_matches('/'));
-        self.files
-            .range::<str, _>((
-                std::ops::Bound::Included(prefix.as_str()),
-                std::ops::Bound::Unbounded,
-            ))
-            .take_while(move |(k, _)| k.starts_with(&prefix))
-            .map(|(_, at)| self.at(*at))
-            .collect::<Vec<_>>()
-            .into_iter()
+        under_dir(&self.files, dir).map(|(_, at)| self.at(*at))
     }
 
     /// Resolves `path` through symlinks in every component, as the kernel
@@ -354,12 +353,7 @@ impl FileIndex {
     /// than the limit.
     #[must_use]
     pub fn resolve(&self, path: &str) -> Option<Resolved<'_>> {
-        let link = |p: &str| {
-            let (_, entry) = self.get(p)?;
-            (entry.kind == EntryKind::Symlink).then(|| entry.link_target.as_deref().unwrap_or(""))
-        };
-        let real = resolve_dir(path, link, self.max_symlink_depth)?;
-        let (layer, entry) = self.get(&real)?;
+        let (layer, entry) = self.get(&self.real_path(path)?)?;
         Some(Resolved { layer, entry })
     }
 }

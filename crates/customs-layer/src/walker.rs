@@ -397,39 +397,22 @@ impl LayerWalker {
             return Err(e);
         }
         let (index, moved) = FileIndex::build(layers, self.limits.max_symlink_depth);
-        if !moved.is_empty() {
-            self.offer_moved(
-                inputs,
-                visitors,
-                image,
-                &moved,
-                index.layers(),
-                &mut warnings,
-            )?;
+        // Files the visitors are to see under another name than the walk
+        // gave them: one more read of each layer concerned, whatever the
+        // reasons.
+        let mut offers: HashMap<usize, Vec<(Vec<usize>, Entry)>> = HashMap::new();
+        moved_offers(visitors, &moved, index.layers(), &mut offers, &mut warnings);
+        for (v, layer, alias) in aliases(visitors, &index, &mut warnings) {
+            offers.entry(layer).or_default().push((vec![v], alias));
         }
-        self.offer_aliases(inputs, visitors, image, &index, &mut warnings)?;
+        if !offers.is_empty() {
+            self.reread(inputs, visitors, image, offers, &mut warnings)?;
+        }
         Ok(Walk {
             layers: std::sync::Arc::clone(index.layers()),
             index,
             warnings,
         })
-    }
-
-    /// Offers the files that a reader finds through a symlinked directory
-    /// ([`aliases`]), reading each affected layer once more.
-    fn offer_aliases(
-        &self,
-        inputs: &[LayerInput<'_>],
-        visitors: &[&dyn FileVisitor],
-        image: &str,
-        index: &FileIndex,
-        warnings: &mut Vec<WalkWarning>,
-    ) -> Result<(), WalkError> {
-        let mut by_layer: HashMap<usize, Vec<(Vec<usize>, Entry)>> = HashMap::new();
-        for (v, layer, alias) in aliases(visitors, index, warnings) {
-            by_layer.entry(layer).or_default().push((vec![v], alias));
-        }
-        self.reread(inputs, visitors, image, by_layer, warnings)
     }
 
     /// Reads layers once more to offer files under other names: each
@@ -463,64 +446,6 @@ impl LayerWalker {
             self.read_hardlink_targets(&ctx, &deferred, warnings)?;
         }
         Ok(())
-    }
-
-    /// Offers entries that a lower layer's symlink moved (see [`Moved`]) to
-    /// the visitors that want them under their real path, reading each
-    /// affected layer once more. What visitors were given under the old
-    /// name is dropped by them ([`FileIndex::was_moved`]).
-    fn offer_moved(
-        &self,
-        inputs: &[LayerInput<'_>],
-        visitors: &[&dyn FileVisitor],
-        image: &str,
-        moved: &[Moved],
-        layers: &[LayerListing],
-        warnings: &mut Vec<WalkWarning>,
-    ) -> Result<(), WalkError> {
-        let mut by_layer: HashMap<usize, Vec<(Vec<usize>, Entry)>> = HashMap::new();
-        for m in moved {
-            warnings.push(WalkWarning {
-                layer: m.layer,
-                path: m.to.clone(),
-                message: format!(
-                    "`{}` is under a symlink of a lower layer: a runtime unpacks it at `{}`",
-                    m.from, m.to
-                ),
-            });
-            let Some(entry) = layers
-                .iter()
-                .find(|l| l.index == m.layer)
-                .and_then(|l| l.entries.iter().rev().find(|e| e.path == m.to))
-            else {
-                continue;
-            };
-            let wanting: Vec<usize> = visitors
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| v.selector().matches(&entry.path, entry.size, entry.mode))
-                .map(|(i, _)| i)
-                .collect();
-            // Read the content where the walk found it: the old name of a
-            // file, or the target of a hard link.
-            let source = match entry.kind {
-                EntryKind::File => m.from.clone(),
-                EntryKind::Hardlink => entry.link_target.clone().unwrap_or_default(),
-                _ => continue,
-            };
-            if !wanting.is_empty() {
-                let as_link = Entry {
-                    kind: EntryKind::Hardlink,
-                    link_target: Some(source),
-                    ..entry.clone()
-                };
-                by_layer
-                    .entry(m.layer)
-                    .or_default()
-                    .push((wanting, as_link));
-            }
-        }
-        self.reread(inputs, visitors, image, by_layer, warnings)
     }
 
     fn walk_layer(
@@ -1064,6 +989,56 @@ struct TooManyInAll;
 #[derive(Debug, thiserror::Error)]
 #[error("path too long")]
 struct PathTooLong(String);
+
+/// The moved entries (see [`Moved`]) to offer again, under their real
+/// path, to the visitors that want them there, each a link to where the
+/// layer holds its content (the old name of a file, or a hard link's
+/// target). What visitors were given under the old name is dropped by them
+/// ([`FileIndex::was_moved`]).
+fn moved_offers(
+    visitors: &[&dyn FileVisitor],
+    moved: &[Moved],
+    layers: &[LayerListing],
+    offers: &mut HashMap<usize, Vec<(Vec<usize>, Entry)>>,
+    warnings: &mut Vec<WalkWarning>,
+) {
+    for m in moved {
+        warnings.push(WalkWarning {
+            layer: m.layer,
+            path: m.to.clone(),
+            message: format!(
+                "`{}` is under a symlink of a lower layer: a runtime unpacks it at `{}`",
+                m.from, m.to
+            ),
+        });
+        let Some(entry) = layers
+            .iter()
+            .find(|l| l.index == m.layer)
+            .and_then(|l| l.entries.iter().rev().find(|e| e.path == m.to))
+        else {
+            continue;
+        };
+        let wanting: Vec<usize> = visitors
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.selector().matches(&entry.path, entry.size, entry.mode))
+            .map(|(i, _)| i)
+            .collect();
+        let source = match entry.kind {
+            EntryKind::File => m.from.clone(),
+            EntryKind::Hardlink => entry.link_target.clone().unwrap_or_default(),
+            _ => continue,
+        };
+        if !wanting.is_empty() {
+            let as_link = Entry {
+                kind: EntryKind::Hardlink,
+                link_target: Some(source),
+                ..entry.clone()
+            };
+            offers.entry(m.layer).or_default().push((wanting, as_link));
+        }
+    }
+}
 
 /// The files a reader finds through a symlinked directory: `dpkg` reads
 /// `/var/lib/dpkg/status` even when `/var/lib/dpkg` is a symlink to `/x`,

@@ -74,6 +74,17 @@ pub enum ArchiveSelector {
     Index(usize),
 }
 
+/// The prefixes that name a transport explicitly (what [`ImageRef::parse`]
+/// reads before the path or name).
+pub(crate) const TRANSPORT_PREFIXES: &[&str] = &[
+    "oci:",
+    "oci-archive:",
+    "docker-archive:",
+    "dir:",
+    "registry:",
+    "docker://",
+];
+
 impl ImageRef {
     /// Parses a reference in any of the supported transports.
     ///

@@ -295,7 +295,13 @@ struct JsonSummary {
 /// # Errors
 /// Serialisation errors (none in practice).
 pub fn json(report: &ScanReport) -> Result<Vec<u8>, serde_json::Error> {
-    let doc = JsonDocument {
+    let mut out = serde_json::to_vec_pretty(&document(report))?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+fn document(report: &ScanReport) -> JsonDocument<'_> {
+    JsonDocument {
         schema: SCHEMA,
         subject: &report.sbom.subject,
         distro: report.sbom.distro.as_ref(),
@@ -311,10 +317,41 @@ pub fn json(report: &ScanReport) -> Result<Vec<u8>, serde_json::Error> {
         ecosystems_without_advisories: &report.matches.ecosystems_without_advisories,
         unknowns: &report.sbom.unknowns,
         caveats: caveats(report),
-    };
-    let mut out = serde_json::to_vec_pretty(&doc)?;
-    out.push(b'\n');
-    Ok(out)
+    }
+}
+
+/// cosign's vulnerability attestation predicate
+/// (`https://cosign.sigstore.dev/attestation/vuln/v1`): the scanner, the
+/// advisory database it used — its build time, newest advisory and the
+/// digest of the index file (`database`), so a finding can be traced to the
+/// data it came from — and the scan document itself as `scanner.result`.
+///
+/// # Errors
+/// Serialisation errors (none in practice).
+pub fn vuln_predicate(
+    report: &ScanReport,
+    database: &customs_types::Digest,
+    started: u64,
+    finished: u64,
+) -> Result<serde_json::Value, serde_json::Error> {
+    let version = env!("CARGO_PKG_VERSION");
+    Ok(serde_json::json!({
+        "invocation": {"parameters": null, "uri": "", "event_id": "", "builder.id": ""},
+        "scanner": {
+            "uri": format!("pkg:generic/customs@{version}"),
+            "version": version,
+            "db": {
+                "uri": database.to_string(),
+                "version": customs_sbom::rfc3339(report.database.built_at),
+                "newest_advisory": report.database.newest_advisory.map(customs_sbom::rfc3339),
+            },
+            "result": serde_json::to_value(document(report))?,
+        },
+        "metadata": {
+            "scanStartedOn": customs_sbom::rfc3339(started),
+            "scanFinishedOn": customs_sbom::rfc3339(finished),
+        }
+    }))
 }
 
 fn osv_url(id: &str) -> String {

@@ -344,6 +344,29 @@ impl VulnIndex {
         Ok(out)
     }
 
+    /// The SHA-256 of the index file: what a scan record names to say
+    /// which data its findings came from.
+    ///
+    /// # Errors
+    /// [`IndexError::Io`] when the file cannot be read.
+    pub fn file_digest(&self) -> Result<customs_types::Digest, IndexError> {
+        use std::io::Read as _;
+        let io = |source| IndexError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let mut file = fs_err::File::open(&self.path).map_err(io)?;
+        let mut hasher = customs_types::Hasher::new(customs_types::Algorithm::Sha256);
+        let mut buf = vec![0; 1 << 20];
+        loop {
+            let n = file.read(&mut buf).map_err(io)?;
+            if n == 0 {
+                return Ok(hasher.finish());
+            }
+            hasher.update(&buf[..n]);
+        }
+    }
+
     /// Whether the index holds any advisory for `ecosystem` (`Debian:12`,
     /// `npm`): packages of an ecosystem without any cannot be called clean.
     ///

@@ -59,16 +59,10 @@ pub enum AnySource {
 /// holds `oci-layout` or `manifest.json`), `dir:DIR` for any other folder.
 #[must_use]
 pub fn local_path_suggestion(input: &str) -> Option<String> {
-    let transports = [
-        "oci:",
-        "oci-archive:",
-        "docker-archive:",
-        "dir:",
-        "registry:",
-        "docker://",
-        "sbom:",
-    ];
-    if transports.iter().any(|t| input.starts_with(t)) {
+    if crate::reference::TRANSPORT_PREFIXES
+        .iter()
+        .any(|t| input.starts_with(t))
+    {
         return None;
     }
     let candidates = std::iter::once(input).chain(input.rsplit_once(':').map(|(p, _)| p));

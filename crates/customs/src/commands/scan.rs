@@ -86,49 +86,6 @@ pub(crate) fn report(index: &VulnIndex, sbom: Sbom) -> anyhow::Result<ScanReport
     })
 }
 
-/// cosign's vulnerability attestation predicate
-/// (`https://cosign.sigstore.dev/attestation/vuln/v1`): the scanner, the
-/// advisory database it used — its build time, newest advisory and the
-/// SHA-256 of the index file, so a finding can be traced to the data it
-/// came from — and the scan itself as `scanner.result`.
-fn vuln_predicate(
-    report: &ScanReport,
-    index: &VulnIndex,
-    started: u64,
-) -> anyhow::Result<serde_json::Value> {
-    use std::io::Read as _;
-    let mut file = fs_err::File::open(index.path())?;
-    let mut hasher = customs_types::Hasher::new(customs_types::Algorithm::Sha256);
-    let mut buf = vec![0; 1 << 20];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    let database = hasher.finish();
-    let result: serde_json::Value = serde_json::from_slice(&scan::json(report)?)?;
-    let version = env!("CARGO_PKG_VERSION");
-    Ok(serde_json::json!({
-        "invocation": {"parameters": null, "uri": "", "event_id": "", "builder.id": ""},
-        "scanner": {
-            "uri": format!("pkg:generic/customs@{version}"),
-            "version": version,
-            "db": {
-                "uri": database.to_string(),
-                "version": customs_sbom::rfc3339(report.database.built_at),
-                "newest_advisory": report.database.newest_advisory.map(customs_sbom::rfc3339),
-            },
-            "result": result,
-        },
-        "metadata": {
-            "scanStartedOn": customs_sbom::rfc3339(started),
-            "scanFinishedOn": customs_sbom::rfc3339(customs_sbom::timestamp()),
-        }
-    }))
-}
-
 /// An OS package database that could not be read leaves every package of
 /// the image unchecked: the result is an error (exit 2), never "clean",
 /// though the report of what could be read is still written.
@@ -197,7 +154,12 @@ pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<E
         let digest = report.sbom.subject.digest.clone().ok_or_else(|| {
             anyhow::anyhow!("--attest needs an image with a digest, not {}", args.image)
         })?;
-        let predicate = vuln_predicate(&report, &index, started)?;
+        let predicate = scan::vuln_predicate(
+            &report,
+            &index.file_digest()?,
+            started,
+            customs_sbom::timestamp(),
+        )?;
         attacher
             .attach(
                 &digest,

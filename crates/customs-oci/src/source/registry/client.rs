@@ -341,6 +341,12 @@ impl RegistryClient {
         }
     }
 
+    /// How long a blob of `size` bytes may take, up or down: the request
+    /// timeout plus its size at the slowest rate allowed.
+    fn blob_timeout(&self, size: u64) -> Duration {
+        self.options.request_timeout + Duration::from_secs(size / self.options.min_blob_rate.max(1))
+    }
+
     fn backoff(&self, attempt: u32) -> Duration {
         let exp = self
             .options
@@ -570,11 +576,7 @@ impl RegistryClient {
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .map(|v| v.split(';').next().unwrap_or_default().trim().to_owned());
-            let header_digest = response
-                .headers()
-                .get("docker-content-digest")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| Digest::parse(v.trim()).ok());
+            let header_digest = content_digest(response.headers());
             let bytes = match read_limited(response, limit, &url).await {
                 Ok(b) => b,
                 Err(RegistryError::BodyTooLarge { .. }) => {
@@ -706,8 +708,7 @@ impl RegistryClient {
             progress.blob_started(digest, size);
             // The whole blob within --timeout plus its size at the slowest
             // rate allowed: a body trickled byte by byte ends.
-            let allowed = self.options.request_timeout
-                + Duration::from_secs(size / self.options.min_blob_rate.max(1));
+            let allowed = self.blob_timeout(size);
             let response = self
                 .get_blob(&url, &scope, repository, digest, allowed)
                 .await?;
@@ -937,6 +938,14 @@ fn docker_config_credential(registry: &str) -> Result<Option<Credential>, Regist
     }
 }
 
+/// The `Docker-Content-Digest` a registry answered with, when it parses.
+fn content_digest(headers: &HeaderMap) -> Option<Digest> {
+    headers
+        .get("docker-content-digest")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| Digest::parse(v.trim()).ok())
+}
+
 fn push_scope(repository: &str) -> String {
     format!("repository:{repository}:pull,push")
 }
@@ -1011,8 +1020,7 @@ impl RegistryClient {
         };
         upload.push(if upload.contains('?') { '&' } else { '?' });
         upload.push_str(&format!("digest={digest}"));
-        let allowed = self.options.request_timeout
-            + Duration::from_secs(bytes.len() as u64 / self.options.min_blob_rate.max(1));
+        let allowed = self.blob_timeout(bytes.len() as u64);
         let response = self
             .send(&upload, &scope, allowed, || {
                 self.http
@@ -1054,11 +1062,7 @@ impl RegistryClient {
             .await?;
         check_status(&response, &url)?;
         let digest = Digest::sha256(bytes);
-        if let Some(said) = response
-            .headers()
-            .get("docker-content-digest")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| Digest::parse(v.trim()).ok())
+        if let Some(said) = content_digest(response.headers())
             && said != digest
         {
             return Err(IntegrityError::DigestMismatch {

@@ -205,15 +205,7 @@ impl RegistrySource {
     /// # Errors
     /// Transport, auth, format and integrity errors.
     pub async fn image(&self, choice: &PlatformChoice) -> Result<Image, SourceError> {
-        let fetched = self
-            .client
-            .manifest(
-                self.reference.repository(),
-                &self.reference.reference(),
-                self.limits.max_manifest_bytes,
-                media_type::MANIFEST_ACCEPT,
-            )
-            .await?;
+        let fetched = self.fetch_manifest(&self.reference.reference()).await?;
         let root = Root {
             bytes: fetched.bytes,
             digest: Some(fetched.digest),
@@ -250,15 +242,25 @@ impl RegistrySource {
     /// # Errors
     /// Transport, auth, size and integrity errors; an unknown tag.
     pub async fn resolve_digest(&self) -> Result<Digest, SourceError> {
-        self.manifest_at(&self.reference.reference())
+        Ok(self
+            .fetch_manifest(&self.reference.reference())
             .await?
-            .map(|(_, digest)| digest)
-            .ok_or_else(|| {
-                RegistryError::ManifestUnknown {
-                    reference: self.reference.to_string(),
-                }
-                .into()
-            })
+            .digest)
+    }
+
+    /// The manifest or index at `reference` of this repository, verified.
+    async fn fetch_manifest(
+        &self,
+        reference: &str,
+    ) -> Result<client::FetchedManifest, SourceError> {
+        self.client
+            .manifest(
+                self.reference.repository(),
+                reference,
+                self.limits.max_manifest_bytes,
+                media_type::MANIFEST_ACCEPT,
+            )
+            .await
     }
 
     /// The manifest at `reference` (a tag or digest) of this repository, as
@@ -270,16 +272,7 @@ impl RegistrySource {
         &self,
         reference: &str,
     ) -> Result<Option<(Vec<u8>, Digest)>, SourceError> {
-        match self
-            .client
-            .manifest(
-                self.reference.repository(),
-                reference,
-                self.limits.max_manifest_bytes,
-                media_type::MANIFEST_ACCEPT,
-            )
-            .await
-        {
+        match self.fetch_manifest(reference).await {
             Ok(fetched) => Ok(Some((fetched.bytes, fetched.digest))),
             Err(SourceError::Registry(RegistryError::ManifestUnknown { .. })) => Ok(None),
             Err(e) => Err(e),
