@@ -171,17 +171,6 @@ impl Default for PlatformChoice {
     }
 }
 
-fn is_attestation(descriptor: &Descriptor) -> bool {
-    descriptor
-        .annotations
-        .get("vnd.docker.reference.type")
-        .is_some_and(|t| t == "attestation-manifest")
-        || descriptor
-            .platform
-            .as_ref()
-            .is_some_and(|p| p.os == "unknown" && p.architecture == "unknown")
-}
-
 fn summarise(index: &ImageIndex, digest: Option<Digest>) -> IndexSummary {
     IndexSummary {
         digest,
@@ -193,7 +182,7 @@ fn summarise(index: &ImageIndex, digest: Option<Digest>) -> IndexSummary {
                 digest: d.digest.clone(),
                 media_type: d.media_type.clone(),
                 platform: d.platform.clone(),
-                attestation: is_attestation(d),
+                attestation: d.is_attestation_manifest(),
                 attests: d
                     .annotations
                     .get("vnd.docker.reference.digest")
@@ -315,7 +304,7 @@ fn choose(
     let candidates: Vec<&Descriptor> = index
         .manifests
         .iter()
-        .filter(|d| !is_attestation(d))
+        .filter(|d| !d.is_attestation_manifest())
         .collect();
     if let Some(found) = candidates.iter().find(|d| {
         d.platform

@@ -37,6 +37,22 @@ pub struct Descriptor {
     pub artifact_type: Option<String>,
 }
 
+impl Descriptor {
+    /// Whether an index entry is a BuildKit attestation manifest rather
+    /// than an image (`vnd.docker.reference.type: attestation-manifest`, or
+    /// the `unknown/unknown` platform BuildKit gives them).
+    #[must_use]
+    pub fn is_attestation_manifest(&self) -> bool {
+        self.annotations
+            .get("vnd.docker.reference.type")
+            .is_some_and(|t| t == "attestation-manifest")
+            || self
+                .platform
+                .as_ref()
+                .is_some_and(|p| p.os == "unknown" && p.architecture == "unknown")
+    }
+}
+
 /// An image manifest: one config and an ordered list of layers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -137,19 +137,17 @@ fn scrypt_key(
     Ok(key)
 }
 
-/// PEM with 64-character lines, as Go's `pem.EncodeToMemory` writes it.
-fn pem(label: &str, body: &[u8]) -> String {
-    let encoded = STANDARD.encode(body);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in encoded.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(chunk));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
+/// PEM with 64-character lines, as Go's `pem.EncodeToMemory` writes it
+/// (RFC 7468, through the `der` crate the keys already use).
+fn pem(label: &str, body: &[u8]) -> Result<String, KeyError> {
+    p256::pkcs8::der::pem::encode_string(label, LineEnding::LF, body)
+        .map_err(|e| malformed(label, e.to_string()))
 }
 
-/// The first PEM block of `text`: its label and decoded body.
+/// The first PEM block of `text`: its label and decoded body. Read the
+/// way Go's `encoding/pem` reads it (any line width, text around the block),
+/// not RFC 7468's strict form: cosign keys come from Go, and users' keys
+/// from anything.
 fn pem_block(text: &str, what: &str) -> Result<(String, Vec<u8>), KeyError> {
     let begin = text
         .find("-----BEGIN ")
@@ -229,7 +227,7 @@ impl PrivateKey {
             ciphertext: STANDARD.encode(sealed),
         };
         let json = serde_json::to_vec(&envelope).map_err(|e| malformed(what, e.to_string()))?;
-        Ok(pem(ENCRYPTED_LABEL, &json))
+        pem(ENCRYPTED_LABEL, &json)
     }
 
     /// Reads a private key: cosign's encrypted file (either label), or a
@@ -331,14 +329,14 @@ impl PublicKey {
     /// # Errors
     /// [`KeyError`] when it is not a P-256 public key.
     pub fn from_pem(text: &str, what: &str) -> Result<Self, KeyError> {
-        let (label, _) = pem_block(text, what)?;
+        let (label, der) = pem_block(text, what)?;
         if label != "PUBLIC KEY" {
             return Err(malformed(
                 what,
                 format!("a `{label}` PEM block is not a public key"),
             ));
         }
-        VerifyingKey::from_public_key_pem(text.trim())
+        VerifyingKey::from_public_key_der(&der)
             .map(Self)
             .map_err(|_| {
                 malformed(

@@ -52,6 +52,12 @@ pub struct SignatureResult {
 }
 
 impl SignatureResult {
+    /// `verified`, or the check it failed, for people.
+    #[must_use]
+    pub fn outcome(&self) -> &str {
+        outcome(self.verified, self.failure.as_deref())
+    }
+
     /// The check it failed, as data.
     #[must_use]
     pub fn error(&self) -> Option<&VerifyError> {
@@ -244,6 +250,22 @@ pub struct AttestationResult {
     pub statement: Option<crate::intoto::Statement>,
     #[serde(skip)]
     error: Option<VerifyError>,
+}
+
+impl AttestationResult {
+    /// `verified`, or the check it failed, for people.
+    #[must_use]
+    pub fn outcome(&self) -> &str {
+        outcome(self.verified, self.failure.as_deref())
+    }
+}
+
+fn outcome(verified: bool, failure: Option<&str>) -> &str {
+    if verified {
+        "verified"
+    } else {
+        failure.unwrap_or("not verified")
+    }
 }
 
 /// The attestations of one image, checked.

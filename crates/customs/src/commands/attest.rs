@@ -21,8 +21,8 @@ pub(crate) async fn run(args: AttestArgs, global: &GlobalArgs) -> anyhow::Result
     let predicate: serde_json::Value = serde_json::from_slice(&fs_err::read(path)?)
         .with_context(|| format!("{}: the predicate is not JSON", path.display()))?;
     let key = super::keys::private_key(&args.key)?;
-    let (source, digest) =
-        super::sign::resolve(&args.image, &args.source, global, "attest").await?;
+    let (source, digest, _) =
+        super::sign::resolve(&args.image, &args.source, global, "attested").await?;
     let attested =
         customs_pipeline::signatures::attest(&source, &digest, &key, &predicate_type, predicate)
             .await?;
@@ -51,8 +51,8 @@ pub(crate) async fn verify(
 ) -> anyhow::Result<ExitStatus> {
     let wanted = super::keys::predicate_filter(args.predicate_type.as_deref())?;
     let key = super::keys::public_key(&args.key)?;
-    let (source, digest) =
-        super::sign::resolve(&args.image, &args.source, global, "verifi").await?;
+    let (source, digest, _) =
+        super::sign::resolve(&args.image, &args.source, global, "verified").await?;
     let layers = customs_pipeline::signatures::read_attestations(&source, &digest).await?;
     let verification = customs_sign::verify_attestations(&layers, &key, &digest, wanted.as_deref());
     match args.format {
@@ -63,11 +63,7 @@ pub(crate) async fn verify(
                 t.add_row(render::row([
                     a.source.clone(),
                     a.predicate_type.clone().unwrap_or_else(|| "-".to_owned()),
-                    if a.verified {
-                        "verified".to_owned()
-                    } else {
-                        a.failure.clone().unwrap_or_default()
-                    },
+                    a.outcome().to_owned(),
                 ]));
             }
             let verdict = if verification.passed() {

@@ -86,14 +86,7 @@ pub(crate) async fn run(
             for (i, layer) in signatures.iter().enumerate() {
                 let state = verified.as_ref().map_or_else(
                     || "signed (not verified: no --key)".to_owned(),
-                    |v| {
-                        let s = &v.signatures[i];
-                        if s.verified {
-                            "verified".to_owned()
-                        } else {
-                            s.failure.clone().unwrap_or_default()
-                        }
-                    },
+                    |v| v.signatures[i].outcome().to_owned(),
                 );
                 attached.push(Attached {
                     source: layer.source.clone(),
@@ -116,14 +109,7 @@ pub(crate) async fn run(
                     .and_then(|p| serde_json::from_slice(&p).ok());
                 let state = checked.as_ref().map_or_else(
                     || "signed (not verified: no --key)".to_owned(),
-                    |v| {
-                        let a = &v.attestations[i];
-                        if a.verified {
-                            "verified".to_owned()
-                        } else {
-                            a.failure.clone().unwrap_or_default()
-                        }
-                    },
+                    |v| v.attestations[i].outcome().to_owned(),
                 );
                 attached.push(Attached {
                     source: layer.source.clone(),

@@ -60,7 +60,7 @@ pub(crate) async fn run(args: FilesArgs, global: &GlobalArgs) -> anyhow::Result<
     };
     // Warnings stay with --quiet: it hides progress and information only.
     for w in &walk.warnings {
-        eprintln_warning(&format!("layer {}: {}: {}", w.layer + 1, w.path, w.message));
+        super::warn(&format!("layer {}: {}: {}", w.layer + 1, w.path, w.message));
     }
     if args.summary {
         summary(&walk, args.output)?;
@@ -70,14 +70,6 @@ pub(crate) async fn run(args: FilesArgs, global: &GlobalArgs) -> anyhow::Result<
         squashed(&walk, args.output)?;
     }
     Ok(ExitStatus::Success)
-}
-
-#[allow(clippy::print_stderr)]
-fn eprintln_warning(message: &str) {
-    eprintln!(
-        "warning: {}",
-        customs_report::terminal::escape_cell(message)
-    );
 }
 
 fn describe(entry: &Entry) -> String {

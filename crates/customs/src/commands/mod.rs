@@ -66,10 +66,11 @@ pub(crate) fn source_options(args: &SourceArgs) -> anyhow::Result<SourceOptions>
         .insecure_hosts
         .clone_from(&args.insecure_registries);
     registry.use_docker_config = !args.no_docker_config;
-    registry.connect_timeout = Duration::from_secs(args.timeout.clamp(1, 3600));
-    registry.read_timeout = Duration::from_secs(args.timeout.clamp(1, 3600));
-    registry.request_timeout = Duration::from_secs(args.timeout.clamp(1, 3600));
-    registry.retry_window = Duration::from_secs(args.timeout.clamp(1, 3600) * 2);
+    let timeout = Duration::from_secs(args.timeout.clamp(1, 3600));
+    registry.connect_timeout = timeout;
+    registry.read_timeout = timeout;
+    registry.request_timeout = timeout;
+    registry.retry_window = timeout * 2;
     if let (Some(username), true) = (&args.username, args.password_stdin) {
         let mut password = String::new();
         std::io::stdin()

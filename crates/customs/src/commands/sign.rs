@@ -9,64 +9,56 @@ use customs_types::Digest;
 use crate::exit::ExitStatus;
 use crate::render;
 
-/// The registry source of `reference` and the digest it resolves to (the
-/// index of a multi-platform image, as cosign signs it), saying so when a
-/// tag was resolved: a tag can move, the digest cannot.
+/// The registry source of `reference`, the digest it resolves to (the
+/// index of a multi-platform image, as cosign signs it) and that
+/// manifest's bytes, saying so when a tag was resolved: a tag can move, the
+/// digest cannot.
 pub(crate) async fn resolve(
     reference: &str,
     args: &customs_cli::SourceArgs,
     global: &GlobalArgs,
-    verb: &str,
-) -> anyhow::Result<(RegistrySource, Digest)> {
+    done: &str,
+) -> anyhow::Result<(RegistrySource, Digest, Vec<u8>)> {
     let (_, target, _) = super::open(reference, args)?;
     let Target::Image(AnySource::Registry(source)) = target else {
         anyhow::bail!(
-            "{reference}: signatures live in a registry next to the image; {verb} needs a registry reference"
+            "{reference}: signatures and attestations live in a registry next to the image; only a registry image can be {done}"
         );
     };
     // One request: the manifest or index the reference names (an index
     // digest for a multi-platform image, as cosign signs it).
-    let digest = source.resolve_digest().await?;
+    let (manifest, digest) = source.resolve_manifest().await?;
     if source.reference().digest().is_none() && !global.quiet {
         super::warn_info(&format!(
-            "{} resolved to {}/{}@{digest}; the digest is what is {verb}ed",
+            "{} resolved to {}/{}@{digest}; the digest is what is {done}",
             reference,
             source.reference().registry(),
             source.reference().repository()
         ));
     }
-    Ok((source, digest))
+    Ok((source, digest, manifest))
 }
 
 /// The platform manifests an index lists (not BuildKit's attestation
-/// manifests); none when `digest` is a single image.
-async fn platform_manifests(
-    source: &RegistrySource,
-    digest: &Digest,
-) -> anyhow::Result<Vec<Digest>> {
-    let Some((bytes, _)) = source.manifest_at(digest.as_str()).await? else {
-        anyhow::bail!("{digest} disappeared from the registry while it was being signed");
-    };
-    let Ok(index) = serde_json::from_slice::<customs_oci::manifest::ImageIndex>(&bytes) else {
-        return Ok(Vec::new());
-    };
-    Ok(index
-        .manifests
-        .iter()
-        .filter(|d| {
-            d.annotations
-                .get("vnd.docker.reference.type")
-                .map(String::as_str)
-                != Some("attestation-manifest")
-        })
-        .map(|d| d.digest.clone())
-        .collect())
+/// manifests); none for a single image's manifest.
+fn platform_manifests(manifest: &[u8]) -> Vec<Digest> {
+    serde_json::from_slice::<customs_oci::manifest::ImageIndex>(manifest).map_or_else(
+        |_| Vec::new(),
+        |index| {
+            index
+                .manifests
+                .iter()
+                .filter(|d| !d.is_attestation_manifest())
+                .map(|d| d.digest.clone())
+                .collect()
+        },
+    )
 }
 
 pub(crate) async fn run(args: SignArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let key = super::keys::private_key(&args.key)?;
     let annotations = super::keys::annotations(&args.annotations)?;
-    let (source, digest) = resolve(&args.image, &args.source, global, "sign").await?;
+    let (source, digest, manifest) = resolve(&args.image, &args.source, global, "signed").await?;
     let optional = (!annotations.is_empty()).then(|| {
         annotations
             .into_iter()
@@ -75,7 +67,7 @@ pub(crate) async fn run(args: SignArgs, global: &GlobalArgs) -> anyhow::Result<E
     });
     let mut digests = vec![digest.clone()];
     if args.recursive {
-        digests.extend(platform_manifests(&source, &digest).await?);
+        digests.extend(platform_manifests(&manifest));
     }
     let mut done = Vec::new();
     for d in &digests {

@@ -9,8 +9,8 @@ use crate::render;
 pub(crate) async fn run(args: VerifyArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let key = super::keys::public_key(&args.key)?;
     let required = super::keys::annotations(&args.annotations)?;
-    let (source, digest) =
-        super::sign::resolve(&args.image, &args.source, global, "verifi").await?;
+    let (source, digest, _) =
+        super::sign::resolve(&args.image, &args.source, global, "verified").await?;
     let layers = customs_pipeline::signatures::read(&source, &digest).await?;
     let repository = format!(
         "{}/{}",
@@ -32,11 +32,7 @@ pub(crate) async fn run(args: VerifyArgs, global: &GlobalArgs) -> anyhow::Result
         Format::Table => {
             let mut t = render::table(&["SIGNATURE", "RESULT", "SIGNED FOR", "ANNOTATIONS"]);
             for s in &verification.signatures {
-                let result = if s.verified {
-                    "verified".to_owned()
-                } else {
-                    s.failure.clone().unwrap_or_default()
-                };
+                let result = s.outcome().to_owned();
                 let signed_for = match (&s.docker_reference, s.reference_matches) {
                     (Some(r), Some(false)) => format!("{r} (another repository)"),
                     (Some(r), _) => r.clone(),

@@ -235,17 +235,14 @@ impl RegistrySource {
         Ok(image)
     }
 
-    /// The digest the reference names: of the manifest or index the tag
-    /// points to (what cosign signs), computed from the bytes read, in one
-    /// request.
+    /// The manifest or index the reference names, with its digest (what
+    /// cosign signs) computed from the bytes read, in one request.
     ///
     /// # Errors
     /// Transport, auth, size and integrity errors; an unknown tag.
-    pub async fn resolve_digest(&self) -> Result<Digest, SourceError> {
-        Ok(self
-            .fetch_manifest(&self.reference.reference())
-            .await?
-            .digest)
+    pub async fn resolve_manifest(&self) -> Result<(Vec<u8>, Digest), SourceError> {
+        let fetched = self.fetch_manifest(&self.reference.reference()).await?;
+        Ok((fetched.bytes, fetched.digest))
     }
 
     /// The manifest or index at `reference` of this repository, verified.
