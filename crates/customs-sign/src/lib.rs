@@ -17,8 +17,8 @@ pub mod verify;
 pub use keys::{KeyError, PrivateKey, PublicKey};
 pub use simple_signing::{Payload, PayloadError};
 pub use verify::{
-    AttestationVerification, Expectations, ImageVerification, SignatureLayer, SignatureResult,
-    verify_attestations, verify_image,
+    AttestationVerification, Check, Expectations, ImageVerification, SignatureLayer,
+    SignatureResult, verify_attestations, verify_image,
 };
 
 /// Why a signature did not verify: each check has its own variant, so a

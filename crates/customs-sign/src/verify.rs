@@ -28,9 +28,10 @@ pub struct SignatureLayer {
     pub annotations: BTreeMap<String, String>,
 }
 
-/// What became of one signature.
+/// Where a signature or attestation was found and whether it passed every
+/// check: `verified` and `failure` are written from the one outcome.
 #[derive(Debug, Clone, Serialize)]
-pub struct SignatureResult {
+pub struct Check {
     /// Where it was found.
     pub source: String,
     /// Whether it passed every check.
@@ -38,6 +39,40 @@ pub struct SignatureResult {
     /// The first check it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
+    #[serde(skip)]
+    error: Option<VerifyError>,
+}
+
+impl Check {
+    fn new(source: &str, outcome: Result<(), VerifyError>) -> Self {
+        let error = outcome.err();
+        Self {
+            source: source.to_owned(),
+            verified: error.is_none(),
+            failure: error.as_ref().map(ToString::to_string),
+            error,
+        }
+    }
+
+    /// `verified`, or the check it failed, for people.
+    #[must_use]
+    pub fn outcome(&self) -> &str {
+        self.failure.as_deref().unwrap_or("verified")
+    }
+
+    /// The check it failed, as data.
+    #[must_use]
+    pub fn error(&self) -> Option<&VerifyError> {
+        self.error.as_ref()
+    }
+}
+
+/// What became of one signature.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureResult {
+    /// Where it was found, and whether it verified.
+    #[serde(flatten)]
+    pub check: Check,
     /// The repository it was signed for, when the payload could be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub docker_reference: Option<String>,
@@ -47,22 +82,6 @@ pub struct SignatureResult {
     /// The payload's `optional` annotations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub annotations: Option<BTreeMap<String, serde_json::Value>>,
-    #[serde(skip)]
-    error: Option<VerifyError>,
-}
-
-impl SignatureResult {
-    /// `verified`, or the check it failed, for people.
-    #[must_use]
-    pub fn outcome(&self) -> &str {
-        outcome(self.verified, self.failure.as_deref())
-    }
-
-    /// The check it failed, as data.
-    #[must_use]
-    pub fn error(&self) -> Option<&VerifyError> {
-        self.error.as_ref()
-    }
 }
 
 /// The verification of one image.
@@ -78,7 +97,7 @@ impl ImageVerification {
     /// Whether at least one signature passed every check.
     #[must_use]
     pub fn passed(&self) -> bool {
-        self.signatures.iter().any(|s| s.verified)
+        self.signatures.iter().any(|s| s.check.verified)
     }
 
     /// Why the image did not pass: no signature at all, or the failure of
@@ -87,7 +106,7 @@ impl ImageVerification {
     pub fn failure(&self) -> Option<VerifyError> {
         furthest(
             self.passed(),
-            self.signatures.iter().map(|s| s.error.as_ref()),
+            self.signatures.iter().map(|s| s.check.error()),
         )
     }
 }
@@ -150,13 +169,10 @@ pub fn verify_image(
 
 fn check(layer: &SignatureLayer, key: &PublicKey, expect: &Expectations<'_>) -> SignatureResult {
     let mut result = SignatureResult {
-        source: layer.source.clone(),
-        verified: false,
-        failure: None,
+        check: Check::new(&layer.source, Err(VerifyError::NoSignature)),
         docker_reference: None,
         reference_matches: None,
         annotations: None,
-        error: None,
     };
     let outcome = (|| {
         if layer.media_type != MEDIA_TYPE {
@@ -206,13 +222,7 @@ fn check(layer: &SignatureLayer, key: &PublicKey, expect: &Expectations<'_>) -> 
         }
         Ok(())
     })();
-    match outcome {
-        Ok(()) => result.verified = true,
-        Err(e) => {
-            result.failure = Some(e.to_string());
-            result.error = Some(e);
-        }
-    }
+    result.check = Check::new(&layer.source, outcome);
     result
 }
 
@@ -235,37 +245,15 @@ fn same_repository(signed: &str, verified: &str) -> bool {
 /// What became of one attestation.
 #[derive(Debug, Clone, Serialize)]
 pub struct AttestationResult {
-    /// Where it was found.
-    pub source: String,
-    /// Whether it passed every check.
-    pub verified: bool,
-    /// The first check it failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure: Option<String>,
+    /// Where it was found, and whether it verified.
+    #[serde(flatten)]
+    pub check: Check,
     /// The statement's predicate type, when it could be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub predicate_type: Option<String>,
     /// The statement, once its signature verified.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub statement: Option<crate::intoto::Statement>,
-    #[serde(skip)]
-    error: Option<VerifyError>,
-}
-
-impl AttestationResult {
-    /// `verified`, or the check it failed, for people.
-    #[must_use]
-    pub fn outcome(&self) -> &str {
-        outcome(self.verified, self.failure.as_deref())
-    }
-}
-
-fn outcome(verified: bool, failure: Option<&str>) -> &str {
-    if verified {
-        "verified"
-    } else {
-        failure.unwrap_or("not verified")
-    }
 }
 
 /// The attestations of one image, checked.
@@ -281,7 +269,7 @@ impl AttestationVerification {
     /// Whether at least one attestation passed every check.
     #[must_use]
     pub fn passed(&self) -> bool {
-        self.attestations.iter().any(|a| a.verified)
+        self.attestations.iter().any(|a| a.check.verified)
     }
 
     /// Why none passed (the failure that got furthest), or `None`.
@@ -289,7 +277,7 @@ impl AttestationVerification {
     pub fn failure(&self) -> Option<VerifyError> {
         furthest(
             self.passed(),
-            self.attestations.iter().map(|a| a.error.as_ref()),
+            self.attestations.iter().map(|a| a.check.error()),
         )
     }
 }
@@ -308,12 +296,9 @@ pub fn verify_attestations(
     let mut attestations = Vec::new();
     for layer in layers {
         let mut result = AttestationResult {
-            source: layer.source.clone(),
-            verified: false,
-            failure: None,
+            check: Check::new(&layer.source, Err(VerifyError::NoSignature)),
             predicate_type: layer.annotations.get("predicateType").cloned(),
             statement: None,
-            error: None,
         };
         let outcome = (|| {
             if layer.media_type != crate::dsse::MEDIA_TYPE {
@@ -347,13 +332,7 @@ pub fn verify_attestations(
             result.statement = Some(statement);
             Ok(())
         })();
-        match outcome {
-            Ok(()) => result.verified = true,
-            Err(e) => {
-                result.failure = Some(e.to_string());
-                result.error = Some(e);
-            }
-        }
+        result.check = Check::new(&layer.source, outcome);
         if predicate_type.is_some_and(|t| result.predicate_type.as_deref() != Some(t)) {
             continue;
         }

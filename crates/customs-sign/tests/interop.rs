@@ -173,7 +173,10 @@ fn containers_image_cosign_fixtures_verify_as_upstream_says() {
     let v = verify_fixture("dir-img-cosign-mixed", "cosign.pub");
     assert!(v.passed());
     assert_eq!(
-        v.signatures.iter().map(|s| s.verified).collect::<Vec<_>>(),
+        v.signatures
+            .iter()
+            .map(|s| s.check.verified)
+            .collect::<Vec<_>>(),
         [false, true]
     );
     for (dir, key, count) in [
@@ -185,7 +188,7 @@ fn containers_image_cosign_fixtures_verify_as_upstream_says() {
         let v = verify_fixture(dir, key);
         assert!(v.passed(), "{dir}: {:?}", v.failure());
         assert_eq!(
-            v.signatures.iter().filter(|s| s.verified).count(),
+            v.signatures.iter().filter(|s| s.check.verified).count(),
             count,
             "{dir}"
         );

@@ -61,9 +61,9 @@ pub(crate) async fn verify(
             let mut t = render::table(&["ATTESTATION", "PREDICATE TYPE", "RESULT"]);
             for a in &verification.attestations {
                 t.add_row(render::row([
-                    a.source.clone(),
+                    a.check.source.clone(),
                     a.predicate_type.clone().unwrap_or_else(|| "-".to_owned()),
-                    a.outcome().to_owned(),
+                    a.check.outcome().to_owned(),
                 ]));
             }
             let verdict = if verification.passed() {

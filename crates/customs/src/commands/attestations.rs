@@ -86,7 +86,7 @@ pub(crate) async fn run(
             for (i, layer) in signatures.iter().enumerate() {
                 let state = verified.as_ref().map_or_else(
                     || "signed (not verified: no --key)".to_owned(),
-                    |v| v.signatures[i].outcome().to_owned(),
+                    |v| v.signatures[i].check.outcome().to_owned(),
                 );
                 attached.push(Attached {
                     source: layer.source.clone(),
@@ -109,7 +109,7 @@ pub(crate) async fn run(
                     .and_then(|p| serde_json::from_slice(&p).ok());
                 let state = checked.as_ref().map_or_else(
                     || "signed (not verified: no --key)".to_owned(),
-                    |v| v.attestations[i].outcome().to_owned(),
+                    |v| v.attestations[i].check.outcome().to_owned(),
                 );
                 attached.push(Attached {
                     source: layer.source.clone(),

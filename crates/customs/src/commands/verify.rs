@@ -32,7 +32,7 @@ pub(crate) async fn run(args: VerifyArgs, global: &GlobalArgs) -> anyhow::Result
         Format::Table => {
             let mut t = render::table(&["SIGNATURE", "RESULT", "SIGNED FOR", "ANNOTATIONS"]);
             for s in &verification.signatures {
-                let result = s.outcome().to_owned();
+                let result = s.check.outcome().to_owned();
                 let signed_for = match (&s.docker_reference, s.reference_matches) {
                     (Some(r), Some(false)) => format!("{r} (another repository)"),
                     (Some(r), _) => r.clone(),
@@ -53,7 +53,7 @@ pub(crate) async fn run(args: VerifyArgs, global: &GlobalArgs) -> anyhow::Result
                     },
                 );
                 t.add_row(render::row([
-                    s.source.clone(),
+                    s.check.source.clone(),
                     result,
                     signed_for,
                     annotations,
