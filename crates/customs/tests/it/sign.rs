@@ -43,6 +43,13 @@ impl Setup {
             .unwrap()
     }
 
+    /// Runs customs, which must fail verification (exit 3) saying `why`.
+    fn refused(&self, args: &[&str], why: &str) {
+        let out = self.run(args);
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
+        assert!(stderr(&out).contains(why), "{args:?}: {}", stderr(&out));
+    }
+
     /// Runs customs, which must succeed, and reads its JSON output.
     fn json(&self, args: &[&str]) -> serde_json::Value {
         let out = self.run(args);
@@ -183,19 +190,13 @@ fn sign_then_verify_against_a_real_registry() {
     assert!(layer["annotations"]["dev.cosignproject.cosign/signature"].is_string());
 
     // The wrong key, a required annotation that is not there: exit 3 naming the check.
-    let out = s.run(&["verify", &s.reference, "--key", &other_public]);
-    assert_eq!(out.status.code(), Some(3));
-    assert!(
-        stderr(&out).contains("does not verify with the given key"),
-        "{}",
-        stderr(&out)
+    s.refused(
+        &["verify", &s.reference, "--key", &other_public],
+        "does not verify with the given key",
     );
-    let out = s.run(&["verify", &s.reference, "--key", &public, "-a", "team=other"]);
-    assert_eq!(out.status.code(), Some(3));
-    assert!(
-        stderr(&out).contains("lacks the required annotation team=other"),
-        "{}",
-        stderr(&out)
+    s.refused(
+        &["verify", &s.reference, "--key", &public, "-a", "team=other"],
+        "lacks the required annotation team=other",
     );
 
     // Success.
@@ -382,12 +383,9 @@ fn attest_then_verify_attestation_against_a_real_registry() {
         "https://spdx.dev/Document"
     );
 
-    let out = s.run(&["verify-attestation", &s.reference, "--key", &other_public]);
-    assert_eq!(out.status.code(), Some(3));
-    assert!(
-        stderr(&out).contains("does not verify with the given key"),
-        "{}",
-        stderr(&out)
+    s.refused(
+        &["verify-attestation", &s.reference, "--key", &other_public],
+        "does not verify with the given key",
     );
     let out = s.run(&[
         "verify-attestation",

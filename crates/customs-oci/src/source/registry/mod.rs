@@ -441,14 +441,6 @@ impl Fetch for RegistrySource {
             )?;
             return Ok(fetched.bytes);
         }
-        self.client
-            .small_blob(
-                self.reference.repository(),
-                &descriptor.digest,
-                descriptor.size,
-                limit,
-                what,
-            )
-            .await
+        self.small_blob(descriptor, limit, what).await
     }
 }
