@@ -105,6 +105,98 @@ pub enum Command {
     /// List everything attached to an image: cosign signatures and
     /// attestations, and the SBOM and provenance BuildKit puts in the index.
     Attestations(AttestationsArgs),
+    /// Sign a file with a key: a Sigstore bundle (v0.3, as `cosign
+    /// sign-blob --bundle`), or the base64 signature.
+    SignBlob(SignBlobArgs),
+    /// Verify a file (or `sha256:<hex>` of one) against a Sigstore bundle
+    /// (v0.1–v0.3), with a key or a certificate identity and a trusted
+    /// root; exit 3 naming the check that failed.
+    VerifyBlob(VerifyBlobArgs),
+}
+
+/// Who must have signed, for keyless (certificate) verification: the
+/// certificate identity and OIDC issuer (exact or a regular expression),
+/// checked against a Sigstore trusted root (the built-in public-good one,
+/// or `--trusted-root`; nothing is fetched).
+#[derive(Debug, Args, Clone, Default)]
+pub struct KeylessArgs {
+    /// The certificate's identity (an email or URI SAN), exactly.
+    #[arg(
+        long,
+        value_name = "IDENTITY",
+        conflicts_with = "certificate_identity_regexp"
+    )]
+    pub certificate_identity: Option<String>,
+    /// The certificate's identity, as a regular expression (matched
+    /// anywhere: anchor it with ^…$).
+    #[arg(long, value_name = "REGEX")]
+    pub certificate_identity_regexp: Option<String>,
+    /// The OIDC issuer that vouched for the identity, exactly.
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with = "certificate_oidc_issuer_regexp"
+    )]
+    pub certificate_oidc_issuer: Option<String>,
+    /// The OIDC issuer, as a regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub certificate_oidc_issuer_regexp: Option<String>,
+    /// A Sigstore `trusted_root.json` (Fulcio CAs, Rekor and CT log keys,
+    /// timestamp authorities); default: the Sigstore public-good root built
+    /// into customs.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+}
+
+impl KeylessArgs {
+    /// Whether any identity flag was given.
+    #[must_use]
+    pub fn any(&self) -> bool {
+        self.certificate_identity.is_some()
+            || self.certificate_identity_regexp.is_some()
+            || self.certificate_oidc_issuer.is_some()
+            || self.certificate_oidc_issuer_regexp.is_some()
+    }
+}
+
+/// `customs sign-blob`.
+#[derive(Debug, Args)]
+pub struct SignBlobArgs {
+    /// The file to sign.
+    pub file: PathBuf,
+    /// The private key (as for `customs sign`).
+    #[arg(long, value_name = "KEY")]
+    pub key: String,
+    /// Write a Sigstore bundle (v0.3 JSON) here.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+    /// Write the base64 signature here (printed when neither this nor
+    /// --bundle is given).
+    #[arg(long, value_name = "FILE")]
+    pub output_signature: Option<PathBuf>,
+}
+
+/// `customs verify-blob`.
+#[derive(Debug, Args)]
+pub struct VerifyBlobArgs {
+    /// The file, or `sha256:<hex>` of it.
+    pub file: String,
+    /// The Sigstore bundle.
+    #[arg(long, value_name = "FILE", required_unless_present = "signature")]
+    pub bundle: Option<PathBuf>,
+    /// A detached base64 signature (`cosign sign-blob` output) instead of a
+    /// bundle; needs --key.
+    #[arg(long, value_name = "FILE", conflicts_with = "bundle", requires = "key")]
+    pub signature: Option<PathBuf>,
+    /// The public key (a PEM file or env://VAR), for key-signed bundles.
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+    /// Keyless: identity, issuer, trusted root.
+    #[command(flatten)]
+    pub keyless: KeylessArgs,
+    /// Output format.
+    #[arg(short = 'o', long = "format", value_enum, default_value = "table")]
+    pub format: Format,
 }
 
 /// Which catalogers make an SBOM.

@@ -356,6 +356,17 @@ impl PublicKey {
             .map_err(|e| malformed("public key", e.to_string()))
     }
 
+    /// The PKIX (SubjectPublicKeyInfo) DER.
+    ///
+    /// # Errors
+    /// Encoding errors (none in practice).
+    pub fn to_der(&self) -> Result<Vec<u8>, KeyError> {
+        self.0
+            .to_public_key_der()
+            .map(|der| der.as_bytes().to_vec())
+            .map_err(|e| malformed("public key", e.to_string()))
+    }
+
     /// Checks a DER ECDSA signature over `message`.
     ///
     /// # Errors
@@ -368,6 +379,19 @@ impl PublicKey {
             .map_err(|_| VerifyError::BadEncoding)?;
         self.0
             .verify(message, &signature)
+            .map_err(|_| VerifyError::WrongKeyOrPayload)
+    }
+
+    /// Checks a DER ECDSA signature over a message of which only the
+    /// SHA-256 `digest` is known.
+    ///
+    /// # Errors
+    /// [`VerifyError`] naming the check that failed.
+    pub fn verify_prehash(&self, digest: &[u8], der: &[u8]) -> Result<(), VerifyError> {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
+        let signature = Signature::from_der(der).map_err(|_| VerifyError::BadEncoding)?;
+        self.0
+            .verify_prehash(digest, &signature)
             .map_err(|_| VerifyError::WrongKeyOrPayload)
     }
 

@@ -8,12 +8,17 @@
 //! A verification either succeeds or names the check that failed
 //! ([`VerifyError`]); nothing passes by default.
 
+pub mod bundle;
 pub mod dsse;
 pub mod intoto;
 pub mod keys;
+mod provider;
 pub mod simple_signing;
 pub mod verify;
 
+pub use bundle::{
+    Artifact, Bundle, BundleCheck, BundleError, Identity, Matcher, Signer, TrustRoot,
+};
 pub use keys::{KeyError, PrivateKey, PublicKey};
 pub use simple_signing::{Payload, PayloadError};
 pub use verify::{
@@ -61,6 +66,16 @@ pub enum VerifyError {
         expected: String,
         /// The payload's `docker-reference`.
         found: String,
+    },
+    /// A Sigstore bundle failed one of its checks (`check`: identity,
+    /// issuer, signature, artifact, certificate, transparency log,
+    /// timestamp, trusted root, bundle, key).
+    #[error("{check} check failed: {detail}")]
+    Bundle {
+        /// Which check.
+        check: &'static str,
+        /// What it found.
+        detail: String,
     },
     /// A required `-a key=value` annotation is missing or different.
     #[error("the payload lacks the required annotation {key}={value}")]

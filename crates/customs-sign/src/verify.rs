@@ -124,7 +124,7 @@ fn furthest<'a>(
     let progress = |e: &VerifyError| match e {
         VerifyError::NoSignature | VerifyError::NotASignature(_) => 0,
         VerifyError::MissingSignature | VerifyError::BadEncoding => 1,
-        VerifyError::WrongKeyOrPayload => 2,
+        VerifyError::WrongKeyOrPayload | VerifyError::Bundle { .. } => 2,
         VerifyError::MalformedPayload(_) => 3,
         VerifyError::OtherDigest { .. } => 4,
         VerifyError::OtherReference { .. } | VerifyError::AnnotationMissing { .. } => 5,

@@ -12,6 +12,7 @@ use customs_sign::{
     KeyError, Payload, PrivateKey, PublicKey, SignatureLayer, VerifyError, verify_image,
 };
 use customs_types::Digest;
+use sha2::Digest as _;
 
 fn interop(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -422,4 +423,82 @@ fn attestations_verify_only_for_their_subject_and_key() {
     assert!(v.attestations.is_empty());
     assert_eq!(v.failure(), Some(VerifyError::NoSignature));
     assert!(predicate_type("nonsense").is_err());
+}
+
+const CONFORMANCE: &str = "sigstore-conformance/test/assets/bundle-verify";
+const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+const ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+/// One conformance case through the library, with the artifact's bytes or
+/// its digest (the suite runs both).
+fn conformance_case(case: &Path, by_digest: bool) -> Result<customs_sign::BundleCheck, String> {
+    use customs_sign::{Artifact, Bundle, Identity, Matcher, Signer, TrustRoot};
+    let root = if case.join("trusted_root.json").exists() {
+        TrustRoot::from_json(
+            &fs_err::read_to_string(case.join("trusted_root.json")).unwrap(),
+            "trusted_root.json",
+        )
+    } else {
+        TrustRoot::from_json(
+            &read("sigstore-rust/crates/sigstore-trust-root/src/trusted_root.json"),
+            "production",
+        )
+    }
+    .map_err(|e| e.to_string())?;
+    let artifact_path = if case.join("artifact").exists() {
+        case.join("artifact")
+    } else {
+        case.parent().unwrap().join("a.txt")
+    };
+    let bytes = fs_err::read(artifact_path).unwrap();
+    let digest: [u8; 32] = sha2::Sha256::digest(&bytes).into();
+    let artifact = if by_digest {
+        Artifact::Sha256(digest)
+    } else {
+        Artifact::Bytes(&bytes)
+    };
+    let bundle = Bundle::parse(
+        &fs_err::read(case.join("bundle.sigstore.json")).unwrap(),
+        "bundle",
+    )
+    .map_err(|e| e.to_string())?;
+    let identity = Identity {
+        identity: Matcher::Exact(IDENTITY.to_owned()),
+        issuer: Matcher::Exact(ISSUER.to_owned()),
+    };
+    let key;
+    // The suite's protocol: `--key` when the case has a key, else the
+    // identity flags (so `managed-key-no-key_fail` is checked keyless).
+    let signer = if let Ok(pem) = fs_err::read_to_string(case.join("key.pub")) {
+        key = PublicKey::from_pem(&pem, "key.pub").map_err(|e| e.to_string())?;
+        Signer::Key(&key)
+    } else {
+        Signer::Keyless(&identity)
+    };
+    bundle
+        .verify(artifact, signer, &root)
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn sigstore_conformance_bundle_cases_pass_or_fail_as_the_suite_says() {
+    let mut cases: Vec<PathBuf> = fs_err::read_dir(interop(CONFORMANCE))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert_eq!(cases.len(), 36);
+    let mut wrong = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_str().unwrap();
+        let must_fail = name.ends_with("_fail");
+        for by_digest in [false, true] {
+            let outcome = conformance_case(case, by_digest);
+            if outcome.is_ok() == must_fail {
+                wrong.push(format!("{name} (digest: {by_digest}): {outcome:?}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

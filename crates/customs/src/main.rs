@@ -49,6 +49,8 @@ fn main() -> ExitCode {
             Command::Attest(args) => commands::attest::run(args, &cli.global).await,
             Command::VerifyAttestation(args) => commands::attest::verify(args, &cli.global).await,
             Command::Attestations(args) => commands::attestations::run(args, &cli.global).await,
+            Command::SignBlob(args) => commands::blob::sign(&args),
+            Command::VerifyBlob(args) => commands::blob::verify(&args),
         }
     };
     let result = runtime.block_on(async {

@@ -132,3 +132,107 @@ pub(crate) fn predicate_type(name: &str) -> anyhow::Result<String> {
 pub(crate) fn predicate_filter(name: Option<&str>) -> anyhow::Result<Option<String>> {
     name.map(predicate_type).transpose()
 }
+
+/// Who a verification trusts: a key, or a certificate identity and issuer;
+/// and the Sigstore trusted root that bundles (and their transparency log
+/// entries) are checked against.
+pub(crate) struct Trust {
+    key: Option<PublicKey>,
+    identity: Option<customs_sign::Identity>,
+    /// The trusted root.
+    pub(crate) root: customs_sign::TrustRoot,
+    /// What is trusted, for messages (`key cosign.pub`, `identity … from …`).
+    pub(crate) described: String,
+}
+
+impl Trust {
+    /// The signer a bundle must have.
+    pub(crate) fn signer(&self) -> customs_sign::Signer<'_> {
+        match (&self.key, &self.identity) {
+            (Some(key), _) => customs_sign::Signer::Key(key),
+            (None, Some(identity)) => customs_sign::Signer::Keyless(identity),
+            (None, None) => unreachable!("trust() requires a key or an identity"),
+        }
+    }
+
+    /// The key, when verification is key-based.
+    pub(crate) fn key(&self) -> Option<&PublicKey> {
+        self.key.as_ref()
+    }
+}
+
+fn matcher(
+    exact: Option<&String>,
+    regexp: Option<&String>,
+    flag: &str,
+) -> anyhow::Result<Option<customs_sign::Matcher>> {
+    match (exact, regexp) {
+        (Some(value), _) => Ok(Some(customs_sign::Matcher::Exact(value.clone()))),
+        (None, Some(pattern)) => regex::Regex::new(pattern)
+            .map(|r| Some(customs_sign::Matcher::Regex(r)))
+            .with_context(|| format!("--{flag}-regexp `{pattern}` is not a regular expression")),
+        (None, None) => Ok(None),
+    }
+}
+
+/// A key (`--key`) or an identity and issuer (keyless flags), never
+/// neither: nothing verifies by default.
+pub(crate) fn trust(
+    key: Option<&str>,
+    keyless: &customs_cli::KeylessArgs,
+) -> anyhow::Result<Trust> {
+    let root = match &keyless.trusted_root {
+        Some(path) => {
+            let meta = fs_err::metadata(path)?;
+            anyhow::ensure!(
+                meta.len() <= 16 << 20,
+                "{}: larger than 16 MiB: not a trusted root",
+                path.display()
+            );
+            customs_sign::TrustRoot::from_json(
+                &fs_err::read_to_string(path)?,
+                &path.display().to_string(),
+            )?
+        }
+        None => customs_sign::TrustRoot::production()?,
+    };
+    if let Some(reference) = key {
+        anyhow::ensure!(
+            !keyless.any(),
+            "give either --key or the --certificate-identity/--certificate-oidc-issuer flags, not both"
+        );
+        return Ok(Trust {
+            key: Some(public_key(reference)?),
+            identity: None,
+            root,
+            described: reference.to_owned(),
+        });
+    }
+    let identity = matcher(
+        keyless.certificate_identity.as_ref(),
+        keyless.certificate_identity_regexp.as_ref(),
+        "certificate-identity",
+    )?;
+    let issuer = matcher(
+        keyless.certificate_oidc_issuer.as_ref(),
+        keyless.certificate_oidc_issuer_regexp.as_ref(),
+        "certificate-oidc-issuer",
+    )?;
+    match (identity, issuer) {
+        (Some(identity), Some(issuer)) => Ok(Trust {
+            described: format!("identity {identity} from {issuer}"),
+            key: None,
+            identity: Some(customs_sign::Identity { identity, issuer }),
+            root,
+        }),
+        (None, None) => anyhow::bail!(
+            "nothing to verify against: give --key, or --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp] (nothing passes by default)"
+        ),
+        (Some(_), None) => anyhow::bail!(
+            "--certificate-identity needs --certificate-oidc-issuer (or its -regexp form): an identity means nothing without the issuer that vouched for it"
+        ),
+        (None, Some(_)) => anyhow::bail!(
+            "--certificate-oidc-issuer needs --certificate-identity (or its -regexp form)"
+        ),
+    }
+}

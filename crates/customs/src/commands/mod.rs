@@ -2,6 +2,7 @@
 
 pub(crate) mod attest;
 pub(crate) mod attestations;
+pub(crate) mod blob;
 mod checks_output;
 pub(crate) mod db;
 pub(crate) mod digest;

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `customs` binary.
 #![allow(clippy::unwrap_used)] // test helpers fail loudly
 
+mod blob;
 mod checks;
 mod common;
 mod example;

@@ -1,0 +1,279 @@
+//! `customs sign-blob` and `verify-blob`: the Sigstore conformance suite's
+//! bundle cases run through the CLI with the suite's own arguments, and
+//! customs's own bundles verified back, failure before success.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::{customs, stderr, stdout};
+
+fn interop(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/interop")
+        .join(path)
+}
+
+const CONFORMANCE: &str = "sigstore-conformance/test/assets/bundle-verify";
+const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+const ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+/// The arguments the conformance suite passes for a case: the artifact (a
+/// path, or `sha256:<hex>` of it), the bundle, the key or the identity,
+/// and the case's trusted root (else the production root, as a file).
+fn suite_args(case: &Path, by_digest: bool) -> Vec<String> {
+    let artifact = if case.join("artifact").exists() {
+        case.join("artifact")
+    } else {
+        case.parent().unwrap().join("a.txt")
+    };
+    let artifact = if by_digest {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(fs_err::read(&artifact).unwrap());
+        format!(
+            "sha256:{}",
+            digest
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        )
+    } else {
+        artifact.display().to_string()
+    };
+    let root = if case.join("trusted_root.json").exists() {
+        case.join("trusted_root.json")
+    } else {
+        interop("sigstore-rust/crates/sigstore-trust-root/src/trusted_root.json")
+    };
+    let mut args = vec![
+        "verify-blob".to_owned(),
+        artifact,
+        "--bundle".to_owned(),
+        case.join("bundle.sigstore.json").display().to_string(),
+        "--trusted-root".to_owned(),
+        root.display().to_string(),
+    ];
+    if case.join("key.pub").exists() {
+        args.extend([
+            "--key".to_owned(),
+            case.join("key.pub").display().to_string(),
+        ]);
+    } else {
+        args.extend([
+            "--certificate-identity".to_owned(),
+            IDENTITY.to_owned(),
+            "--certificate-oidc-issuer".to_owned(),
+            ISSUER.to_owned(),
+        ]);
+    }
+    args
+}
+
+#[test]
+fn sigstore_conformance_cases_through_the_cli() {
+    let home = tempfile::tempdir().unwrap();
+    let mut cases: Vec<PathBuf> = fs_err::read_dir(interop(CONFORMANCE))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert_eq!(cases.len(), 36, "the suite's 36 cases");
+    let mut wrong = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_str().unwrap();
+        for by_digest in [false, true] {
+            let out = customs(home.path())
+                .args(suite_args(case, by_digest))
+                .output()
+                .unwrap();
+            // A failing case exits 3 naming the check; a malformed trusted
+            // root is an input error (2) naming the file and the problem.
+            let want = if name.starts_with("trust-root-tlog-missing") {
+                2
+            } else if name.ends_with("_fail") {
+                3
+            } else {
+                0
+            };
+            if out.status.code() != Some(want) {
+                wrong.push(format!(
+                    "{name} (by digest: {by_digest}): exit {:?}, want {want}: {}",
+                    out.status.code(),
+                    stderr(&out)
+                ));
+            } else if want == 3 {
+                // A failure names the check.
+                assert!(
+                    stderr(&out).contains("check failed"),
+                    "{name}: {}",
+                    stderr(&out)
+                );
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn sign_blob_then_verify_blob_failure_before_success() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path();
+    let run = |args: &[&str]| {
+        customs(dir)
+            .current_dir(dir)
+            .env("CUSTOMS_PASSWORD", "pw")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["key", "generate"]).status.success());
+    assert!(
+        run(&["key", "generate", "--output-key-prefix", "other"])
+            .status
+            .success()
+    );
+    fs_err::write(dir.join("sbom.json"), b"{\"spdxVersion\":\"SPDX-2.3\"}\n").unwrap();
+    let out = run(&[
+        "sign-blob",
+        "sbom.json",
+        "--key",
+        "cosign.key",
+        "--bundle",
+        "sbom.bundle",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&fs_err::read(dir.join("sbom.bundle")).unwrap()).unwrap();
+    assert_eq!(
+        bundle["mediaType"],
+        "application/vnd.dev.sigstore.bundle.v0.3+json"
+    );
+    assert!(bundle["verificationMaterial"]["publicKey"]["hint"].is_string());
+
+    // Failures first: no key or identity, wrong key, changed file, garbled
+    // bundle, keyless flags for a key-signed bundle.
+    let out = run(&["verify-blob", "sbom.json", "--bundle", "sbom.bundle"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("nothing passes by default"));
+    let out = run(&[
+        "verify-blob",
+        "sbom.json",
+        "--bundle",
+        "sbom.bundle",
+        "--key",
+        "other.pub",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("signature check failed"),
+        "{}",
+        stderr(&out)
+    );
+    fs_err::write(
+        dir.join("changed.json"),
+        b"{\"spdxVersion\":\"SPDX-2.2\"}\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "verify-blob",
+        "changed.json",
+        "--bundle",
+        "sbom.bundle",
+        "--key",
+        "cosign.pub",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let text = fs_err::read_to_string(dir.join("sbom.bundle")).unwrap();
+    fs_err::write(dir.join("truncated.bundle"), &text[..text.len() / 2]).unwrap();
+    let out = run(&[
+        "verify-blob",
+        "sbom.json",
+        "--bundle",
+        "truncated.bundle",
+        "--key",
+        "cosign.pub",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("bundle check failed"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&[
+        "verify-blob",
+        "sbom.json",
+        "--bundle",
+        "sbom.bundle",
+        "--certificate-identity",
+        "me@example.com",
+        "--certificate-oidc-issuer",
+        "https://accounts.google.com",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+
+    // Then success, from the file and from its digest.
+    let out = run(&[
+        "verify-blob",
+        "sbom.json",
+        "--bundle",
+        "sbom.bundle",
+        "--key",
+        "cosign.pub",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Verified sbom.json"),
+        "{}",
+        stdout(&out)
+    );
+    let digest = {
+        use sha2::Digest as _;
+        let d = sha2::Sha256::digest(fs_err::read(dir.join("sbom.json")).unwrap());
+        format!(
+            "sha256:{}",
+            d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        )
+    };
+    let out = run(&[
+        "verify-blob",
+        &digest,
+        "--bundle",
+        "sbom.bundle",
+        "--key",
+        "cosign.pub",
+        "-o",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["verified"], true);
+    assert_eq!(json["transparency_log"], false);
+
+    // The detached signature cosign prints.
+    let out = run(&[
+        "sign-blob",
+        "sbom.json",
+        "--key",
+        "cosign.key",
+        "--output-signature",
+        "sbom.sig",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&[
+        "verify-blob",
+        "changed.json",
+        "--signature",
+        "sbom.sig",
+        "--key",
+        "cosign.pub",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let out = run(&[
+        "verify-blob",
+        "sbom.json",
+        "--signature",
+        "sbom.sig",
+        "--key",
+        "cosign.pub",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
