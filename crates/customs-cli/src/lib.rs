@@ -350,6 +350,11 @@ pub struct SignArgs {
     /// left out).
     #[arg(long)]
     pub recursive: bool,
+    /// Where the signature goes: cosign's `.sig` tag (what Kyverno and
+    /// policy-controller read), a Sigstore bundle as an OCI 1.1 referrer
+    /// (cosign v3's default), or both.
+    #[arg(long, value_enum, default_value = "tag")]
+    pub bundle_format: BundleFormat,
     /// Print what was done as JSON.
     #[arg(short = 'o', long = "format", value_enum, default_value = "table")]
     pub format: Format,
@@ -374,12 +379,42 @@ pub struct AttestArgs {
     /// The private key (as for `customs sign`).
     #[arg(long, value_name = "KEY")]
     pub key: String,
+    /// Where the attestation goes: cosign's `.att` tag, a Sigstore bundle
+    /// as an OCI 1.1 referrer (cosign v3), or both.
+    #[arg(long, value_enum, default_value = "tag")]
+    pub bundle_format: BundleFormat,
     /// Print what was done as JSON.
     #[arg(short = 'o', long = "format", value_enum, default_value = "table")]
     pub format: Format,
     /// Source flags (registry credentials, --insecure-registry).
     #[command(flatten)]
     pub source: SourceArgs,
+}
+
+/// Where signatures and attestations are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BundleFormat {
+    /// cosign's `sha256-<hex>.sig` / `.att` tags.
+    Tag,
+    /// A Sigstore bundle v0.3 as an OCI 1.1 referrer (and in the referrers
+    /// tag schema's index, for registries without the API).
+    V3,
+    /// Both.
+    Both,
+}
+
+impl BundleFormat {
+    /// Whether the tag form is written.
+    #[must_use]
+    pub fn tag(self) -> bool {
+        matches!(self, Self::Tag | Self::Both)
+    }
+
+    /// Whether the bundle form is written.
+    #[must_use]
+    pub fn bundle(self) -> bool {
+        matches!(self, Self::V3 | Self::Both)
+    }
 }
 
 /// `customs verify-attestation`.
@@ -389,7 +424,10 @@ pub struct VerifyAttestationArgs {
     pub image: String,
     /// The public key: a PEM file or env://VAR.
     #[arg(long, value_name = "KEY")]
-    pub key: String,
+    pub key: Option<String>,
+    /// Keyless: identity, issuer, trusted root.
+    #[command(flatten)]
+    pub keyless: KeylessArgs,
     /// Only attestations of this predicate type (a name as for `attest
     /// --type`, or a URI).
     #[arg(long = "type", value_name = "TYPE")]
@@ -416,6 +454,9 @@ pub struct AttestationsArgs {
     /// signed, not verified).
     #[arg(long, value_name = "KEY")]
     pub key: Option<String>,
+    /// Or a certificate identity and issuer (keyless).
+    #[command(flatten)]
+    pub keyless: KeylessArgs,
     /// Write each statement (and signature payload) to this folder.
     #[arg(long, value_name = "DIR")]
     pub download: Option<PathBuf>,
@@ -434,7 +475,10 @@ pub struct VerifyArgs {
     pub image: String,
     /// The public key: a PEM file (cosign.pub) or env://VAR.
     #[arg(long, value_name = "KEY")]
-    pub key: String,
+    pub key: Option<String>,
+    /// Keyless: identity, issuer, trusted root.
+    #[command(flatten)]
+    pub keyless: KeylessArgs,
     /// An annotation every accepted signature must hold (repeatable).
     #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE")]
     pub annotations: Vec<String>,

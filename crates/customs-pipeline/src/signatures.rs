@@ -7,12 +7,12 @@
 
 use std::collections::BTreeMap;
 
-use customs_oci::manifest::{Descriptor, ImageManifest};
+use customs_oci::manifest::{Descriptor, ImageIndex, ImageManifest};
 use customs_oci::{RegistrySource, SourceError};
 use customs_sign::dsse::{self, Envelope};
 use customs_sign::intoto::Statement;
 use customs_sign::simple_signing::{MEDIA_TYPE, SIGNATURE_ANNOTATION};
-use customs_sign::{Payload, PrivateKey, SignatureLayer};
+use customs_sign::{Bundle, Payload, PrivateKey, SignatureLayer};
 use customs_types::Digest;
 use serde::Serialize;
 
@@ -100,18 +100,17 @@ fn config(layers: &[Descriptor]) -> Vec<u8> {
     serde_json::to_vec(&config).unwrap_or_default()
 }
 
-async fn current(
+async fn current<T: serde::de::DeserializeOwned>(
     source: &RegistrySource,
     tag: &str,
-) -> Result<Option<(ImageManifest, Digest)>, SignatureError> {
+) -> Result<Option<(T, Digest)>, SignatureError> {
     let Some((bytes, digest)) = source.manifest_at(tag).await? else {
         return Ok(None);
     };
-    let manifest: ImageManifest =
-        serde_json::from_slice(&bytes).map_err(|e| SignatureError::Malformed {
-            tag: tag.to_owned(),
-            reason: e.to_string(),
-        })?;
+    let manifest: T = serde_json::from_slice(&bytes).map_err(|e| SignatureError::Malformed {
+        tag: tag.to_owned(),
+        reason: e.to_string(),
+    })?;
     Ok(Some((manifest, digest)))
 }
 
@@ -207,66 +206,352 @@ async fn attach(
 ) -> Result<Signed, SignatureError> {
     let reference = source.reference();
     let repository = format!("{}/{}", reference.registry(), reference.repository());
-    let location = format!("{repository}:{tag}");
     let mut layer = source.push_blob(media_type, payload).await?;
     layer.annotations = layer_annotations;
-    let done = |manifest_digest: String, count: usize, already_present: bool| Signed {
+    let merged = merge_tag::<ImageManifest, _, _>(
+        source,
+        tag,
+        |m| {
+            m.layers
+                .iter()
+                .any(|l| l.digest == layer.digest && l.annotations == layer.annotations)
+        },
+        |existing| async {
+            let mut layers = existing.map(|m| m.layers).unwrap_or_default();
+            layers.push(layer.clone());
+            let config = source.push_blob(OCI_CONFIG, &config(&layers)).await?;
+            let manifest = ImageManifest {
+                schema_version: 2,
+                media_type: Some(OCI_MANIFEST.to_owned()),
+                artifact_type: None,
+                config,
+                layers,
+                subject: None,
+                annotations: BTreeMap::new(),
+            };
+            Ok((OCI_MANIFEST, to_json(&manifest, tag)?))
+        },
+    )
+    .await?;
+    Ok(Signed {
         image: format!("{repository}@{digest}"),
-        location: location.clone(),
-        manifest_digest,
-        signatures: count,
-        already_present,
-    };
-    // The distribution API has no compare-and-swap: a writer that read the
-    // manifest before another wrote it would overwrite that layer. So after
-    // writing, read the tag again until ours is there on `SETTLE_READS`
-    // reads spaced apart, merging again whenever it is gone.
+        location: format!("{repository}:{tag}"),
+        manifest_digest: merged.digest,
+        signatures: merged.value.map_or(0, |m| m.layers.len()),
+        already_present: merged.already_present,
+    })
+}
+
+fn to_json(value: &impl Serialize, tag: &str) -> Result<Vec<u8>, SignatureError> {
+    serde_json::to_vec(value).map_err(|e| SignatureError::Malformed {
+        tag: tag.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// What a tag holds after [`merge_tag`].
+struct Merged<T> {
+    value: Option<T>,
+    digest: String,
+    already_present: bool,
+}
+
+/// Read-modify-write of the JSON document at `tag` until `present` holds
+/// for it: `write` makes the new document from the current one (`None`
+/// when there is none) and returns its media type and bytes. The
+/// distribution API has no compare-and-swap: a writer that read the tag
+/// before another wrote it would overwrite that write. So after writing,
+/// read the tag again until ours is there on `SETTLE_READS` reads spaced
+/// apart, merging again whenever it is gone.
+async fn merge_tag<T, F, Fut>(
+    source: &RegistrySource,
+    tag: &str,
+    present: impl Fn(&T) -> bool,
+    write: F,
+) -> Result<Merged<T>, SignatureError>
+where
+    T: serde::de::DeserializeOwned,
+    F: Fn(Option<T>) -> Fut,
+    Fut: std::future::Future<Output = Result<(&'static str, Vec<u8>), SignatureError>>,
+{
     let mut wrote = false;
     let mut confirmations = 0;
     for _ in 0..MERGE_ATTEMPTS * (SETTLE_READS + 1) {
-        let existing = current(source, tag).await?;
-        let mut layers = existing
-            .as_ref()
-            .map(|(m, _)| m.layers.clone())
-            .unwrap_or_default();
-        if layers
-            .iter()
-            .any(|l| l.digest == layer.digest && l.annotations == layer.annotations)
-        {
-            let digest_now = existing.map(|(_, d)| d.to_string()).unwrap_or_default();
-            if !wrote {
-                return Ok(done(digest_now, layers.len(), true));
+        let existing = current::<T>(source, tag).await?;
+        if let Some((_, digest_now)) = existing.as_ref().filter(|(v, _)| present(v)) {
+            let digest_now = digest_now.to_string();
+            if !wrote || confirmations + 1 >= SETTLE_READS {
+                return Ok(Merged {
+                    value: existing.map(|(v, _)| v),
+                    digest: digest_now,
+                    already_present: !wrote,
+                });
             }
             confirmations += 1;
-            if confirmations >= SETTLE_READS {
-                return Ok(done(digest_now, layers.len(), false));
-            }
             tokio::time::sleep(settle_pause()).await;
             continue;
         }
         confirmations = 0;
-        layers.push(layer.clone());
-        let config = source.push_blob(OCI_CONFIG, &config(&layers)).await?;
-        let manifest = ImageManifest {
-            schema_version: 2,
-            media_type: Some(OCI_MANIFEST.to_owned()),
-            artifact_type: None,
-            config,
-            layers,
-            subject: None,
-            annotations: BTreeMap::new(),
-        };
-        let bytes = serde_json::to_vec(&manifest).map_err(|e| SignatureError::Malformed {
-            tag: tag.to_owned(),
-            reason: e.to_string(),
-        })?;
-        source.push_manifest(tag, OCI_MANIFEST, &bytes).await?;
+        let (media_type, bytes) = write(existing.map(|(v, _)| v)).await?;
+        source.push_manifest(tag, media_type, &bytes).await?;
         wrote = true;
         tokio::time::sleep(settle_pause()).await;
     }
     Err(SignatureError::Contended {
         tag: tag.to_owned(),
     })
+}
+
+/// The media type and predicate type of the bundles customs attaches.
+pub use customs_sign::bundle::BUNDLE_V03;
+pub use customs_sign::intoto::SIGN_PREDICATE;
+const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+/// The descriptor of the manifest `bytes` at `digest` (its media type from
+/// the document, as the registry served it).
+#[must_use]
+pub fn subject_descriptor(bytes: &[u8], digest: &Digest) -> Descriptor {
+    let media_type = serde_json::from_slice::<serde_json::Value>(bytes)
+        .ok()
+        .and_then(|v| v["mediaType"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| OCI_MANIFEST.to_owned());
+    Descriptor {
+        media_type,
+        digest: digest.clone(),
+        size: bytes.len() as u64,
+        urls: Vec::new(),
+        annotations: BTreeMap::new(),
+        platform: None,
+        artifact_type: None,
+    }
+}
+
+/// Signs the image as cosign v3 does: an in-toto statement about it
+/// (predicate type [`SIGN_PREDICATE`], `-a` annotations on the subject)
+/// in a DSSE envelope, in a Sigstore bundle, attached as an OCI 1.1
+/// referrer (see [`attach_bundle`]).
+///
+/// # Errors
+/// [`SignatureError`].
+pub async fn sign_bundle(
+    source: &RegistrySource,
+    subject: &Descriptor,
+    key: &PrivateKey,
+    annotations: Option<BTreeMap<String, serde_json::Value>>,
+) -> Result<Signed, SignatureError> {
+    let reference = source.reference();
+    let name = format!("{}/{}", reference.registry(), reference.repository());
+    let mut statement = Statement::new(
+        &name,
+        &subject.digest,
+        SIGN_PREDICATE,
+        serde_json::json!({}),
+    );
+    if let (Some(annotations), Some(s)) = (annotations, statement.subject.first_mut()) {
+        s.annotations = annotations;
+    }
+    bundle_statement(source, subject, key, &statement).await
+}
+
+/// Attests `predicate` about the image in a Sigstore bundle attached as an
+/// OCI 1.1 referrer (cosign v3's `attest`).
+///
+/// # Errors
+/// [`SignatureError`].
+pub async fn attest_bundle(
+    source: &RegistrySource,
+    subject: &Descriptor,
+    key: &PrivateKey,
+    predicate_type: &str,
+    predicate: serde_json::Value,
+) -> Result<Signed, SignatureError> {
+    let reference = source.reference();
+    let name = format!("{}/{}", reference.registry(), reference.repository());
+    let statement = Statement::new(&name, &subject.digest, predicate_type, predicate);
+    bundle_statement(source, subject, key, &statement).await
+}
+
+async fn bundle_statement(
+    source: &RegistrySource,
+    subject: &Descriptor,
+    key: &PrivateKey,
+    statement: &Statement,
+) -> Result<Signed, SignatureError> {
+    let tag = customs_oci::referrers_tag(&subject.digest);
+    let payload = to_json(statement, &tag)?;
+    let bundle =
+        Bundle::sign_dsse(key, dsse::IN_TOTO, &payload).map_err(|e| SignatureError::Malformed {
+            tag: tag.clone(),
+            reason: e.to_string(),
+        })?;
+    attach_bundle(source, subject, &bundle, Some(&statement.predicate_type)).await
+}
+
+/// Attaches `bundle` to `subject` as cosign's bundle spec says: the bundle
+/// as a blob, an OCI 1.1 artifact manifest (`artifactType` the bundle
+/// media type, empty config, `subject`, `dev.sigstore.bundle.*`
+/// annotations) pushed by digest, which a registry with the referrers API
+/// lists; and the same descriptor merged into the referrers tag schema's
+/// index (`sha256-<hex>`), which clients of registries without it read.
+///
+/// # Errors
+/// [`SignatureError`].
+pub async fn attach_bundle(
+    source: &RegistrySource,
+    subject: &Descriptor,
+    bundle: &Bundle,
+    predicate_type: Option<&str>,
+) -> Result<Signed, SignatureError> {
+    let reference = source.reference();
+    let repository = format!("{}/{}", reference.registry(), reference.repository());
+    let tag = customs_oci::referrers_tag(&subject.digest);
+    let json = bundle.to_json().map_err(|e| SignatureError::Malformed {
+        tag: tag.clone(),
+        reason: e.to_string(),
+    })?;
+    let layer = source.push_blob(BUNDLE_V03, json.as_bytes()).await?;
+    let config = source.push_blob(OCI_EMPTY, b"{}").await?;
+    let mut annotations = BTreeMap::from([
+        (
+            "dev.sigstore.bundle.content".to_owned(),
+            if bundle.envelope().is_some() {
+                "dsse-envelope"
+            } else {
+                "message-signature"
+            }
+            .to_owned(),
+        ),
+        (
+            "org.opencontainers.image.created".to_owned(),
+            customs_sbom::rfc3339(customs_sbom::timestamp()),
+        ),
+    ]);
+    if let Some(t) = predicate_type {
+        annotations.insert("dev.sigstore.bundle.predicateType".to_owned(), t.to_owned());
+    }
+    let mut subject = subject.clone();
+    subject.annotations.clear();
+    subject.platform = None;
+    let manifest = ImageManifest {
+        schema_version: 2,
+        media_type: Some(OCI_MANIFEST.to_owned()),
+        artifact_type: Some(BUNDLE_V03.to_owned()),
+        config,
+        layers: vec![layer],
+        subject: Some(subject.clone()),
+        annotations: annotations.clone(),
+    };
+    let bytes = to_json(&manifest, &tag)?;
+    let manifest_digest = source
+        .push_manifest(&Digest::sha256(&bytes).to_string(), OCI_MANIFEST, &bytes)
+        .await?;
+    let descriptor = Descriptor {
+        media_type: OCI_MANIFEST.to_owned(),
+        digest: manifest_digest.clone(),
+        size: bytes.len() as u64,
+        urls: Vec::new(),
+        annotations,
+        platform: None,
+        artifact_type: Some(BUNDLE_V03.to_owned()),
+    };
+    let merged = merge_tag::<ImageIndex, _, _>(
+        source,
+        &tag,
+        |index| index.manifests.iter().any(|d| d.digest == manifest_digest),
+        |existing| async {
+            let mut index = existing.unwrap_or(ImageIndex {
+                schema_version: 2,
+                media_type: Some(OCI_INDEX.to_owned()),
+                manifests: Vec::new(),
+                annotations: BTreeMap::new(),
+            });
+            index.manifests.push(descriptor.clone());
+            Ok((OCI_INDEX, to_json(&index, &tag)?))
+        },
+    )
+    .await?;
+    Ok(Signed {
+        image: format!("{repository}@{}", subject.digest),
+        location: format!("{repository}@{manifest_digest} (referrer; tag {tag})"),
+        manifest_digest: manifest_digest.to_string(),
+        signatures: merged.value.map_or(0, |i| {
+            i.manifests
+                .iter()
+                .filter(|d| d.artifact_type.as_deref() == Some(BUNDLE_V03))
+                .count()
+        }),
+        already_present: false,
+    })
+}
+
+/// A Sigstore bundle attached to an image as a referrer.
+#[derive(Debug, Clone)]
+pub struct BundleReferrer {
+    /// Where: `registry/repository@sha256:… (referrer)`.
+    pub source: String,
+    /// The `dev.sigstore.bundle.predicateType` annotation.
+    pub predicate_type: Option<String>,
+    /// The bundle's bytes, read and checked against the descriptor.
+    pub bytes: Vec<u8>,
+}
+
+/// The Sigstore bundles attached to `digest` as OCI 1.1 referrers (the
+/// referrers API and the tag schema), each manifest and bundle blob read
+/// and verified against its digest; and whether the registry has the API.
+///
+/// # Errors
+/// [`SignatureError`] when the registry cannot be read or a blob does not
+/// match its descriptor.
+pub async fn read_bundles(
+    source: &RegistrySource,
+    digest: &Digest,
+) -> Result<(Vec<BundleReferrer>, bool), SignatureError> {
+    let reference = source.reference();
+    let referrers = source.referrers(digest, Some(BUNDLE_V03)).await?;
+    let mut out = Vec::new();
+    for descriptor in &referrers.manifests {
+        let where_ = format!(
+            "{}/{}@{} (referrer)",
+            reference.registry(),
+            reference.repository(),
+            descriptor.digest
+        );
+        let Some((bytes, _)) = source.manifest_at(&descriptor.digest.to_string()).await? else {
+            continue; // listed, then deleted: nothing to verify
+        };
+        let manifest: ImageManifest =
+            serde_json::from_slice(&bytes).map_err(|e| SignatureError::Malformed {
+                tag: where_.clone(),
+                reason: e.to_string(),
+            })?;
+        let Some(layer) = manifest.layers.iter().find(|l| l.media_type == BUNDLE_V03) else {
+            continue;
+        };
+        if layer.size > MAX_PAYLOAD {
+            out.push(BundleReferrer {
+                source: format!("{where_}: bundle of {} bytes, over the limit", layer.size),
+                predicate_type: None,
+                bytes: Vec::new(),
+            });
+            continue;
+        }
+        let bytes = source.small_blob(layer, MAX_PAYLOAD, &where_).await?;
+        out.push(BundleReferrer {
+            source: where_,
+            predicate_type: manifest
+                .annotations
+                .get("dev.sigstore.bundle.predicateType")
+                .or_else(|| {
+                    descriptor
+                        .annotations
+                        .get("dev.sigstore.bundle.predicateType")
+                })
+                .cloned(),
+            bytes,
+        });
+    }
+    Ok((out, referrers.api))
 }
 
 /// Every layer of the image's signature manifest, each payload read and
@@ -279,7 +564,37 @@ pub async fn read(
     source: &RegistrySource,
     digest: &Digest,
 ) -> Result<Vec<SignatureLayer>, SignatureError> {
-    read_tag(source, &signature_tag(digest), &[MEDIA_TYPE]).await
+    let tag = signature_tag(digest);
+    let (tagged, bundles) = tokio::join!(
+        read_tag(source, &tag, &[MEDIA_TYPE]),
+        read_bundles(source, digest)
+    );
+    let mut layers = tagged?;
+    layers.extend(bundle_layers(bundles?.0, true));
+    Ok(layers)
+}
+
+/// Bundle referrers as layers to verify: image signatures (predicate type
+/// [`SIGN_PREDICATE`]) or attestations (any other); one without the
+/// annotation goes to both, and the verification says what it is.
+fn bundle_layers(bundles: Vec<BundleReferrer>, signatures: bool) -> Vec<SignatureLayer> {
+    bundles
+        .into_iter()
+        .filter(|b| {
+            b.predicate_type
+                .as_deref()
+                .is_none_or(|t| (t == SIGN_PREDICATE) == signatures)
+        })
+        .map(|b| SignatureLayer {
+            source: b.source,
+            media_type: BUNDLE_V03.to_owned(),
+            payload: b.bytes,
+            annotations: b
+                .predicate_type
+                .map(|t| BTreeMap::from([("predicateType".to_owned(), t)]))
+                .unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// Every layer of the image's attestation manifest (`.att`), each
@@ -291,7 +606,14 @@ pub async fn read_attestations(
     source: &RegistrySource,
     digest: &Digest,
 ) -> Result<Vec<SignatureLayer>, SignatureError> {
-    read_tag(source, &attestation_tag(digest), &[dsse::MEDIA_TYPE]).await
+    let tag = attestation_tag(digest);
+    let (tagged, bundles) = tokio::join!(
+        read_tag(source, &tag, &[dsse::MEDIA_TYPE]),
+        read_bundles(source, digest)
+    );
+    let mut layers = tagged?;
+    layers.extend(bundle_layers(bundles?.0, false));
+    Ok(layers)
 }
 
 async fn read_tag(
@@ -300,7 +622,7 @@ async fn read_tag(
     wanted: &[&str],
 ) -> Result<Vec<SignatureLayer>, SignatureError> {
     let reference = source.reference();
-    let Some((manifest, _)) = current(source, tag).await? else {
+    let Some((manifest, _)) = current::<ImageManifest>(source, tag).await? else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();

@@ -503,3 +503,112 @@ fn from_sigstore(error: SigstoreError) -> VerifyError {
     };
     failed(check, error.to_string())
 }
+
+/// The annotation of a legacy keyless signature's PEM certificate.
+pub const CERTIFICATE_ANNOTATION: &str = "dev.sigstore.cosign/certificate";
+/// The annotation of its Rekor entry (`SignedEntryTimestamp` + `Payload`).
+pub const REKOR_ANNOTATION: &str = "dev.sigstore.cosign/bundle";
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RekorBundle {
+    signed_entry_timestamp: String,
+    payload: RekorPayload,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RekorPayload {
+    body: String,
+    integrated_time: i64,
+    log_index: i64,
+    #[serde(rename = "logID")]
+    log_id: String,
+}
+
+impl Bundle {
+    /// The v0.1 bundle equivalent to a cosign legacy signature layer (what
+    /// `cosign sign` wrote before v3, keyless): the signature annotation,
+    /// the PEM certificate (`dev.sigstore.cosign/certificate`) and the Rekor
+    /// entry with its signed entry timestamp (`dev.sigstore.cosign/bundle`),
+    /// over `payload` (simple signing) or a DSSE `envelope` (`.att`).
+    /// Only the leaf certificate is kept: the chain comes from the trusted
+    /// root, never from the signature.
+    ///
+    /// # Errors
+    /// [`VerifyError::Bundle`] naming what is missing or malformed.
+    pub fn from_legacy(
+        annotations: &std::collections::BTreeMap<String, String>,
+        payload: &[u8],
+        dsse_envelope: bool,
+    ) -> Result<Self, VerifyError> {
+        let certificate = annotations.get(CERTIFICATE_ANNOTATION).ok_or_else(|| {
+            failed(
+                "certificate",
+                "the signature has no certificate (dev.sigstore.cosign/certificate): it was made with a key, verify it with --key",
+            )
+        })?;
+        let (label, der) = crate::keys::pem_block(certificate, "the signature's certificate")
+            .map_err(|e| failed("certificate", e.to_string()))?;
+        if label != "CERTIFICATE" {
+            return Err(failed(
+                "certificate",
+                format!("a `{label}` PEM block is not a certificate"),
+            ));
+        }
+        let rekor = annotations.get(REKOR_ANNOTATION).ok_or_else(|| {
+            failed(
+                "transparency log",
+                "the keyless signature has no Rekor entry (dev.sigstore.cosign/bundle)",
+            )
+        })?;
+        let rekor: RekorBundle = serde_json::from_str(rekor)
+            .map_err(|e| failed("transparency log", format!("malformed Rekor entry: {e}")))?;
+        let body = STANDARD
+            .decode(&rekor.payload.body)
+            .map_err(|_| failed("transparency log", "the Rekor entry body is not base64"))?;
+        let kind: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| failed("transparency log", format!("the Rekor entry body: {e}")))?;
+        let log_id = (0..rekor.payload.log_id.len())
+            .step_by(2)
+            .map(|i| {
+                rekor
+                    .payload
+                    .log_id
+                    .get(i..i + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            })
+            .collect::<Option<Vec<u8>>>()
+            .ok_or_else(|| failed("transparency log", "the Rekor log ID is not hex"))?;
+        let entry = serde_json::json!({
+            "logIndex": rekor.payload.log_index.to_string(),
+            "logId": {"keyId": STANDARD.encode(log_id)},
+            "kindVersion": {"kind": kind["kind"], "version": kind["apiVersion"]},
+            "integratedTime": rekor.payload.integrated_time.to_string(),
+            "inclusionPromise": {"signedEntryTimestamp": rekor.signed_entry_timestamp},
+            "canonicalizedBody": rekor.payload.body,
+        });
+        let mut bundle = serde_json::json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.1",
+            "verificationMaterial": {
+                "x509CertificateChain": {"certificates": [{"rawBytes": STANDARD.encode(der)}]},
+                "tlogEntries": [entry],
+            },
+        });
+        if dsse_envelope {
+            let envelope: serde_json::Value = serde_json::from_slice(payload)
+                .map_err(|e| failed("bundle", format!("not a DSSE envelope: {e}")))?;
+            bundle["dsseEnvelope"] = envelope;
+        } else {
+            let signature = annotations
+                .get(crate::simple_signing::SIGNATURE_ANNOTATION)
+                .ok_or(VerifyError::MissingSignature)?;
+            bundle["messageSignature"] = serde_json::json!({
+                "messageDigest": {"algorithm": "SHA2_256", "digest": STANDARD.encode(Sha256::digest(payload))},
+                "signature": signature.trim(),
+            });
+        }
+        let text = serde_json::to_vec(&bundle).map_err(|e| failed("bundle", e.to_string()))?;
+        Self::parse(&text, "the legacy signature").map_err(|e| failed("bundle", e.to_string()))
+    }
+}

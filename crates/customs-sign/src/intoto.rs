@@ -36,13 +36,22 @@ pub fn predicate_type(name: &str) -> Result<String, String> {
     .to_owned())
 }
 
+/// The predicate type of a cosign v3 image signature (a statement about
+/// the image, in a DSSE envelope, in a Sigstore bundle).
+pub const SIGN_PREDICATE: &str = "https://sigstore.dev/cosign/sign/v1";
+
 /// A statement's subject.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subject {
-    /// The artifact's name.
+    /// The artifact's name (optional in a v1 ResourceDescriptor).
+    #[serde(default)]
     pub name: String,
     /// Algorithm → hex digest.
     pub digest: BTreeMap<String, String>,
+    /// Annotations about the subject (cosign v3 puts `-a key=value` of an
+    /// image signature here).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, serde_json::Value>,
 }
 
 /// An in-toto statement.
@@ -78,6 +87,7 @@ impl Statement {
                     digest.algorithm().name().to_owned(),
                     digest.hex().to_owned(),
                 )]),
+                annotations: BTreeMap::new(),
             }],
             predicate_type: predicate_type.to_owned(),
             predicate,

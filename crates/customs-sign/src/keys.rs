@@ -148,7 +148,7 @@ fn pem(label: &str, body: &[u8]) -> Result<String, KeyError> {
 /// way Go's `encoding/pem` reads it (any line width, text around the block),
 /// not RFC 7468's strict form: cosign keys come from Go, and users' keys
 /// from anything.
-fn pem_block(text: &str, what: &str) -> Result<(String, Vec<u8>), KeyError> {
+pub(crate) fn pem_block(text: &str, what: &str) -> Result<(String, Vec<u8>), KeyError> {
     let begin = text
         .find("-----BEGIN ")
         .ok_or_else(|| malformed(what, "no PEM block"))?;

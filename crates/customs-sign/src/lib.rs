@@ -19,11 +19,12 @@ pub mod verify;
 pub use bundle::{
     Artifact, Bundle, BundleCheck, BundleError, Identity, Matcher, Signer, TrustRoot,
 };
+pub use dsse::Envelope;
 pub use keys::{KeyError, PrivateKey, PublicKey};
 pub use simple_signing::{Payload, PayloadError};
 pub use verify::{
     AttestationVerification, Check, Expectations, ImageVerification, SignatureLayer,
-    SignatureResult, verify_attestations, verify_image,
+    SignatureResult, Trust, verify_attestations, verify_image,
 };
 
 /// Why a signature did not verify: each check has its own variant, so a

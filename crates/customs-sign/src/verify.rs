@@ -12,8 +12,99 @@ use std::collections::BTreeMap;
 use customs_types::Digest;
 use serde::Serialize;
 
+use crate::bundle::{Artifact, BUNDLE_V03, Bundle, Signer, TrustRoot};
+use crate::intoto::{SIGN_PREDICATE, Statement};
 use crate::simple_signing::{MEDIA_TYPE, Payload, SIGNATURE_ANNOTATION};
-use crate::{PublicKey, VerifyError};
+use crate::{Envelope, VerifyError};
+
+/// Who must have signed (a key, or a certificate identity), and the
+/// Sigstore trusted root that certificates, transparency log entries and
+/// timestamps are checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct Trust<'a> {
+    /// The signer.
+    pub signer: Signer<'a>,
+    /// The trusted root.
+    pub root: &'a TrustRoot,
+}
+
+/// Whether a layer holds a Sigstore bundle (cosign v3's referrers).
+fn is_bundle(media_type: &str) -> bool {
+    media_type == BUNDLE_V03 || media_type.starts_with("application/vnd.dev.sigstore.bundle")
+}
+
+/// The 32 bytes of a sha256 digest (a sha512 image digest has none: the
+/// bundle check then fails naming the artifact).
+fn sha256_bytes(digest: &Digest) -> Result<[u8; 32], VerifyError> {
+    let hex = digest.hex();
+    let mut out = [0u8; 32];
+    if digest.algorithm().name() != "sha256" || hex.len() != 64 {
+        return Err(VerifyError::Bundle {
+            check: "artifact",
+            detail: format!("{digest} is not a sha256 digest"),
+        });
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte =
+            u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| VerifyError::BadEncoding)?;
+    }
+    Ok(out)
+}
+
+/// A statement from a verified DSSE payload.
+fn statement(payload: &[u8]) -> Result<Statement, VerifyError> {
+    serde_json::from_slice(payload)
+        .map_err(|e| VerifyError::MalformedPayload(format!("not an in-toto statement: {e}")))
+}
+
+/// Verifies a Sigstore bundle layer about `digest` and returns its
+/// statement (the signer recorded in `signer`).
+fn bundle_statement(
+    layer: &SignatureLayer,
+    trust: Trust<'_>,
+    digest: &Digest,
+    signer: &mut Option<String>,
+) -> Result<Statement, VerifyError> {
+    let bundle = Bundle::parse(&layer.payload, &layer.source).map_err(|e| VerifyError::Bundle {
+        check: "bundle",
+        detail: e.to_string(),
+    })?;
+    let verified = bundle.verify(
+        Artifact::Sha256(sha256_bytes(digest)?),
+        trust.signer,
+        trust.root,
+    )?;
+    *signer = Some(verified.signer);
+    let envelope = bundle
+        .envelope()
+        .ok_or_else(|| VerifyError::NotASignature("a message-signature bundle".to_owned()))?;
+    statement(&envelope.payload_bytes()?)
+}
+
+/// Verifies a DSSE envelope layer (`.att`): with a key over the PAE, or
+/// keyless through its legacy certificate and Rekor annotations.
+fn envelope_payload(
+    layer: &SignatureLayer,
+    trust: Trust<'_>,
+    digest: &Digest,
+    signer: &mut Option<String>,
+) -> Result<(Envelope, Vec<u8>), VerifyError> {
+    let envelope = Envelope::parse(&layer.payload)?;
+    let payload = match trust.signer {
+        Signer::Key(key) => envelope.verify(key)?,
+        Signer::Keyless(_) => {
+            let bundle = Bundle::from_legacy(&layer.annotations, &layer.payload, true)?;
+            let verified = bundle.verify(
+                Artifact::Sha256(sha256_bytes(digest)?),
+                trust.signer,
+                trust.root,
+            )?;
+            *signer = Some(verified.signer);
+            envelope.payload_bytes()?
+        }
+    };
+    Ok((envelope, payload))
+}
 
 /// One signature as found next to an image.
 #[derive(Debug, Clone)]
@@ -26,6 +117,32 @@ pub struct SignatureLayer {
     pub payload: Vec<u8>,
     /// The layer descriptor's annotations.
     pub annotations: BTreeMap<String, String>,
+}
+
+impl SignatureLayer {
+    /// Whether the layer is a Sigstore bundle (a cosign v3 referrer).
+    #[must_use]
+    pub fn is_bundle(&self) -> bool {
+        is_bundle(&self.media_type)
+    }
+
+    /// The JSON the layer signs, unverified, for listing: a simple-signing
+    /// payload, or the in-toto statement of a DSSE envelope or a bundle.
+    #[must_use]
+    pub fn statement(&self) -> Option<serde_json::Value> {
+        let payload = if self.is_bundle() {
+            Bundle::parse(&self.payload, &self.source)
+                .ok()?
+                .envelope()?
+                .payload_bytes()
+                .ok()?
+        } else if self.media_type == crate::dsse::MEDIA_TYPE {
+            Envelope::parse(&self.payload).ok()?.payload_bytes().ok()?
+        } else {
+            self.payload.clone()
+        };
+        serde_json::from_slice(&payload).ok()
+    }
 }
 
 /// Where a signature or attestation was found and whether it passed every
@@ -73,6 +190,9 @@ pub struct SignatureResult {
     /// Where it was found, and whether it verified.
     #[serde(flatten)]
     pub check: Check,
+    /// Who signed: `key`, or the certificate identity (keyless).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
     /// The repository it was signed for, when the payload could be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub docker_reference: Option<String>,
@@ -154,12 +274,12 @@ pub struct Expectations<'a> {
 #[must_use]
 pub fn verify_image(
     layers: &[SignatureLayer],
-    key: &PublicKey,
+    trust: Trust<'_>,
     expect: &Expectations<'_>,
 ) -> ImageVerification {
     let signatures = layers
         .iter()
-        .map(|layer| check(layer, key, expect))
+        .map(|layer| check(layer, trust, expect))
         .collect();
     ImageVerification {
         digest: expect.digest.to_string(),
@@ -167,45 +287,118 @@ pub fn verify_image(
     }
 }
 
-fn check(layer: &SignatureLayer, key: &PublicKey, expect: &Expectations<'_>) -> SignatureResult {
+/// What a verified signature says: the repository it was made for, the
+/// digest it names, and its annotations.
+struct Signed {
+    docker_reference: Option<String>,
+    digest: Digest,
+    annotations: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+/// Checks (1)–(4) of a simple-signing layer, with the key or keyless
+/// through the legacy certificate and Rekor annotations.
+fn simple_signing(
+    layer: &SignatureLayer,
+    trust: Trust<'_>,
+    signer: &mut Option<String>,
+) -> Result<Signed, VerifyError> {
+    let signature = layer
+        .annotations
+        .get(SIGNATURE_ANNOTATION)
+        .ok_or(VerifyError::MissingSignature)?;
+    match trust.signer {
+        Signer::Key(key) => {
+            key.verify_base64(&layer.payload, signature)?;
+            *signer = Some("key".to_owned());
+        }
+        Signer::Keyless(_) => {
+            let bundle = Bundle::from_legacy(&layer.annotations, &layer.payload, false)?;
+            let verified =
+                bundle.verify(Artifact::Bytes(&layer.payload), trust.signer, trust.root)?;
+            *signer = Some(verified.signer);
+        }
+    }
+    let payload =
+        Payload::parse(&layer.payload).map_err(|e| VerifyError::MalformedPayload(e.to_string()))?;
+    Ok(Signed {
+        docker_reference: Some(payload.docker_reference),
+        digest: payload.manifest_digest,
+        annotations: payload.optional,
+    })
+}
+
+/// A cosign v3 image signature: a bundle whose statement, about this
+/// digest, has the predicate type `https://sigstore.dev/cosign/sign/v1`.
+fn bundle_signature(
+    layer: &SignatureLayer,
+    trust: Trust<'_>,
+    expect: &Expectations<'_>,
+    signer: &mut Option<String>,
+) -> Result<Signed, VerifyError> {
+    let statement = bundle_statement(layer, trust, expect.digest, signer)?;
+    if statement.predicate_type != SIGN_PREDICATE {
+        return Err(VerifyError::NotASignature(format!(
+            "an attestation ({})",
+            statement.predicate_type
+        )));
+    }
+    let subject = statement
+        .subject
+        .iter()
+        .find(|s| {
+            s.digest
+                .get(expect.digest.algorithm().name())
+                .is_some_and(|h| h.eq_ignore_ascii_case(expect.digest.hex()))
+        })
+        .ok_or_else(|| VerifyError::OtherDigest {
+            expected: expect.digest.to_string(),
+            found: "another subject".to_owned(),
+        })?;
+    Ok(Signed {
+        docker_reference: (!subject.name.is_empty()).then(|| subject.name.clone()),
+        digest: expect.digest.clone(),
+        annotations: (!subject.annotations.is_empty()).then(|| subject.annotations.clone()),
+    })
+}
+
+fn check(layer: &SignatureLayer, trust: Trust<'_>, expect: &Expectations<'_>) -> SignatureResult {
     let mut result = SignatureResult {
         check: Check::new(&layer.source, Err(VerifyError::NoSignature)),
+        signer: None,
         docker_reference: None,
         reference_matches: None,
         annotations: None,
     };
     let outcome = (|| {
-        if layer.media_type != MEDIA_TYPE {
+        let signed = if is_bundle(&layer.media_type) {
+            bundle_signature(layer, trust, expect, &mut result.signer)?
+        } else if layer.media_type == MEDIA_TYPE {
+            simple_signing(layer, trust, &mut result.signer)?
+        } else {
             return Err(VerifyError::NotASignature(layer.media_type.clone()));
-        }
-        let signature = layer
-            .annotations
-            .get(SIGNATURE_ANNOTATION)
-            .ok_or(VerifyError::MissingSignature)?;
-        key.verify_base64(&layer.payload, signature)?;
-        let payload = Payload::parse(&layer.payload)
-            .map_err(|e| VerifyError::MalformedPayload(e.to_string()))?;
-        result.docker_reference = Some(payload.docker_reference.clone());
-        result.annotations.clone_from(&payload.optional);
-        if &payload.manifest_digest != expect.digest {
+        };
+        result.docker_reference.clone_from(&signed.docker_reference);
+        result.annotations.clone_from(&signed.annotations);
+        if &signed.digest != expect.digest {
             return Err(VerifyError::OtherDigest {
                 expected: expect.digest.to_string(),
-                found: payload.manifest_digest.to_string(),
+                found: signed.digest.to_string(),
             });
         }
-        if let Some(repository) = expect.repository {
-            let matches = same_repository(&payload.docker_reference, repository);
+        if let (Some(repository), Some(signed_for)) = (expect.repository, &signed.docker_reference)
+        {
+            let matches = same_repository(signed_for, repository);
             result.reference_matches = Some(matches);
             if !matches && expect.strict_reference {
                 return Err(VerifyError::OtherReference {
                     expected: repository.to_owned(),
-                    found: payload.docker_reference.clone(),
+                    found: signed_for.clone(),
                 });
             }
         }
         for (k, v) in expect.annotations {
-            let held = payload
-                .optional
+            let held = signed
+                .annotations
                 .as_ref()
                 .and_then(|o| o.get(k))
                 .is_some_and(|held| match held {
@@ -248,6 +441,9 @@ pub struct AttestationResult {
     /// Where it was found, and whether it verified.
     #[serde(flatten)]
     pub check: Check,
+    /// Who signed: `key`, or the certificate identity (keyless).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
     /// The statement's predicate type, when it could be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub predicate_type: Option<String>,
@@ -289,7 +485,7 @@ impl AttestationVerification {
 #[must_use]
 pub fn verify_attestations(
     layers: &[SignatureLayer],
-    key: &PublicKey,
+    trust: Trust<'_>,
     digest: &Digest,
     predicate_type: Option<&str>,
 ) -> AttestationVerification {
@@ -297,25 +493,29 @@ pub fn verify_attestations(
     for layer in layers {
         let mut result = AttestationResult {
             check: Check::new(&layer.source, Err(VerifyError::NoSignature)),
+            signer: None,
             predicate_type: layer.annotations.get("predicateType").cloned(),
             statement: None,
         };
         let outcome = (|| {
-            if layer.media_type != crate::dsse::MEDIA_TYPE {
+            let statement = if is_bundle(&layer.media_type) {
+                bundle_statement(layer, trust, digest, &mut result.signer)?
+            } else if layer.media_type == crate::dsse::MEDIA_TYPE {
+                let (envelope, payload) =
+                    envelope_payload(layer, trust, digest, &mut result.signer)?;
+                if result.signer.is_none() {
+                    result.signer = Some("key".to_owned());
+                }
+                if envelope.payload_type != crate::dsse::IN_TOTO {
+                    return Err(VerifyError::MalformedPayload(format!(
+                        "payload type `{}`, not an in-toto statement",
+                        envelope.payload_type
+                    )));
+                }
+                self::statement(&payload)?
+            } else {
                 return Err(VerifyError::NotASignature(layer.media_type.clone()));
-            }
-            let envelope = crate::dsse::Envelope::parse(&layer.payload)?;
-            let payload = envelope.verify(key)?;
-            if envelope.payload_type != crate::dsse::IN_TOTO {
-                return Err(VerifyError::MalformedPayload(format!(
-                    "payload type `{}`, not an in-toto statement",
-                    envelope.payload_type
-                )));
-            }
-            let statement: crate::intoto::Statement =
-                serde_json::from_slice(&payload).map_err(|e| {
-                    VerifyError::MalformedPayload(format!("not an in-toto statement: {e}"))
-                })?;
+            };
             result.predicate_type = Some(statement.predicate_type.clone());
             if !statement.is_about(digest) {
                 let found = statement

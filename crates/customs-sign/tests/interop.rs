@@ -20,6 +20,16 @@ fn interop(path: &str) -> PathBuf {
         .join(path)
 }
 
+/// Key-based verification (the root is not used for keys without a log
+/// entry, but every verification has one).
+fn by_key(key: &PublicKey) -> customs_sign::Trust<'_> {
+    static ROOT: std::sync::OnceLock<customs_sign::TrustRoot> = std::sync::OnceLock::new();
+    customs_sign::Trust {
+        signer: customs_sign::Signer::Key(key),
+        root: ROOT.get_or_init(|| customs_sign::TrustRoot::production().unwrap()),
+    }
+}
+
 fn read(path: &str) -> String {
     fs_err::read_to_string(interop(path)).unwrap()
 }
@@ -139,7 +149,7 @@ fn verify_fixture(dir: &str, key: &str) -> customs_sign::ImageVerification {
     let key = PublicKey::from_pem(&read(&format!("{FIXTURES}/{key}")), key).unwrap();
     verify_image(
         &layers,
-        &key,
+        by_key(&key),
         &Expectations {
             digest: &digest,
             repository: None,
@@ -228,14 +238,14 @@ fn tampering_fails_the_check_it_breaks() {
         (truncated, VerifyError::BadEncoding),
         (unsigned, VerifyError::MissingSignature),
     ] {
-        let v = verify_image(&[layer], &key, &expect);
+        let v = verify_image(&[layer], by_key(&key), &expect);
         assert_eq!(v.failure(), Some(want));
     }
-    assert!(verify_image(std::slice::from_ref(&good), &key, &expect).passed());
+    assert!(verify_image(std::slice::from_ref(&good), by_key(&key), &expect).passed());
     let other = Digest::sha256(b"another image");
     let v = verify_image(
         std::slice::from_ref(&good),
-        &key,
+        by_key(&key),
         &Expectations {
             digest: &other,
             ..expect.clone()
@@ -246,7 +256,7 @@ fn tampering_fails_the_check_it_breaks() {
         repository: Some("example.com/else"),
         ..expect.clone()
     };
-    let v = verify_image(std::slice::from_ref(&good), &key, &strict_other);
+    let v = verify_image(std::slice::from_ref(&good), by_key(&key), &strict_other);
     assert!(matches!(
         v.failure(),
         Some(VerifyError::OtherReference { .. })
@@ -255,7 +265,7 @@ fn tampering_fails_the_check_it_breaks() {
         strict_reference: false,
         ..strict_other
     };
-    let v = verify_image(std::slice::from_ref(&good), &key, &lenient);
+    let v = verify_image(std::slice::from_ref(&good), by_key(&key), &lenient);
     assert!(v.passed());
     assert_eq!(
         v.signatures[0].reference_matches,
@@ -265,7 +275,7 @@ fn tampering_fails_the_check_it_breaks() {
     let required = [("team".to_owned(), "payments".to_owned())];
     let v = verify_image(
         &[good],
-        &key,
+        by_key(&key),
         &Expectations {
             annotations: &required,
             ..expect
@@ -278,7 +288,7 @@ fn tampering_fails_the_check_it_breaks() {
     assert_eq!(
         verify_image(
             &[],
-            &key,
+            by_key(&key),
             &Expectations {
                 digest: &digest,
                 repository: None,
@@ -391,7 +401,7 @@ fn attestations_verify_only_for_their_subject_and_key() {
         annotations: BTreeMap::from([("predicateType".to_owned(), spdx.clone())]),
     };
     let public = key.public_key();
-    let v = verify_attestations(&[layer(&envelope)], &public, &digest, None);
+    let v = verify_attestations(&[layer(&envelope)], by_key(&public), &digest, None);
     assert!(v.passed(), "{:?}", v.failure());
     assert_eq!(
         v.attestations[0].statement.as_ref().unwrap().predicate_type,
@@ -399,16 +409,16 @@ fn attestations_verify_only_for_their_subject_and_key() {
     );
     // Another image's attestation.
     let other = Digest::sha256(b"other image");
-    let v = verify_attestations(&[layer(&envelope)], &public, &other, None);
+    let v = verify_attestations(&[layer(&envelope)], by_key(&public), &other, None);
     assert!(matches!(v.failure(), Some(VerifyError::OtherDigest { .. })));
     // Another key.
     let stranger = PrivateKey::generate().unwrap().public_key();
-    let v = verify_attestations(&[layer(&envelope)], &stranger, &digest, None);
+    let v = verify_attestations(&[layer(&envelope)], by_key(&stranger), &digest, None);
     assert_eq!(v.failure(), Some(VerifyError::WrongKeyOrPayload));
     // Garbled envelope bytes.
     let mut garbled = layer(&envelope);
     garbled.payload.truncate(garbled.payload.len() / 2);
-    let v = verify_attestations(&[garbled], &public, &digest, None);
+    let v = verify_attestations(&[garbled], by_key(&public), &digest, None);
     assert!(matches!(
         v.failure(),
         Some(VerifyError::MalformedPayload(_))
@@ -416,7 +426,7 @@ fn attestations_verify_only_for_their_subject_and_key() {
     // Only the asked predicate type.
     let v = verify_attestations(
         &[layer(&envelope)],
-        &public,
+        by_key(&public),
         &digest,
         Some("https://slsa.dev/provenance/v1"),
     );
@@ -501,4 +511,226 @@ fn sigstore_conformance_bundle_cases_pass_or_fail_as_the_suite_says() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// cosign's legacy keyless signature (Fulcio certificate + Rekor SET in
+/// the layer annotations, 2023): verifies against the public-good root for
+/// its identity and issuer only, and fails naming the check otherwise.
+#[test]
+fn legacy_keyless_signature_verifies_for_its_identity_only() {
+    use customs_sign::{Identity, Matcher, Signer, Trust, TrustRoot};
+    let dir = "dir-img-cosign-fulcio-rekor-valid";
+    let manifest = fs_err::read(interop(&format!("{FIXTURES}/{dir}/manifest.json"))).unwrap();
+    let digest = Digest::sha256(&manifest);
+    let layer = signature_layer(dir, "signature-1");
+    let root = TrustRoot::production().unwrap();
+    let expect = Expectations {
+        digest: &digest,
+        repository: None,
+        strict_reference: false,
+        annotations: &[],
+    };
+    let verify = |layer: &SignatureLayer, identity: &str, issuer: &str| {
+        let wanted = Identity {
+            identity: Matcher::Exact(identity.to_owned()),
+            issuer: Matcher::Exact(issuer.to_owned()),
+        };
+        verify_image(
+            std::slice::from_ref(layer),
+            Trust {
+                signer: Signer::Keyless(&wanted),
+                root: &root,
+            },
+            &expect,
+        )
+    };
+    const WHO: &str = "mitr@redhat.com";
+    const ISSUER: &str = "https://github.com/login/oauth";
+    // Failures first: another identity, another issuer, a changed SET, a
+    // changed payload, no certificate.
+    let v = verify(&layer, "someone@example.com", ISSUER);
+    assert!(
+        matches!(
+            v.failure(),
+            Some(VerifyError::Bundle {
+                check: "identity",
+                ..
+            })
+        ),
+        "{:?}",
+        v.failure()
+    );
+    let v = verify(&layer, WHO, "https://accounts.google.com");
+    assert!(
+        matches!(
+            v.failure(),
+            Some(VerifyError::Bundle {
+                check: "issuer",
+                ..
+            })
+        ),
+        "{:?}",
+        v.failure()
+    );
+    let mut bad_set = layer.clone();
+    let rekor = bad_set
+        .annotations
+        .get_mut("dev.sigstore.cosign/bundle")
+        .unwrap();
+    *rekor = rekor.replacen(
+        "\"SignedEntryTimestamp\":\"MEUCIQ",
+        "\"SignedEntryTimestamp\":\"MEUCIR",
+        1,
+    );
+    assert!(!verify(&bad_set, WHO, ISSUER).passed());
+    let mut changed = layer.clone();
+    changed.payload.push(b' ');
+    assert!(!verify(&changed, WHO, ISSUER).passed());
+    let mut no_cert = layer.clone();
+    no_cert
+        .annotations
+        .remove("dev.sigstore.cosign/certificate");
+    let v = verify(&no_cert, WHO, ISSUER);
+    assert!(
+        matches!(
+            v.failure(),
+            Some(VerifyError::Bundle {
+                check: "certificate",
+                ..
+            })
+        ),
+        "{:?}",
+        v.failure()
+    );
+    // Then success, with the identity recorded.
+    let v = verify(&layer, WHO, ISSUER);
+    assert!(v.passed(), "{:?}", v.failure());
+    assert_eq!(v.signatures[0].signer.as_deref(), Some(WHO));
+    let wanted = Identity {
+        identity: Matcher::Regex(regex::Regex::new("^mitr@redhat\\.com$").unwrap()),
+        issuer: Matcher::Regex(regex::Regex::new("^https://github\\.com/").unwrap()),
+    };
+    let v = verify_image(
+        std::slice::from_ref(&layer),
+        Trust {
+            signer: Signer::Keyless(&wanted),
+            root: &root,
+        },
+        &expect,
+    );
+    assert!(v.passed(), "{:?}", v.failure());
+}
+
+/// customs's own v3 bundles: an image signature and an attestation, made
+/// with a key, verify for their digest only.
+#[test]
+fn bundle_signatures_and_attestations_round_trip() {
+    use customs_sign::intoto::{SIGN_PREDICATE, Statement};
+    use customs_sign::{Bundle, bundle::BUNDLE_V03};
+    let key = PrivateKey::generate().unwrap();
+    let public = key.public_key();
+    let digest = Digest::sha256(b"an image manifest");
+    let statement = Statement::new(
+        "reg.example/app",
+        &digest,
+        SIGN_PREDICATE,
+        serde_json::json!({}),
+    );
+    let bundle = Bundle::sign_dsse(
+        &key,
+        customs_sign::dsse::IN_TOTO,
+        &serde_json::to_vec(&statement).unwrap(),
+    )
+    .unwrap();
+    let layer = SignatureLayer {
+        source: "referrer".into(),
+        media_type: BUNDLE_V03.into(),
+        payload: bundle.to_json().unwrap().into_bytes(),
+        annotations: BTreeMap::new(),
+    };
+    let expect = |d| Expectations {
+        digest: d,
+        repository: Some("reg.example/app"),
+        strict_reference: true,
+        annotations: &[],
+    };
+    let other = Digest::sha256(b"another manifest");
+    assert!(
+        !verify_image(
+            std::slice::from_ref(&layer),
+            by_key(&public),
+            &expect(&other)
+        )
+        .passed()
+    );
+    let stranger = PrivateKey::generate().unwrap().public_key();
+    assert!(
+        !verify_image(
+            std::slice::from_ref(&layer),
+            by_key(&stranger),
+            &expect(&digest)
+        )
+        .passed()
+    );
+    let mut garbled = layer.clone();
+    garbled.payload.truncate(40);
+    let v = verify_image(
+        std::slice::from_ref(&garbled),
+        by_key(&public),
+        &expect(&digest),
+    );
+    assert!(
+        matches!(
+            v.failure(),
+            Some(VerifyError::Bundle {
+                check: "bundle",
+                ..
+            })
+        ),
+        "{:?}",
+        v.failure()
+    );
+    let v = verify_image(
+        std::slice::from_ref(&layer),
+        by_key(&public),
+        &expect(&digest),
+    );
+    assert!(v.passed(), "{:?}", v.failure());
+    // The same bundle is not an attestation of another type, and an
+    // attestation bundle is not a signature.
+    let v = customs_sign::verify_attestations(
+        std::slice::from_ref(&layer),
+        by_key(&public),
+        &digest,
+        None,
+    );
+    assert!(v.passed());
+    let sbom = Statement::new(
+        "reg.example/app",
+        &digest,
+        "https://spdx.dev/Document",
+        serde_json::json!({}),
+    );
+    let attestation = SignatureLayer {
+        payload: Bundle::sign_dsse(
+            &key,
+            customs_sign::dsse::IN_TOTO,
+            &serde_json::to_vec(&sbom).unwrap(),
+        )
+        .unwrap()
+        .to_json()
+        .unwrap()
+        .into_bytes(),
+        ..layer.clone()
+    };
+    let v = verify_image(
+        std::slice::from_ref(&attestation),
+        by_key(&public),
+        &expect(&digest),
+    );
+    assert!(
+        matches!(v.failure(), Some(VerifyError::NotASignature(_))),
+        "{:?}",
+        v.failure()
+    );
 }

@@ -19,6 +19,8 @@ pub struct Request {
     pub path: String,
     /// Lower-cased header names.
     pub headers: BTreeMap<String, String>,
+    /// The body (sent with a `Content-Length`).
+    pub body: Vec<u8>,
 }
 
 /// How to answer.
@@ -158,17 +160,19 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
             headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
         }
     }
+    let mut body = Vec::new();
     if let Some(len) = headers
         .get("content-length")
         .and_then(|l| l.parse::<usize>().ok())
     {
-        let mut body = vec![0; len];
+        body = vec![0; len.min(256 << 20)];
         let _ = reader.read_exact(&mut body);
     }
     let request = Request {
         method,
         path,
         headers,
+        body,
     };
     log.lock().unwrap().push(request.clone());
     let reply = handler(&request);

@@ -12,6 +12,7 @@
 mod builder;
 mod example;
 pub mod fault;
+pub mod oci11;
 pub mod registry;
 pub mod schema;
 

@@ -21,26 +21,58 @@ pub(crate) async fn run(args: AttestArgs, global: &GlobalArgs) -> anyhow::Result
     let predicate: serde_json::Value = serde_json::from_slice(&fs_err::read(path)?)
         .with_context(|| format!("{}: the predicate is not JSON", path.display()))?;
     let key = super::keys::private_key(&args.key)?;
-    let (source, digest, _) =
+    let (source, digest, manifest) =
         super::sign::resolve(&args.image, &args.source, global, "attested").await?;
-    let attested =
-        customs_pipeline::signatures::attest(&source, &digest, &key, &predicate_type, predicate)
-            .await?;
+    let mut done = Vec::new();
+    if args.bundle_format.tag() {
+        done.push(
+            customs_pipeline::signatures::attest(
+                &source,
+                &digest,
+                &key,
+                &predicate_type,
+                predicate.clone(),
+            )
+            .await?,
+        );
+    }
+    if args.bundle_format.bundle() {
+        let subject = customs_pipeline::signatures::subject_descriptor(&manifest, &digest);
+        done.push(
+            customs_pipeline::signatures::attest_bundle(
+                &source,
+                &subject,
+                &key,
+                &predicate_type,
+                predicate,
+            )
+            .await?,
+        );
+    }
     match args.format {
-        Format::Json => render::json(&attested)?,
-        Format::Table => render::text(&format!(
-            "{} {} for {}\n  stored at {} ({} attestation{})",
-            if attested.already_present {
-                "Already attested:"
-            } else {
-                "Attested"
-            },
-            predicate_type,
-            attested.image,
-            attested.location,
-            attested.signatures,
-            if attested.signatures == 1 { "" } else { "s" }
-        ))?,
+        Format::Json if done.len() == 1 => render::json(&done[0])?,
+        Format::Json => render::json(&done)?,
+        Format::Table => {
+            let lines: Vec<String> = done
+                .iter()
+                .map(|attested| {
+                    format!(
+                        "{} {} for {}\n  stored at {} ({} attestation{})",
+                        if attested.already_present {
+                            "Already attested:"
+                        } else {
+                            "Attested"
+                        },
+                        predicate_type,
+                        attested.image,
+                        attested.location,
+                        attested.signatures,
+                        if attested.signatures == 1 { "" } else { "s" }
+                    )
+                })
+                .collect();
+            render::text(&lines.join("\n"))?;
+        }
     }
     Ok(ExitStatus::Success)
 }
@@ -50,11 +82,12 @@ pub(crate) async fn verify(
     global: &GlobalArgs,
 ) -> anyhow::Result<ExitStatus> {
     let wanted = super::keys::predicate_filter(args.predicate_type.as_deref())?;
-    let key = super::keys::public_key(&args.key)?;
+    let trust = super::keys::trust(args.key.as_deref(), &args.keyless)?;
     let (source, digest, _) =
         super::sign::resolve(&args.image, &args.source, global, "verified").await?;
     let layers = customs_pipeline::signatures::read_attestations(&source, &digest).await?;
-    let verification = customs_sign::verify_attestations(&layers, &key, &digest, wanted.as_deref());
+    let verification =
+        customs_sign::verify_attestations(&layers, trust.verifier(), &digest, wanted.as_deref());
     match args.format {
         Format::Json => render::json(&verification)?,
         Format::Table => {
@@ -67,7 +100,7 @@ pub(crate) async fn verify(
                 ]));
             }
             let verdict = if verification.passed() {
-                format!("Verified attestations of {digest} with {}", args.key)
+                format!("Verified attestations of {digest} with {}", trust.described)
             } else {
                 format!("NOT verified: no attestation of {digest} passed")
             };

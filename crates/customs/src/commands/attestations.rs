@@ -1,7 +1,8 @@
 //! `customs attestations REF`: everything attached to one digest, from every
-//! place it can be — cosign's `.sig` and `.att` tags (registries) and the
-//! attestation manifests BuildKit puts in the image index — with its
-//! predicate type and state.
+//! place it can be — cosign's `.sig` and `.att` tags and Sigstore bundles
+//! attached as OCI 1.1 referrers (registries), and the attestation
+//! manifests BuildKit puts in the image index — with its predicate type and
+//! state.
 
 use customs_cli::{AttestationsArgs, Format, GlobalArgs};
 use customs_oci::{AnySource, Target};
@@ -40,11 +41,10 @@ pub(crate) async fn run(
     _global: &GlobalArgs,
 ) -> anyhow::Result<ExitStatus> {
     let wanted = super::keys::predicate_filter(args.predicate_type.as_deref())?;
-    let key = args
-        .key
-        .as_deref()
-        .map(super::keys::public_key)
+    let trust = (args.key.is_some() || args.keyless.any())
+        .then(|| super::keys::trust(args.key.as_deref(), &args.keyless))
         .transpose()?;
+    let unverified = "signed (not verified: no --key or identity)";
     let (_, target, _) = super::open(&args.image, &args.source)?;
     let Target::Image(source) = target else {
         anyhow::bail!("{}: a root filesystem has nothing attached", args.image);
@@ -71,10 +71,10 @@ pub(crate) async fn run(
         }
         for d in &digests {
             let signatures = customs_pipeline::signatures::read(registry, d).await?;
-            let verified = key.as_ref().map(|k| {
+            let verified = trust.as_ref().map(|t| {
                 customs_sign::verify_image(
                     &signatures,
-                    k,
+                    t.verifier(),
                     &customs_sign::verify::Expectations {
                         digest: d,
                         repository: None,
@@ -85,35 +85,45 @@ pub(crate) async fn run(
             });
             for (i, layer) in signatures.iter().enumerate() {
                 let state = verified.as_ref().map_or_else(
-                    || "signed (not verified: no --key)".to_owned(),
+                    || unverified.to_owned(),
                     |v| v.signatures[i].check.outcome().to_owned(),
                 );
+                let statement = layer.statement();
                 attached.push(Attached {
                     source: layer.source.clone(),
-                    kind: "signature",
-                    predicate_type: None,
+                    kind: if layer.is_bundle() {
+                        "signature (bundle)"
+                    } else {
+                        "signature"
+                    },
+                    predicate_type: layer
+                        .is_bundle()
+                        .then(|| customs_pipeline::signatures::SIGN_PREDICATE.to_owned()),
                     state,
-                    statement: serde_json::from_slice(&layer.payload).ok(),
-                    bytes: layer.payload.clone(),
+                    bytes: statement
+                        .as_ref()
+                        .and_then(|s| serde_json::to_vec_pretty(s).ok())
+                        .unwrap_or_default(),
+                    statement,
                 });
             }
             let attestations = customs_pipeline::signatures::read_attestations(registry, d).await?;
-            let checked = key
+            let checked = trust
                 .as_ref()
-                .map(|k| customs_sign::verify_attestations(&attestations, k, d, None));
+                .map(|t| customs_sign::verify_attestations(&attestations, t.verifier(), d, None));
             for (i, layer) in attestations.iter().enumerate() {
-                let envelope = customs_sign::dsse::Envelope::parse(&layer.payload).ok();
-                let statement: Option<serde_json::Value> = envelope
-                    .as_ref()
-                    .and_then(|e| e.payload_bytes().ok())
-                    .and_then(|p| serde_json::from_slice(&p).ok());
+                let statement = layer.statement();
                 let state = checked.as_ref().map_or_else(
-                    || "signed (not verified: no --key)".to_owned(),
+                    || unverified.to_owned(),
                     |v| v.attestations[i].check.outcome().to_owned(),
                 );
                 attached.push(Attached {
                     source: layer.source.clone(),
-                    kind: "attestation",
+                    kind: if layer.is_bundle() {
+                        "attestation (bundle)"
+                    } else {
+                        "attestation"
+                    },
                     predicate_type: layer.annotations.get("predicateType").cloned().or_else(|| {
                         statement
                             .as_ref()

@@ -159,6 +159,14 @@ impl Trust {
     pub(crate) fn key(&self) -> Option<&PublicKey> {
         self.key.as_ref()
     }
+
+    /// The signer and root, as the image verifications take them.
+    pub(crate) fn verifier(&self) -> customs_sign::Trust<'_> {
+        customs_sign::Trust {
+            signer: self.signer(),
+            root: &self.root,
+        }
+    }
 }
 
 fn matcher(

@@ -71,10 +71,33 @@ pub(crate) async fn run(args: SignArgs, global: &GlobalArgs) -> anyhow::Result<E
     }
     let mut done = Vec::new();
     for d in &digests {
-        done.push(customs_pipeline::signatures::sign(&source, d, &key, optional.clone()).await?);
+        if args.bundle_format.tag() {
+            done.push(
+                customs_pipeline::signatures::sign(&source, d, &key, optional.clone()).await?,
+            );
+        }
+        if args.bundle_format.bundle() {
+            let subject = if *d == digest {
+                customs_pipeline::signatures::subject_descriptor(&manifest, d)
+            } else {
+                let (bytes, _) = source.manifest_at(&d.to_string()).await?.ok_or_else(|| {
+                    anyhow::anyhow!("{d}: listed in the index but not in the registry")
+                })?;
+                customs_pipeline::signatures::subject_descriptor(&bytes, d)
+            };
+            done.push(
+                customs_pipeline::signatures::sign_bundle(
+                    &source,
+                    &subject,
+                    &key,
+                    optional.clone(),
+                )
+                .await?,
+            );
+        }
     }
     match args.format {
-        Format::Json if args.recursive => render::json(&done)?,
+        Format::Json if done.len() > 1 => render::json(&done)?,
         Format::Json => render::json(&done[0])?,
         Format::Table => {
             let lines: Vec<String> = done

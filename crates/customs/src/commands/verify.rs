@@ -1,4 +1,6 @@
-//! `customs verify REF --key PUB`: an image's cosign signatures, checked.
+//! `customs verify REF --key PUB | --certificate-identity … --certificate-oidc-issuer …`:
+//! an image's cosign signatures (the `.sig` tag, and Sigstore bundles
+//! attached as OCI 1.1 referrers), checked.
 
 use customs_cli::{Format, GlobalArgs, VerifyArgs};
 use customs_sign::verify::Expectations;
@@ -7,7 +9,7 @@ use crate::exit::ExitStatus;
 use crate::render;
 
 pub(crate) async fn run(args: VerifyArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    let key = super::keys::public_key(&args.key)?;
+    let trust = super::keys::trust(args.key.as_deref(), &args.keyless)?;
     let required = super::keys::annotations(&args.annotations)?;
     let (source, digest, _) =
         super::sign::resolve(&args.image, &args.source, global, "verified").await?;
@@ -19,7 +21,7 @@ pub(crate) async fn run(args: VerifyArgs, global: &GlobalArgs) -> anyhow::Result
     );
     let verification = customs_sign::verify_image(
         &layers,
-        &key,
+        trust.verifier(),
         &Expectations {
             digest: &digest,
             repository: Some(&repository),
@@ -30,7 +32,8 @@ pub(crate) async fn run(args: VerifyArgs, global: &GlobalArgs) -> anyhow::Result
     match args.format {
         Format::Json => render::json(&verification)?,
         Format::Table => {
-            let mut t = render::table(&["SIGNATURE", "RESULT", "SIGNED FOR", "ANNOTATIONS"]);
+            let mut t =
+                render::table(&["SIGNATURE", "RESULT", "SIGNER", "SIGNED FOR", "ANNOTATIONS"]);
             for s in &verification.signatures {
                 let result = s.check.outcome().to_owned();
                 let signed_for = match (&s.docker_reference, s.reference_matches) {
@@ -55,12 +58,17 @@ pub(crate) async fn run(args: VerifyArgs, global: &GlobalArgs) -> anyhow::Result
                 t.add_row(render::row([
                     s.check.source.clone(),
                     result,
+                    match s.signer.as_deref() {
+                        Some("key") => trust.described.clone(),
+                        Some(identity) => identity.to_owned(),
+                        None => "-".to_owned(),
+                    },
                     signed_for,
                     annotations,
                 ]));
             }
             let verdict = if verification.passed() {
-                format!("Verified {repository}@{digest} with {}", args.key)
+                format!("Verified {repository}@{digest} with {}", trust.described)
             } else {
                 format!("NOT verified: {repository}@{digest}")
             };

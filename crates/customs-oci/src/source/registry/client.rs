@@ -946,6 +946,18 @@ fn content_digest(headers: &HeaderMap) -> Option<Digest> {
         .and_then(|v| Digest::parse(v.trim()).ok())
 }
 
+/// The target of a `Link: <url>; rel="next"` header.
+fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let rel_next = params
+            .split(';')
+            .any(|p| p.trim().replace(' ', "") == "rel=\"next\"" || p.trim() == "rel=next");
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        rel_next.then(|| target.to_owned())
+    })
+}
+
 fn push_scope(repository: &str) -> String {
     format!("repository:{repository}:pull,push")
 }
@@ -1030,6 +1042,88 @@ impl RegistryClient {
             })
             .await?;
         check_status(&response, &upload)
+    }
+
+    /// The OCI 1.1 referrers API: every manifest whose `subject` is
+    /// `digest`, all pages followed (`Link: <…>; rel="next"`), or `None`
+    /// when the registry has no such API (404 as the spec says, or 400,
+    /// 405, 501, or an answer that is not an image index). The endpoint
+    /// itself is probed; an `OCI-Subject` header is never taken for it.
+    ///
+    /// # Errors
+    /// Transport, auth, size and status errors; more than `max_pages`.
+    pub(crate) async fn referrers(
+        &self,
+        repository: &str,
+        digest: &Digest,
+        artifact_type: Option<&str>,
+        limit: u64,
+        max_pages: usize,
+    ) -> Result<Option<Vec<crate::manifest::Descriptor>>, SourceError> {
+        let base = self.base().await?;
+        let scope = pull_scope(repository);
+        let mut url = format!("{base}/v2/{repository}/referrers/{digest}");
+        if let Some(t) = artifact_type {
+            url.push_str("?artifactType=");
+            url.push_str(&t.replace('+', "%2B").replace('/', "%2F"));
+        }
+        let mut out = Vec::new();
+        for page in 0.. {
+            if page == max_pages {
+                return Err(SourceError::malformed(
+                    format!("referrers of {digest} in {}/{repository}", self.registry),
+                    format!("more than {max_pages} pages"),
+                ));
+            }
+            let response = self
+                .send(&url, &scope, self.options.request_timeout, || {
+                    self.http
+                        .get(&url)
+                        .header(header::ACCEPT, crate::media_type::OCI_INDEX)
+                })
+                .await?;
+            let status = response.status().as_u16();
+            if page == 0 && matches!(status, 400 | 404 | 405 | 501) {
+                return Ok(None);
+            }
+            check_status(&response, &url)?;
+            let next = response
+                .headers()
+                .get(header::LINK)
+                .and_then(|v| v.to_str().ok())
+                .and_then(next_link);
+            let bytes = read_limited(response, limit, &url).await?;
+            let Ok(index) = serde_json::from_slice::<crate::manifest::ImageIndex>(&bytes) else {
+                if page == 0 {
+                    return Ok(None);
+                }
+                return Err(SourceError::malformed(
+                    redact_url(&url),
+                    "a referrers page is not an image index",
+                ));
+            };
+            out.extend(index.manifests);
+            match next {
+                Some(next) if next.starts_with("http://") || next.starts_with("https://") => {
+                    // Only on the same registry: credentials never follow a
+                    // link elsewhere.
+                    if !next.starts_with(base) {
+                        return Err(SourceError::malformed(
+                            redact_url(&url),
+                            "the next page of referrers is on another host",
+                        ));
+                    }
+                    url = next;
+                }
+                Some(next) => url = format!("{base}{next}"),
+                None => break,
+            }
+        }
+        if let Some(t) = artifact_type {
+            // The registry may ignore the filter (no `OCI-Filters-Applied`).
+            out.retain(|d| d.artifact_type.as_deref() == Some(t));
+        }
+        Ok(Some(out))
     }
 
     /// Puts a manifest at `reference` (a tag or its digest) and returns the
@@ -1133,6 +1227,20 @@ mod tests {
             784_111_777
         );
         assert!(httpdate("yesterday").is_none());
+    }
+
+    #[test]
+    fn link_headers() {
+        assert_eq!(
+            next_link(r#"</v2/a/referrers/sha256:1?n=2&last=x>; rel="next""#).as_deref(),
+            Some("/v2/a/referrers/sha256:1?n=2&last=x")
+        );
+        assert_eq!(
+            next_link(r#"<https://r/p1>; rel="prev", <https://r/p3>; rel="next""#).as_deref(),
+            Some("https://r/p3")
+        );
+        assert_eq!(next_link("garbage"), None);
+        assert_eq!(next_link(r#"<https://r/p1>; rel="prev""#), None);
     }
 
     #[test]

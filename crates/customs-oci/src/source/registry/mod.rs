@@ -170,6 +170,27 @@ pub struct RegistrySource {
     concurrency: usize,
 }
 
+/// Pages of the referrers API followed at most.
+const MAX_REFERRER_PAGES: usize = 64;
+
+/// The tag of the referrers tag schema: `sha256-<hex>` (OCI distribution
+/// spec 1.1, for registries without the referrers API).
+#[must_use]
+pub fn referrers_tag(digest: &Digest) -> String {
+    format!("{}-{}", digest.algorithm().name(), digest.hex())
+}
+
+/// The manifests referring to an image, and whether the registry has the
+/// referrers API.
+#[derive(Debug, Clone, Default)]
+pub struct Referrers {
+    /// Their descriptors (media type, digest, size, `artifactType`,
+    /// annotations).
+    pub manifests: Vec<Descriptor>,
+    /// Whether the OCI 1.1 referrers API answered.
+    pub api: bool,
+}
+
 impl RegistrySource {
     /// A source for `reference`.
     ///
@@ -274,6 +295,58 @@ impl RegistrySource {
             Err(SourceError::Registry(RegistryError::ManifestUnknown { .. })) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Every manifest that names `digest` as its `subject`, optionally only
+    /// of `artifact_type`: from the OCI 1.1 referrers API when the registry
+    /// has it, and from the referrers tag schema (`sha256-<hex>`, an image
+    /// index), both read at once and merged (a client that knew only the
+    /// tag schema may have written there on a registry with the API).
+    ///
+    /// # Errors
+    /// Transport, auth, size and integrity errors; a fallback tag that is
+    /// not an image index.
+    pub async fn referrers(
+        &self,
+        digest: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Referrers, SourceError> {
+        let tag = referrers_tag(digest);
+        let (api, fallback) = tokio::join!(
+            self.client.referrers(
+                self.reference.repository(),
+                digest,
+                artifact_type,
+                self.limits.max_manifest_bytes,
+                MAX_REFERRER_PAGES,
+            ),
+            self.manifest_at(&tag)
+        );
+        let api = api?;
+        let mut out = Referrers {
+            api: api.is_some(),
+            manifests: api.unwrap_or_default(),
+        };
+        if let Some((bytes, _)) = fallback? {
+            let index: crate::manifest::ImageIndex =
+                serde_json::from_slice(&bytes).map_err(|e| {
+                    SourceError::malformed(
+                        format!(
+                            "{}/{}:{tag}",
+                            self.reference.registry(),
+                            self.reference.repository()
+                        ),
+                        format!("the referrers tag does not hold an image index: {e}"),
+                    )
+                })?;
+            for d in index.manifests {
+                let wanted = artifact_type.is_none_or(|t| d.artifact_type.as_deref() == Some(t));
+                if wanted && !out.manifests.iter().any(|m| m.digest == d.digest) {
+                    out.manifests.push(d);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// A small blob of this repository (a signature payload, a config),
