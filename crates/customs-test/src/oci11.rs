@@ -77,6 +77,40 @@ impl Oci11Registry {
         }
     }
 
+    /// Loads an OCI layout's blobs and its first manifest (tagged `tag`)
+    /// into `repository`; returns that manifest's digest.
+    pub fn load_layout(&self, layout: &std::path::Path, repository: &str, tag: &str) -> String {
+        for entry in fs_err::read_dir(layout.join("blobs/sha256")).unwrap() {
+            self.put_blob(&fs_err::read(entry.unwrap().path()).unwrap());
+        }
+        let index: serde_json::Value =
+            serde_json::from_slice(&fs_err::read(layout.join("index.json")).unwrap()).unwrap();
+        let descriptor = &index["manifests"][0];
+        let digest = descriptor["digest"].as_str().unwrap().to_owned();
+        let bytes = fs_err::read(
+            layout
+                .join("blobs/sha256")
+                .join(digest.trim_start_matches("sha256:")),
+        )
+        .unwrap();
+        self.put_manifest(
+            repository,
+            Some(tag),
+            descriptor["mediaType"].as_str().unwrap(),
+            &bytes,
+        );
+        digest
+    }
+
+    /// Deletes a tag or manifest (test setup: a referrers tag gone).
+    pub fn remove_manifest(&self, repository: &str, reference: &str) {
+        self.store
+            .lock()
+            .unwrap()
+            .manifests
+            .remove(&(repository.to_owned(), reference.to_owned()));
+    }
+
     /// Stores a blob directly (test setup).
     pub fn put_blob(&self, bytes: &[u8]) {
         self.store

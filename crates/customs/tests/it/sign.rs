@@ -68,8 +68,9 @@ impl Setup {
                 &self.registry.creds(),
             ])
             .arg(format!(
-                "docker://{}/examples/hello:{tag}",
-                self.registry.addr
+                "docker://{}/examples/hello{}{tag}",
+                self.registry.addr,
+                if tag.starts_with("sha256:") { '@' } else { ':' }
             ))
             .output()
             .unwrap();
@@ -551,11 +552,11 @@ fn attestations_lists_what_was_signed_and_attested_in_a_registry() {
         [
             (
                 "signature".to_owned(),
-                "signed (not verified: no --key)".to_owned()
+                "signed (not verified: no --key or identity)".to_owned()
             ),
             (
                 "attestation".to_owned(),
-                "signed (not verified: no --key)".to_owned()
+                "signed (not verified: no --key or identity)".to_owned()
             )
         ]
     );
@@ -727,5 +728,240 @@ fn sign_recursive_signs_the_index_and_every_platform() {
         s.run(&["verify", &s.reference, "--key", &public])
             .status
             .success()
+    );
+}
+
+/// cosign v3's form on Debian's registry (no referrers API): the bundle is
+/// found through the referrers tag schema, verifies with its key only, and
+/// is listed; the `.sig` tag is not written.
+#[test]
+fn bundle_format_v3_through_the_referrers_tag_schema() {
+    let s = setup();
+    let (private, public) = s.key("alice");
+    let (_, other_public) = s.key("bob");
+    let digest = s.registry.skopeo_digest("examples/hello", "1.0");
+    s.refused(
+        &["verify", &s.reference, "--key", &public],
+        "no signature found",
+    );
+    let out = s.run(&[
+        "sign",
+        &s.reference,
+        "--key",
+        &private,
+        "--bundle-format",
+        "v3",
+        "-a",
+        "team=payments",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The referrers tag holds an index listing a bundle artifact.
+    let index = s.raw_manifest(&digest.replace(':', "-"));
+    assert_eq!(
+        index["mediaType"],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    let entry = &index["manifests"][0];
+    assert_eq!(
+        entry["artifactType"],
+        "application/vnd.dev.sigstore.bundle.v0.3+json"
+    );
+    assert_eq!(
+        entry["annotations"]["dev.sigstore.bundle.predicateType"],
+        "https://sigstore.dev/cosign/sign/v1"
+    );
+    let artifact = s.raw_manifest(entry["digest"].as_str().unwrap());
+    assert_eq!(artifact["subject"]["digest"], digest.as_str());
+    assert_eq!(
+        artifact["config"]["mediaType"],
+        "application/vnd.oci.empty.v1+json"
+    );
+    // No `.sig` tag: v3 only.
+    let sig = std::process::Command::new("skopeo")
+        .args([
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            "--creds",
+            &s.registry.creds(),
+        ])
+        .arg(format!(
+            "docker://{}/examples/hello:{}.sig",
+            s.registry.addr,
+            digest.replace(':', "-")
+        ))
+        .output()
+        .unwrap();
+    assert!(!sig.status.success());
+
+    s.refused(
+        &["verify", &s.reference, "--key", &other_public],
+        "signature check failed",
+    );
+    s.refused(
+        &["verify", &s.reference, "--key", &public, "-a", "team=other"],
+        "lacks the required annotation team=other",
+    );
+    let v = s.json(&[
+        "verify",
+        &s.reference,
+        "--key",
+        &public,
+        "-a",
+        "team=payments",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(v["signatures"][0]["verified"], true, "{v}");
+    assert_eq!(v["signatures"][0]["signer"], "key");
+
+    // An attestation in both forms; each verifies, and both are listed.
+    let predicate = s.home.path().join("sbom.json");
+    fs_err::write(&predicate, br#"{"spdxVersion":"SPDX-2.3"}"#).unwrap();
+    let out = s.run(&[
+        "attest",
+        &s.reference,
+        "--key",
+        &private,
+        "--type",
+        "spdx",
+        "--predicate",
+        predicate.to_str().unwrap(),
+        "--bundle-format",
+        "both",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    s.refused(
+        &[
+            "verify-attestation",
+            &s.reference,
+            "--key",
+            &other_public,
+            "--type",
+            "spdx",
+        ],
+        "check failed",
+    );
+    let v = s.json(&[
+        "verify-attestation",
+        &s.reference,
+        "--key",
+        &public,
+        "--type",
+        "spdx",
+        "-o",
+        "json",
+    ]);
+    let verified: Vec<_> = v["attestations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["verified"] == true)
+        .collect();
+    assert_eq!(verified.len(), 2, "{v}");
+    let listing = s.json(&["attestations", &s.reference, "--key", &public, "-o", "json"]);
+    let kinds: Vec<(String, String)> = listing["attached"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["kind"].as_str().unwrap().to_owned(),
+                a["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        kinds.contains(&("signature (bundle)".to_owned(), "verified".to_owned())),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("attestation (bundle)".to_owned(), "verified".to_owned())),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("attestation".to_owned(), "verified".to_owned())),
+        "{kinds:?}"
+    );
+}
+
+/// The OCI 1.1 referrers API (in-process registry: Debian's has none):
+/// bundles are found through the API, across pages, even once the
+/// referrers tag is gone.
+#[test]
+fn bundle_format_v3_through_the_referrers_api() {
+    let registry = customs_test::oci11::Oci11Registry::start();
+    let digest = registry.load_layout(&crate::common::example_dir(), "hello", "1.0");
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        customs(home.path())
+            .env("CUSTOMS_PASSWORD", "pw")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let prefix = home.path().join("k");
+    assert!(
+        run(&[
+            "key",
+            "generate",
+            "--output-key-prefix",
+            prefix.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let (private, public) = (
+        format!("{}.key", prefix.display()),
+        format!("{}.pub", prefix.display()),
+    );
+    let reference = format!("{}/hello:1.0", registry.addr);
+    let out = run(&[
+        "sign",
+        &reference,
+        "--key",
+        &private,
+        "--bundle-format",
+        "v3",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let predicate = home.path().join("p.json");
+    fs_err::write(&predicate, b"{}").unwrap();
+    for kind in ["spdx", "cyclonedx", "vuln"] {
+        let out = run(&[
+            "attest",
+            &reference,
+            "--key",
+            &private,
+            "--type",
+            kind,
+            "--predicate",
+            predicate.to_str().unwrap(),
+            "--bundle-format",
+            "v3",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    // The fallback tag is gone: only the API can find them now.
+    registry.remove_manifest("hello", &digest.replace(':', "-"));
+    let out = run(&["verify", &reference, "--key", &public]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let out = run(&["attestations", &reference, "--key", &public, "-o", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listing: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let verified = listing["attached"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["state"] == "verified")
+        .count();
+    assert_eq!(verified, 4, "{listing}");
+    // Four referrers at two per page: the Link header was followed.
+    assert!(
+        registry
+            .requests()
+            .iter()
+            .any(|r| r.path.contains("/referrers/") && r.path.contains("page=2")),
+        "no second page was read"
     );
 }
