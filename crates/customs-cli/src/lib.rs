@@ -108,6 +108,10 @@ pub enum Command {
     /// Sign a file with a key: a Sigstore bundle (v0.3, as `cosign
     /// sign-blob --bundle`), or the base64 signature.
     SignBlob(SignBlobArgs),
+    /// Write a SLSA Provenance v1 predicate from the CI job's environment
+    /// (GitHub Actions, GitLab CI, or CUSTOMS_* variables), for `customs
+    /// attest --type slsaprovenance1`.
+    Provenance(ProvenanceArgs),
     /// Verify a file (or `sha256:<hex>` of one) against a Sigstore bundle
     /// (v0.1–v0.3), with a key or a certificate identity and a trusted
     /// root; exit 3 naming the check that failed.
@@ -157,6 +161,18 @@ impl KeylessArgs {
             || self.certificate_oidc_issuer.is_some()
             || self.certificate_oidc_issuer_regexp.is_some()
     }
+}
+
+/// `customs provenance`.
+#[derive(Debug, Args)]
+pub struct ProvenanceArgs {
+    /// Read the CI environment (the only source today; required so that a
+    /// later source cannot be taken for it).
+    #[arg(long, required = true)]
+    pub from_env: bool,
+    /// Write the predicate here instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `customs sign-blob`.
@@ -369,7 +385,7 @@ pub struct AttestArgs {
     /// The image (a registry reference); a tag is resolved to its digest.
     pub image: String,
     /// The predicate: a JSON file (an SPDX or CycloneDX SBOM, a SLSA
-    /// provenance, an OpenVEX document, …).
+    /// provenance, an OpenVEX document, …), or `-` for standard input.
     #[arg(long, value_name = "FILE")]
     pub predicate: PathBuf,
     /// The predicate type: spdx, cyclonedx, slsaprovenance, slsaprovenance1,
@@ -579,6 +595,19 @@ pub struct ScanArgs {
     /// Which catalogers make the SBOM.
     #[command(flatten)]
     pub catalogers: CatalogerArgs,
+    /// Where the SBOM comes from: a walk of the layers, or an SBOM
+    /// attested for the image (cosign attestation, v3 bundle, or BuildKit's
+    /// in the index; for the chosen platform).
+    #[arg(long, value_enum, default_value = "walk")]
+    pub sbom_source: SbomSource,
+    /// With --sbom-source attestation: use only an SBOM attestation that
+    /// verifies with this public key.
+    #[arg(long, value_name = "PUB")]
+    pub attestation_key: Option<String>,
+    /// With --sbom-source attestation: or one signed by this certificate
+    /// identity (keyless).
+    #[command(flatten)]
+    pub keyless: KeylessArgs,
     /// Database location.
     #[command(flatten)]
     pub db: DbArgs,
@@ -588,6 +617,15 @@ pub struct ScanArgs {
     /// Source flags.
     #[command(flatten)]
     pub source: SourceArgs,
+}
+
+/// Where `scan` takes the SBOM from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SbomSource {
+    /// Walk the image's layers (the default).
+    Walk,
+    /// An SBOM attested for the image.
+    Attestation,
 }
 
 /// `--attest --key K`: attach what a command made to the image it is

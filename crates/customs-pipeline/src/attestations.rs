@@ -81,3 +81,119 @@ pub async fn buildkit(
     }
     Ok(out)
 }
+
+/// The predicate types of SBOM attestations.
+pub const SBOM_PREDICATES: [&str; 2] = ["https://spdx.dev/Document", "https://cyclonedx.org/bom"];
+
+/// An SBOM found attached to an image.
+#[derive(Debug, Clone)]
+pub struct AttestedSbom {
+    /// Where it was found.
+    pub source: String,
+    /// Who signed it, when it was verified (`key` or the certificate
+    /// identity); `None` when it was taken unverified.
+    pub signer: Option<String>,
+    /// Its predicate type.
+    pub predicate_type: String,
+    /// The SBOM document (the statement's predicate).
+    pub document: Vec<u8>,
+}
+
+/// Why no attested SBOM could be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AttestedSbomError {
+    /// The registry could not be read.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// Attachments could not be read.
+    #[error(transparent)]
+    Signature(#[from] crate::signatures::SignatureError),
+    /// Nothing usable is attached.
+    #[error("no {what} SBOM attestation of {digest} was found{hint}")]
+    None {
+        /// `verified` or `attached`.
+        what: &'static str,
+        /// The image.
+        digest: String,
+        /// What to do about it.
+        hint: &'static str,
+    },
+}
+
+/// The SBOM attested for `image` (its platform manifest first, then the
+/// index it was chosen from). With `trust`, only an attestation that
+/// verifies with it counts (cosign's `.att` tag or a v3 bundle referrer);
+/// without, cosign attestations and BuildKit's SBOM attestation in the
+/// index are taken as found (the caller says they are unverified).
+///
+/// # Errors
+/// [`AttestedSbomError`]: nothing usable, or the registry cannot be read.
+pub async fn attested_sbom(
+    source: &AnySource,
+    image: &Image,
+    trust: Option<customs_sign::Trust<'_>>,
+) -> Result<AttestedSbom, AttestedSbomError> {
+    let is_sbom = |t: &str| SBOM_PREDICATES.contains(&t);
+    let mut digests = vec![image.manifest_digest.clone()];
+    digests.extend(image.index_digest().cloned());
+    if let AnySource::Registry(registry) = source {
+        for digest in &digests {
+            let layers = crate::signatures::read_attestations(registry, digest).await?;
+            let found = match trust {
+                Some(trust) => customs_sign::verify_attestations(&layers, trust, digest, None)
+                    .attestations
+                    .into_iter()
+                    .filter(|a| a.check.verified)
+                    .find_map(|a| {
+                        let statement = a.statement?;
+                        is_sbom(&statement.predicate_type).then_some((
+                            a.check.source,
+                            a.signer,
+                            statement,
+                        ))
+                    }),
+                None => layers.iter().find_map(|layer| {
+                    let statement: Statement = serde_json::from_value(layer.statement()?).ok()?;
+                    (is_sbom(&statement.predicate_type) && statement.is_about(digest))
+                        .then(|| (layer.source.clone(), None, statement))
+                }),
+            };
+            if let Some((source, signer, statement)) = found {
+                return Ok(AttestedSbom {
+                    source,
+                    signer,
+                    predicate_type: statement.predicate_type,
+                    document: serde_json::to_vec(&statement.predicate).unwrap_or_default(),
+                });
+            }
+        }
+    }
+    if trust.is_none() {
+        for a in buildkit(source, image).await? {
+            if let (None, Some(statement)) = (&a.problem, a.statement)
+                && is_sbom(&statement.predicate_type)
+            {
+                return Ok(AttestedSbom {
+                    source: a.source,
+                    signer: None,
+                    predicate_type: statement.predicate_type,
+                    document: serde_json::to_vec(&statement.predicate).unwrap_or_default(),
+                });
+            }
+        }
+    }
+    Err(AttestedSbomError::None {
+        what: if trust.is_some() {
+            "verified"
+        } else {
+            "attached"
+        },
+        digest: image.manifest_digest.to_string(),
+        hint: if trust.is_some() {
+            " (BuildKit's are unsigned and never count as verified)"
+        } else {
+            " (attach one with `customs sbom REF --attest --key K`, or build with `docker buildx build --sbom=true`)"
+        },
+    })
+}

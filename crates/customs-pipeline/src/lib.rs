@@ -27,6 +27,60 @@ pub enum PipelineError {
     /// A layer could not be walked.
     #[error(transparent)]
     Walk(#[from] WalkError),
+    /// A document (an SBOM) cannot be read.
+    #[error("{what}: {reason}")]
+    Document {
+        /// The document.
+        what: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// Reads an SBOM document: SPDX 2.3 JSON, CycloneDX JSON (customs's or
+/// another tool's), or customs's native JSON; `what` names it in errors.
+///
+/// # Errors
+/// [`PipelineError::Document`] naming the format it looked like and why
+/// it is not valid.
+pub fn read_sbom_document(bytes: &[u8], what: &str) -> Result<Sbom, PipelineError> {
+    use customs_sbom::format::{cyclonedx16, native, spdx23};
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]).into_owned();
+    let failed = |kind: &str, e: &dyn std::fmt::Display| PipelineError::Document {
+        what: what.to_owned(),
+        reason: format!("{kind}: {e}"),
+    };
+    let mut sbom = if head.contains("\"bomFormat\"") {
+        cyclonedx16::from_slice(bytes)
+            .map_err(|e| failed("not a valid CycloneDX JSON document", &e))?
+    } else if head.contains("\"spdxVersion\"") {
+        spdx23::from_slice(bytes).map_err(|e| failed("not a valid SPDX 2.3 JSON document", &e))?
+    } else {
+        native::from_slice(bytes)
+            .map_err(|e| failed("neither SPDX JSON, CycloneDX JSON nor a customs SBOM", &e))?
+    };
+    if sbom.subject.name.is_empty() {
+        sbom.subject.name = format!("sbom:{what}");
+    }
+    Ok(sbom)
+}
+
+/// What an SBOM says about the image it describes.
+#[must_use]
+pub fn image_subject(image: &Image) -> Subject {
+    Subject {
+        name: image.name.clone(),
+        purl: image_purl(image),
+        digest: Some(image.manifest_digest.clone()),
+        index_digest: image.index_digest().cloned(),
+        config_digest: Some(image.manifest.config.digest.clone()),
+        platform: Some(image.platform().to_string()),
+        layers: image
+            .layers()
+            .into_iter()
+            .map(|l| l.descriptor.digest)
+            .collect(),
+    }
 }
 
 /// Downloads what is missing and walks every layer once with `visitors`.
@@ -66,16 +120,7 @@ pub async fn sbom_of_image(
         .map(|l| l.descriptor.digest)
         .collect();
     let catalog = run.finish(&walk, &layers);
-    let subject = Subject {
-        name: image.name.clone(),
-        purl: image_purl(image),
-        digest: Some(image.manifest_digest.clone()),
-        index_digest: image.index_digest().cloned(),
-        config_digest: Some(image.manifest.config.digest.clone()),
-        platform: Some(image.platform().to_string()),
-        layers,
-    };
-    Ok(assemble(subject, catalog))
+    Ok(assemble(image_subject(image), catalog))
 }
 
 /// The package URL of an image, as the purl spec's `oci` type says: the

@@ -12,6 +12,7 @@ pub mod bundle;
 pub mod dsse;
 pub mod intoto;
 pub mod keys;
+pub mod provenance;
 mod provider;
 pub mod simple_signing;
 pub mod verify;

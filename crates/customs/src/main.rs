@@ -50,6 +50,7 @@ fn main() -> ExitCode {
             Command::VerifyAttestation(args) => commands::attest::verify(args, &cli.global).await,
             Command::Attestations(args) => commands::attestations::run(args, &cli.global).await,
             Command::SignBlob(args) => commands::blob::sign(&args),
+            Command::Provenance(args) => commands::attest::provenance(&args),
             Command::VerifyBlob(args) => commands::blob::verify(&args),
         }
     };

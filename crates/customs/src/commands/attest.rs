@@ -1,6 +1,8 @@
 //! `customs attest` and `customs verify-attestation`: in-toto statements in
 //! DSSE envelopes, stored and read where cosign does (the `.att` tag).
 
+use std::io::Read as _;
+
 use anyhow::Context as _;
 use customs_cli::{AttestArgs, Format, GlobalArgs, VerifyAttestationArgs};
 
@@ -13,12 +15,26 @@ const MAX_PREDICATE_BYTES: u64 = 64 << 20;
 pub(crate) async fn run(args: AttestArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let predicate_type = super::keys::predicate_type(&args.predicate_type)?;
     let path = &args.predicate;
+    let bytes = if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::take(std::io::stdin(), MAX_PREDICATE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .context("cannot read the predicate from standard input")?;
+        bytes
+    } else {
+        anyhow::ensure!(
+            fs_err::metadata(path)?.len() <= MAX_PREDICATE_BYTES,
+            "{}: larger than {MAX_PREDICATE_BYTES} bytes",
+            path.display()
+        );
+        fs_err::read(path)?
+    };
     anyhow::ensure!(
-        fs_err::metadata(path)?.len() <= MAX_PREDICATE_BYTES,
+        bytes.len() as u64 <= MAX_PREDICATE_BYTES,
         "{}: larger than {MAX_PREDICATE_BYTES} bytes",
         path.display()
     );
-    let predicate: serde_json::Value = serde_json::from_slice(&fs_err::read(path)?)
+    let predicate: serde_json::Value = serde_json::from_slice(&bytes)
         .with_context(|| format!("{}: the predicate is not JSON", path.display()))?;
     let key = super::keys::private_key(&args.key)?;
     let (source, digest, manifest) =
@@ -108,6 +124,24 @@ pub(crate) async fn verify(
         }
     }
     Ok(super::verify::conclude(verification.failure()))
+}
+
+/// `customs provenance --from-env`: the SLSA Provenance v1 predicate of
+/// this CI job.
+pub(crate) fn provenance(args: &customs_cli::ProvenanceArgs) -> anyhow::Result<ExitStatus> {
+    debug_assert!(args.from_env);
+    let vars: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+    let now = customs_sbom::rfc3339(customs_sbom::timestamp());
+    let predicate = customs_sign::provenance::from_env(&vars, &now)?;
+    let mut json = serde_json::to_string_pretty(&predicate)?;
+    json.push('\n');
+    match &args.output {
+        Some(path) => {
+            super::output::write_file(path, json.as_bytes(), super::output::Mode::Public)?
+        }
+        None => render::text(json.trim_end())?,
+    }
+    Ok(ExitStatus::Success)
 }
 
 /// `--attest --key K` of `sbom` and `scan`: the key is loaded and the

@@ -201,7 +201,6 @@ pub(crate) async fn make_sbom(
 /// Reads an SPDX 2.3 or CycloneDX JSON document (customs's or another
 /// tool's), or customs's native SBOM JSON.
 fn read_sbom(path: &std::path::Path) -> anyhow::Result<Sbom> {
-    use customs_sbom::format::{cyclonedx16, native, spdx23};
     let file = fs_err::File::open(path)?;
     let mut bytes = Vec::new();
     file.take(MAX_SBOM_BYTES + 1).read_to_end(&mut bytes)?;
@@ -210,23 +209,10 @@ fn read_sbom(path: &std::path::Path) -> anyhow::Result<Sbom> {
         "{}: larger than {MAX_SBOM_BYTES} bytes",
         path.display()
     );
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]).into_owned();
-    let name = path.display();
-    let mut sbom = if head.contains("\"bomFormat\"") {
-        cyclonedx16::from_slice(&bytes)
-            .with_context(|| format!("{name}: not a valid CycloneDX JSON document"))?
-    } else if head.contains("\"spdxVersion\"") {
-        spdx23::from_slice(&bytes)
-            .with_context(|| format!("{name}: not a valid SPDX 2.3 JSON document"))?
-    } else {
-        native::from_slice(&bytes).with_context(|| {
-            format!("{name}: neither SPDX JSON, CycloneDX JSON nor a customs SBOM")
-        })?
-    };
-    if sbom.subject.name.is_empty() {
-        sbom.subject.name = format!("sbom:{name}");
-    }
-    Ok(sbom)
+    Ok(customs_pipeline::read_sbom_document(
+        &bytes,
+        &path.display().to_string(),
+    )?)
 }
 
 /// The vulnerability database folder: `--db-dir`, else

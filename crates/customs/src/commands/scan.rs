@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use anyhow::Context as _;
-use customs_cli::{GlobalArgs, ScanArgs};
+use customs_cli::{GlobalArgs, SbomSource, ScanArgs};
+use customs_pipeline::attestations::AttestedSbomError;
 use customs_report::scan::{self, DatabaseInfo, ScanReport};
 use customs_sbom::Sbom;
 use customs_types::Severity;
@@ -112,6 +113,48 @@ fn severities(names: &[String]) -> anyhow::Result<Vec<Severity>> {
         .collect()
 }
 
+/// `--sbom-source attestation`: the SBOM attested for the image, verified
+/// when a key or identity is given, about the chosen platform's manifest.
+async fn attested_sbom(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<Sbom> {
+    let trust = (args.attestation_key.is_some() || args.keyless.any())
+        .then(|| super::keys::trust(args.attestation_key.as_deref(), &args.keyless))
+        .transpose()?;
+    let (_, target, _) = super::open(&args.image, &args.source)?;
+    let customs_oci::Target::Image(source) = target else {
+        anyhow::bail!(
+            "--sbom-source attestation reads what is attached to an image: {} is not one",
+            args.image
+        );
+    };
+    let image = source.image(&super::platform_choice(&args.source)?).await?;
+    let found = customs_pipeline::attestations::attested_sbom(
+        &source,
+        &image,
+        trust.as_ref().map(super::keys::Trust::verifier),
+    )
+    .await?;
+    match &found.signer {
+        Some(signer) if !global.quiet => super::warn_info(&format!(
+            "scanning the {} SBOM attested at {} (verified: {})",
+            found.predicate_type,
+            found.source,
+            if signer == "key" {
+                trust.as_ref().map_or("key", |t| t.described.as_str())
+            } else {
+                signer
+            }
+        )),
+        Some(_) => {}
+        None => super::warn(&format!(
+            "scanning the {} SBOM at {} UNVERIFIED: give --attestation-key or --certificate-identity/--certificate-oidc-issuer to require a signature",
+            found.predicate_type, found.source
+        )),
+    }
+    let mut sbom = customs_pipeline::read_sbom_document(&found.document, &found.source)?;
+    sbom.subject = customs_pipeline::image_subject(&image);
+    Ok(sbom)
+}
+
 pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let outputs = outputs(&args.output, ScanFormat::parse)?;
     let wanted = severities(&args.severity).context("invalid --severity")?;
@@ -124,13 +167,33 @@ pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<E
     let index = open_index(&super::db_dir(&args.db))?;
     let attacher = super::attest::Attacher::new(&args.attach, &args.image, &args.source)?;
     let started = customs_sbom::timestamp();
-    let (sbom, _) = super::make_sbom(
-        &args.image,
-        &args.source,
-        &args.catalogers.selection,
-        global,
-    )
-    .await?;
+    let sbom = match args.sbom_source {
+        SbomSource::Walk => {
+            super::make_sbom(
+                &args.image,
+                &args.source,
+                &args.catalogers.selection,
+                global,
+            )
+            .await?
+            .0
+        }
+        SbomSource::Attestation => match attested_sbom(&args, global).await {
+            Ok(sbom) => sbom,
+            Err(e) => {
+                // Asked for a verified SBOM and none verified: a failed
+                // verification (exit 3), never a scan of nothing.
+                if let Some(AttestedSbomError::None {
+                    what: "verified", ..
+                }) = e.downcast_ref::<AttestedSbomError>()
+                {
+                    super::warn(&format!("verification failed: {e}"));
+                    return Ok(ExitStatus::VerificationFailed);
+                }
+                return Err(e);
+            }
+        },
+    };
     let mut report = report(&index, sbom)?;
     report.filter(&wanted, args.only_fixed);
     for (format, file) in outputs {

@@ -498,6 +498,70 @@ fn buildkit_attestations_of_each_platform() {
         "{}",
         stdout(&out)
     );
+
+    // `scan --sbom-source attestation` takes the chosen platform's BuildKit
+    // SBOM, saying it is unverified; asked for a verified one, exit 3.
+    let advisories = example_dir().parent().unwrap().join("advisories");
+    let out = customs(home.path())
+        .args(["db", "import", "-q", advisories.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    for platform in ["linux/amd64", "linux/arm64"] {
+        let scan = |extra: &[&str]| {
+            customs(home.path())
+                .args([
+                    "scan",
+                    &docker_attest("unsigned-index"),
+                    "--sbom-source",
+                    "attestation",
+                    "--platform",
+                    platform,
+                    "-o",
+                    "json",
+                ])
+                .args(extra)
+                .output()
+                .unwrap()
+        };
+        let out = scan(&[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stderr(&out).contains("UNVERIFIED"), "{}", stderr(&out));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let listed = customs(home.path())
+            .args([
+                "digest",
+                &docker_attest("unsigned-index"),
+                "--platform",
+                platform,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            report["subject"]["digest"].as_str().unwrap(),
+            stdout(&listed).trim(),
+            "{platform}"
+        );
+        let key = example_dir()
+            .join("../../../shared/interop/containers-image/signature/fixtures/cosign.pub");
+        let out = scan(&["--attestation-key", key.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    }
+    let out = customs(home.path())
+        .args([
+            "scan",
+            &docker_attest("unsigned-image"),
+            "--sbom-source",
+            "attestation",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no attached SBOM attestation"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// In a registry: the signatures and attestations customs attached, each
@@ -657,6 +721,54 @@ fn sbom_and_scan_attest_what_they_made_in_the_same_run() {
             .unwrap()
             .is_empty()
     );
+    // `scan --sbom-source attestation` scans the attested SBOM, no walk:
+    // failures first (another key: exit 3), then verified, then unverified
+    // with a warning; the findings equal the walk's.
+    let (_, stranger) = s.key("stranger");
+    let out = s.run(&[
+        "scan",
+        &s.reference,
+        "-q",
+        "--sbom-source",
+        "attestation",
+        "--attestation-key",
+        &stranger,
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no verified SBOM attestation"),
+        "{}",
+        stderr(&out)
+    );
+    let walked = s.json(&["scan", &s.reference, "-q", "-o", "json"]);
+    let out = s.run(&[
+        "scan",
+        &s.reference,
+        "-o",
+        "json",
+        "--sbom-source",
+        "attestation",
+        "--attestation-key",
+        &public,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("(verified: "), "{}", stderr(&out));
+    let attested: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids = |v: &serde_json::Value| {
+        let mut ids: Vec<String> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| format!("{}@{}", m["id"], m["package"]["name"]))
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert!(!ids(&walked).is_empty());
+    assert_eq!(ids(&attested), ids(&walked));
+    let out = s.run(&["scan", &s.reference, "--sbom-source", "attestation"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("UNVERIFIED"), "{}", stderr(&out));
     // `--attest` on something that is not in a registry is refused before any work.
     let out = s.run(&[
         "sbom",
@@ -963,5 +1075,96 @@ fn bundle_format_v3_through_the_referrers_api() {
             .iter()
             .any(|r| r.path.contains("/referrers/") && r.path.contains("page=2")),
         "no second page was read"
+    );
+}
+
+/// `customs provenance --from-env` in a GitHub Actions job, piped into
+/// `attest --predicate -`, then verified by type.
+#[test]
+fn provenance_from_the_ci_environment_is_attested_and_verified() {
+    let registry = customs_test::oci11::Oci11Registry::start();
+    registry.load_layout(&crate::common::example_dir(), "hello", "1.0");
+    let home = tempfile::tempdir().unwrap();
+    let reference = format!("{}/hello:1.0", registry.addr);
+    // Outside any CI: an error naming what it looks for.
+    let out = customs(home.path())
+        .args(["provenance", "--from-env"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("GITHUB_ACTIONS=true"),
+        "{}",
+        stderr(&out)
+    );
+    let github = [
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_REPOSITORY", "acme/hello"),
+        (
+            "GITHUB_WORKFLOW_REF",
+            "acme/hello/.github/workflows/build.yml@refs/heads/main",
+        ),
+        ("GITHUB_REF", "refs/heads/main"),
+        ("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567"),
+        ("GITHUB_RUN_ID", "99"),
+    ];
+    let out = customs(home.path())
+        .envs(github)
+        .args(["provenance", "--from-env"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let predicate: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        predicate["buildDefinition"]["externalParameters"]["workflow"]["path"],
+        ".github/workflows/build.yml"
+    );
+    let prefix = home.path().join("k");
+    let keygen = customs(home.path())
+        .env("CUSTOMS_PASSWORD", "pw")
+        .args([
+            "key",
+            "generate",
+            "--output-key-prefix",
+            prefix.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(keygen.status.success());
+    let out = customs(home.path())
+        .env("CUSTOMS_PASSWORD", "pw")
+        .args([
+            "attest",
+            &reference,
+            "--type",
+            "slsaprovenance1",
+            "--predicate",
+            "-",
+            "--key",
+        ])
+        .arg(format!("{}.key", prefix.display()))
+        .write_stdin(out.stdout.clone())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = customs(home.path())
+        .args([
+            "verify-attestation",
+            &reference,
+            "--type",
+            "slsaprovenance1",
+            "-o",
+            "json",
+            "--key",
+        ])
+        .arg(format!("{}.pub", prefix.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["attestations"][0]["statement"]["predicate"]["buildDefinition"]["resolvedDependencies"]
+            [0]["digest"]["gitCommit"],
+        "0123456789abcdef0123456789abcdef01234567"
     );
 }
