@@ -15,6 +15,8 @@ use customs_types::Digest;
 use libfuzzer_sys::fuzz_target;
 
 static KEY: LazyLock<PublicKey> = LazyLock::new(|| PrivateKey::generate().unwrap().public_key());
+static ROOT: LazyLock<customs_sign::TrustRoot> =
+    LazyLock::new(|| customs_sign::TrustRoot::production().unwrap());
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -37,7 +39,8 @@ fuzz_target!(|data: &[u8]| {
             )]),
         };
         let expect = Expectations { digest: &digest, repository: Some("r"), strict_reference: true, annotations: &[] };
-        assert!(!customs_sign::verify_image(std::slice::from_ref(&layer), &KEY, &expect).passed());
-        assert!(!customs_sign::verify_attestations(&[layer], &KEY, &digest, None).passed());
+        let trust = customs_sign::Trust { signer: customs_sign::Signer::Key(&KEY), root: &ROOT };
+        assert!(!customs_sign::verify_image(std::slice::from_ref(&layer), trust, &expect).passed());
+        assert!(!customs_sign::verify_attestations(&[layer], trust, &digest, None).passed());
     }
 });
