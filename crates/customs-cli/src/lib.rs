@@ -395,9 +395,10 @@ pub struct AttestArgs {
     /// The private key (as for `customs sign`).
     #[arg(long, value_name = "KEY")]
     pub key: String,
-    /// Where the attestation goes: cosign's `.att` tag, a Sigstore bundle
-    /// as an OCI 1.1 referrer (cosign v3), or both.
-    #[arg(long, value_enum, default_value = "tag")]
+    /// Where the attestation goes: cosign's `.att` tag (what Kyverno and
+    /// policy-controller read), a Sigstore bundle as an OCI 1.1 referrer
+    /// (cosign v3), or both (the default: every client finds it).
+    #[arg(long, value_enum, default_value = "both")]
     pub bundle_format: BundleFormat,
     /// Print what was done as JSON.
     #[arg(short = 'o', long = "format", value_enum, default_value = "table")]
@@ -638,6 +639,9 @@ pub struct AttachArgs {
     /// The private key to sign the attestation with (as for `customs sign`).
     #[arg(long, value_name = "KEY", requires = "attest")]
     pub key: Option<String>,
+    /// Where the attestation goes (as for `customs attest`).
+    #[arg(long, value_enum, default_value = "both", requires = "attest")]
+    pub bundle_format: BundleFormat,
 }
 
 /// `customs quickview`.

@@ -734,3 +734,75 @@ fn bundle_signatures_and_attestations_round_trip() {
         v.failure()
     );
 }
+
+/// customs's Sigstore bundles checked by Python's `cryptography` alone,
+/// from the bundle JSON: the DSSE signature over the PAE of an image
+/// signature bundle, and a `sign-blob` bundle's message signature and
+/// digest over the file.
+#[test]
+fn an_independent_verifier_accepts_customs_bundles() {
+    use customs_sign::Bundle;
+    use customs_sign::intoto::{SIGN_PREDICATE, Statement};
+    let key = PrivateKey::generate().unwrap();
+    let digest = Digest::sha256(b"image");
+    let statement = Statement::new(
+        "registry.example/app",
+        &digest,
+        SIGN_PREDICATE,
+        serde_json::json!({}),
+    );
+    let dsse = Bundle::sign_dsse(
+        &key,
+        customs_sign::dsse::IN_TOTO,
+        &serde_json::to_vec(&statement).unwrap(),
+    )
+    .unwrap();
+    let blob = Bundle::sign_blob(&key, b"an SBOM file\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    fs_err::write(dir.join("key.pub"), key.public_key().to_pem().unwrap()).unwrap();
+    fs_err::write(dir.join("dsse.json"), dsse.to_json().unwrap()).unwrap();
+    fs_err::write(dir.join("blob.json"), blob.to_json().unwrap()).unwrap();
+    fs_err::write(dir.join("file"), b"an SBOM file\n").unwrap();
+    let script = r#"
+import base64, hashlib, json, sys
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+d = sys.argv[1]
+key = serialization.load_pem_public_key(open(d + "/key.pub", "rb").read())
+der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+hint = base64.b64encode(hashlib.sha256(der).digest()).decode()
+b = json.load(open(d + "/dsse.json"))
+assert b["mediaType"] == "application/vnd.dev.sigstore.bundle.v0.3+json"
+assert b["verificationMaterial"]["publicKey"]["hint"] == hint
+env = b["dsseEnvelope"]
+payload = base64.b64decode(env["payload"])
+pae = b"DSSEv1 %d %s %d %s" % (len(env["payloadType"]), env["payloadType"].encode(), len(payload), payload)
+key.verify(base64.b64decode(env["signatures"][0]["sig"]), pae, ec.ECDSA(hashes.SHA256()))
+statement = json.loads(payload)
+assert statement["predicateType"] == "https://sigstore.dev/cosign/sign/v1"
+assert statement["subject"][0]["digest"]["sha256"] == hashlib.sha256(b"image").hexdigest()
+m = json.load(open(d + "/blob.json"))["messageSignature"]
+data = open(d + "/file", "rb").read()
+assert base64.b64decode(m["messageDigest"]["digest"]) == hashlib.sha256(data).digest()
+assert m["messageDigest"]["algorithm"] == "SHA2_256"
+key.verify(base64.b64decode(m["signature"]), data, ec.ECDSA(hashes.SHA256()))
+try:
+    key.verify(base64.b64decode(m["signature"]), data + b"x", ec.ECDSA(hashes.SHA256()))
+    sys.exit("tampered file accepted")
+except Exception:
+    pass
+print("verified")
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(dir)
+        .output()
+        .expect("python3 with `cryptography` (scripts/test installs it)");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "verified",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

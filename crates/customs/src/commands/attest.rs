@@ -39,32 +39,16 @@ pub(crate) async fn run(args: AttestArgs, global: &GlobalArgs) -> anyhow::Result
     let key = super::keys::private_key(&args.key)?;
     let (source, digest, manifest) =
         super::sign::resolve(&args.image, &args.source, global, "attested").await?;
-    let mut done = Vec::new();
-    if args.bundle_format.tag() {
-        done.push(
-            customs_pipeline::signatures::attest(
-                &source,
-                &digest,
-                &key,
-                &predicate_type,
-                predicate.clone(),
-            )
-            .await?,
-        );
-    }
-    if args.bundle_format.bundle() {
-        let subject = customs_pipeline::signatures::subject_descriptor(&manifest, &digest);
-        done.push(
-            customs_pipeline::signatures::attest_bundle(
-                &source,
-                &subject,
-                &key,
-                &predicate_type,
-                predicate,
-            )
-            .await?,
-        );
-    }
+    let done = attach_both(
+        &source,
+        &digest,
+        &manifest,
+        &key,
+        &predicate_type,
+        predicate,
+        args.bundle_format,
+    )
+    .await?;
     match args.format {
         Format::Json if done.len() == 1 => render::json(&done[0])?,
         Format::Json => render::json(&done)?,
@@ -91,6 +75,46 @@ pub(crate) async fn run(args: AttestArgs, global: &GlobalArgs) -> anyhow::Result
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// Attaches a predicate in the forms `format` asks: the `.att` tag and/or
+/// a v3 bundle referrer (`manifest` is the subject's, for its descriptor).
+async fn attach_both(
+    source: &customs_oci::RegistrySource,
+    digest: &customs_types::Digest,
+    manifest: &[u8],
+    key: &customs_sign::PrivateKey,
+    predicate_type: &str,
+    predicate: serde_json::Value,
+    format: customs_cli::BundleFormat,
+) -> anyhow::Result<Vec<customs_pipeline::signatures::Signed>> {
+    let mut done = Vec::new();
+    if format.tag() {
+        done.push(
+            customs_pipeline::signatures::attest(
+                source,
+                digest,
+                key,
+                predicate_type,
+                predicate.clone(),
+            )
+            .await?,
+        );
+    }
+    if format.bundle() {
+        let subject = customs_pipeline::signatures::subject_descriptor(manifest, digest);
+        done.push(
+            customs_pipeline::signatures::attest_bundle(
+                source,
+                &subject,
+                key,
+                predicate_type,
+                predicate,
+            )
+            .await?,
+        );
+    }
+    Ok(done)
 }
 
 pub(crate) async fn verify(
@@ -151,6 +175,7 @@ pub(crate) fn provenance(args: &customs_cli::ProvenanceArgs) -> anyhow::Result<E
 pub(crate) struct Attacher {
     key: customs_sign::PrivateKey,
     registry: customs_oci::RegistrySource,
+    format: customs_cli::BundleFormat,
 }
 
 impl Attacher {
@@ -172,6 +197,7 @@ impl Attacher {
         Ok(Some(Self {
             key: super::keys::private_key(key)?,
             registry,
+            format: args.bundle_format,
         }))
     }
 
@@ -183,19 +209,28 @@ impl Attacher {
         predicate: serde_json::Value,
         global: &GlobalArgs,
     ) -> anyhow::Result<()> {
-        let attested = customs_pipeline::signatures::attest(
+        // The subject's descriptor, for the referrer form.
+        let manifest = match self.registry.manifest_at(&digest.to_string()).await? {
+            Some((bytes, _)) => bytes,
+            None => anyhow::bail!("{digest} is not in {}", self.registry.reference()),
+        };
+        let done = attach_both(
             &self.registry,
             digest,
+            &manifest,
             &self.key,
             predicate_type,
             predicate,
+            self.format,
         )
         .await?;
         if !global.quiet {
-            super::warn_info(&format!(
-                "attested {predicate_type} for {} at {}",
-                attested.image, attested.location
-            ));
+            for attested in done {
+                super::warn_info(&format!(
+                    "attested {predicate_type} for {} at {}",
+                    attested.image, attested.location
+                ));
+            }
         }
         Ok(())
     }

@@ -21,9 +21,12 @@ struct Attached {
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     predicate_type: Option<String>,
-    /// `verified`, `signed (not verified: no --key)`, `unsigned`, or the
-    /// check that failed.
+    /// `verified`, `signed (not verified: no --key or identity)`,
+    /// `unsigned`, or the check that failed.
     state: String,
+    /// Who signed it, once verified: the key, or the certificate identity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signer: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     statement: Option<serde_json::Value>,
     #[serde(skip)]
@@ -34,6 +37,19 @@ struct Attached {
 struct Listing {
     digest: String,
     attached: Vec<Attached>,
+}
+
+/// The signer of a verified attachment: the key's name, or the identity.
+fn signer(
+    verified: bool,
+    signer: Option<&str>,
+    trust: Option<&super::keys::Trust>,
+) -> Option<String> {
+    match (verified, signer) {
+        (true, Some("key")) => trust.map(|t| t.described.clone()),
+        (true, Some(identity)) => Some(identity.to_owned()),
+        _ => None,
+    }
 }
 
 pub(crate) async fn run(
@@ -58,6 +74,7 @@ pub(crate) async fn run(
             kind: "buildkit-attestation",
             predicate_type: a.predicate_type,
             state: a.problem.unwrap_or_else(|| "unsigned".to_owned()),
+            signer: None,
             statement: serde_json::from_slice(&a.bytes).ok(),
             bytes: a.bytes,
         });
@@ -89,8 +106,16 @@ pub(crate) async fn run(
                     |v| v.signatures[i].check.outcome().to_owned(),
                 );
                 let statement = layer.statement();
+                let signer = verified.as_ref().and_then(|v| {
+                    signer(
+                        v.signatures[i].check.verified,
+                        v.signatures[i].signer.as_deref(),
+                        trust.as_ref(),
+                    )
+                });
                 attached.push(Attached {
                     source: layer.source.clone(),
+                    signer,
                     kind: if layer.is_bundle() {
                         "signature (bundle)"
                     } else {
@@ -117,8 +142,16 @@ pub(crate) async fn run(
                     || unverified.to_owned(),
                     |v| v.attestations[i].check.outcome().to_owned(),
                 );
+                let signer = checked.as_ref().and_then(|v| {
+                    signer(
+                        v.attestations[i].check.verified,
+                        v.attestations[i].signer.as_deref(),
+                        trust.as_ref(),
+                    )
+                });
                 attached.push(Attached {
                     source: layer.source.clone(),
+                    signer,
                     kind: if layer.is_bundle() {
                         "attestation (bundle)"
                     } else {
@@ -158,12 +191,13 @@ pub(crate) async fn run(
             if attached.is_empty() {
                 render::text(&format!("nothing is attached to {digest}"))?;
             } else {
-                let mut t = render::table(&["KIND", "PREDICATE TYPE", "STATE", "WHERE"]);
+                let mut t = render::table(&["KIND", "PREDICATE TYPE", "STATE", "SIGNER", "WHERE"]);
                 for a in &attached {
                     t.add_row(render::row([
                         a.kind.to_owned(),
                         a.predicate_type.clone().unwrap_or_else(|| "-".to_owned()),
                         a.state.clone(),
+                        a.signer.clone().unwrap_or_else(|| "-".to_owned()),
                         a.source.clone(),
                     ]));
                 }

@@ -327,6 +327,33 @@ fn a_registry_refusing_the_push_leaves_no_tag() {
             .any(|r| r.method == "PUT" && r.path.contains("/manifests/")),
         "no manifest is written when a blob upload was refused"
     );
+    // The v3 bundle form too: nothing is written, neither the artifact
+    // manifest nor the referrers tag.
+    let out = customs(home.path())
+        .env("CUSTOMS_PASSWORD", "pw")
+        .args([
+            "sign",
+            &format!("{}/r:1.0", server.addr),
+            "--bundle-format",
+            "v3",
+            "--key",
+        ])
+        .arg(prefix.with_extension("key"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("access denied (HTTP 403)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !server
+            .requests()
+            .iter()
+            .any(|r| r.method == "PUT" && r.path.contains("/manifests/")),
+        "no manifest is written when a blob upload was refused"
+    );
 }
 
 /// `attest` then `verify-attestation` through the real registry: an SPDX
@@ -621,8 +648,13 @@ fn attestations_lists_what_was_signed_and_attested_in_a_registry() {
             (
                 "attestation".to_owned(),
                 "signed (not verified: no --key or identity)".to_owned()
+            ),
+            (
+                "attestation (bundle)".to_owned(),
+                "signed (not verified: no --key or identity)".to_owned()
             )
-        ]
+        ],
+        "attest writes the .att tag and a v3 bundle referrer by default"
     );
     let v = list(&["--key", &public]);
     assert!(
@@ -630,11 +662,11 @@ fn attestations_lists_what_was_signed_and_attested_in_a_registry() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|a| a["state"] == "verified"),
+            .all(|a| a["state"] == "verified" && a["signer"] == public.as_str()),
         "{v}"
     );
     let v = list(&["--type", "slsaprovenance1"]);
-    assert_eq!(v["attached"].as_array().unwrap().len(), 1);
+    assert_eq!(v["attached"].as_array().unwrap().len(), 2);
     assert_eq!(
         v["attached"][0]["predicate_type"],
         "https://slsa.dev/provenance/v1"
