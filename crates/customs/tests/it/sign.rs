@@ -1200,3 +1200,70 @@ fn provenance_from_the_ci_environment_is_attested_and_verified() {
         "0123456789abcdef0123456789abcdef01234567"
     );
 }
+
+/// What a verify costs beyond resolving the digest, counted at the
+/// registry: the `.sig` manifest, the referrers API and the referrers tag
+/// (sent at once: one round trip), then the signature blob (the second).
+#[test]
+fn verify_costs_two_round_trips_beyond_resolving() {
+    let registry = customs_test::oci11::Oci11Registry::start();
+    registry.load_layout(&crate::common::example_dir(), "hello", "1.0");
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = customs(home.path())
+            .env("CUSTOMS_PASSWORD", "pw")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    };
+    let prefix = home.path().join("k");
+    run(&[
+        "key",
+        "generate",
+        "--output-key-prefix",
+        prefix.to_str().unwrap(),
+    ]);
+    let reference = format!("{}/hello:1.0", registry.addr);
+    run(&[
+        "sign",
+        &reference,
+        "--key",
+        &format!("{}.key", prefix.display()),
+    ]);
+    let requests = |f: &dyn Fn()| {
+        let before = registry.requests().len();
+        f();
+        registry.requests()[before..].to_vec()
+    };
+    let verifying = requests(&|| {
+        run(&[
+            "verify",
+            &reference,
+            "--key",
+            &format!("{}.pub", prefix.display()),
+        ]);
+    });
+    let paths: Vec<&str> = verifying.iter().map(|r| r.path.as_str()).collect();
+    // Resolving: the ping and the manifest the tag names.
+    assert_eq!(paths[..2], ["/v2/", "/v2/hello/manifests/1.0"], "{paths:?}");
+    let beyond: Vec<String> = verifying[2..]
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.method,
+                r.path.split('/').nth(3).unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(beyond.len(), 4, "{paths:?}");
+    // The three lookups go out together; the blob, which needs the
+    // manifest, comes last.
+    assert!(beyond[3].starts_with("GET blobs"), "{beyond:?}");
+    assert_eq!(
+        beyond.iter().filter(|r| r.starts_with("GET blobs")).count(),
+        1,
+        "{beyond:?}"
+    );
+}
