@@ -218,7 +218,11 @@ fn severity_with_source(f: &Finding, distro: Option<&customs_sbom::Distro>) -> S
         Some(other) => other,
         None => return f.severity().as_str().to_owned(),
     };
-    format!("{} ({source})", f.severity().as_str())
+    match &f.rating.via {
+        // Taken from a record aliasing it: say which.
+        Some(via) => format!("{} ({source} via {via})", f.severity().as_str()),
+        None => format!("{} ({source})", f.severity().as_str()),
+    }
 }
 
 /// What makes a result less than complete: packages whose version could not

@@ -14,6 +14,7 @@ mod gem;
 mod go;
 mod maven;
 mod nuget;
+mod runtime;
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -71,6 +72,9 @@ pub enum Scheme {
     Nuget,
     /// Composer (Packagist): PHP's `version_compare`.
     Composer,
+    /// Upstream runtimes and servers (Bitnami's `SEMVER` ranges): SemVer
+    /// precedence with missing numeric parts taken as zero.
+    Runtime,
 }
 
 /// dpkg versions (`[epoch:]upstream[-revision]`, `~` sorting first).
@@ -193,6 +197,7 @@ pub use gem::Gem;
 pub use go::Go;
 pub use maven::Maven;
 pub use nuget::Nuget;
+pub use runtime::Runtime;
 
 /// A version parsed by one [`Scheme`], to compare many times without
 /// parsing again. Versions of the same scheme compare as that scheme orders
@@ -220,11 +225,13 @@ pub enum AnyVersion {
     Nuget(<Nuget as VersionScheme>::Version),
     /// Composer.
     Composer(<Composer as VersionScheme>::Version),
+    /// Runtime.
+    Runtime(<Runtime as VersionScheme>::Version),
 }
 
 impl Scheme {
     /// Every scheme.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::Dpkg,
         Self::Apk,
         Self::Rpm,
@@ -235,6 +242,7 @@ impl Scheme {
         Self::Gem,
         Self::Nuget,
         Self::Composer,
+        Self::Runtime,
     ];
 
     /// Parses a version of this scheme.
@@ -253,6 +261,7 @@ impl Scheme {
             Self::Gem => AnyVersion::Gem(Gem::parse(version)?),
             Self::Nuget => AnyVersion::Nuget(Nuget::parse(version)?),
             Self::Composer => AnyVersion::Composer(Composer::parse(version)?),
+            Self::Runtime => AnyVersion::Runtime(Runtime::parse(version)?),
         })
     }
 
@@ -286,6 +295,7 @@ impl Scheme {
             "Maven" => Self::Maven,
             "RubyGems" => Self::Gem,
             "NuGet" => Self::Nuget,
+            "Bitnami" => Self::Runtime,
             _ => return None,
         })
     }

@@ -314,3 +314,27 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn runtime_versions_pad_missing_parts_with_zero() {
+    // Bitnami's ranges compare `16.2` as `16.2.0` (issue 15).
+    equal(Scheme::Runtime, "16.2", "16.2.0");
+    equal(Scheme::Runtime, "v18.4.0", "18.4.0+build.1");
+    ascending(
+        Scheme::Runtime,
+        &[
+            "1",
+            "1.0.1",
+            "9.6.24",
+            "15.0.0-rc1",
+            "15",
+            "15.1",
+            "25.3.2",
+            "25.3.2.7",
+            "25.3.10",
+        ],
+    );
+    for bad in ["", "a1", "1..0", "1.0-", "-1", "1.x"] {
+        assert!(!Scheme::Runtime.is_valid(bad), "{bad:?}");
+    }
+}

@@ -25,7 +25,7 @@ use crate::time::parse_rfc3339;
 pub const INDEX_FILE: &str = "osv.sqlite";
 
 /// Bumped whenever the tables change; an index of another version is rebuilt.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// The most entries one zip archive may have.
 const MAX_ARCHIVE_ENTRIES: usize = 2_000_000;
@@ -273,17 +273,24 @@ impl VulnIndex {
         if !path.is_file() {
             return Err(IndexError::Missing { path });
         }
+        let index = Self::open_any(&path)?;
+        if stored_version(&path) != Some(SCHEMA_VERSION) {
+            return Err(IndexError::Incompatible { path });
+        }
+        Ok(index)
+    }
+
+    /// Opens the file whatever its schema version (for the import's check
+    /// that it is a readable SQLite index).
+    fn open_any(path: &Path) -> Result<Self, IndexError> {
+        let path = path.to_owned();
         let conn = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(sqlite(&path))?;
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
             .map_err(sqlite(&path))?;
-        if version != SCHEMA_VERSION {
-            return Err(IndexError::Incompatible { path });
-        }
         // Map the file instead of reading pages through syscalls (lookups
         // touch pages all over the index), and keep the shared lock once
         // taken instead of re-taking it per query: imports never write the
@@ -400,6 +407,54 @@ impl VulnIndex {
             })
         })
         .transpose()
+    }
+
+    /// Every record that names `id` among its aliases (the GHSA, Bitnami
+    /// and language-ecosystem records of a CVE), with the affected entries
+    /// it has for packages customs matches.
+    ///
+    /// # Errors
+    /// [`IndexError`] when the file is damaged.
+    pub fn aliasing(
+        &self,
+        id: &str,
+    ) -> Result<Vec<(StoredAdvisory, Vec<StoredAffected>)>, IndexError> {
+        let ids: Vec<String> = {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT advisory FROM aliases WHERE alias = ?1")
+                .map_err(sqlite(&self.path))?;
+            stmt.query_map([id], |r| r.get(0))
+                .map_err(sqlite(&self.path))?
+                .collect::<Result<_, _>>()
+                .map_err(sqlite(&self.path))?
+        };
+        let mut out = Vec::new();
+        for advisory_id in ids {
+            let Some(advisory) = self.advisory(&advisory_id)? else {
+                continue;
+            };
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT affected FROM handles WHERE advisory = ?1")
+                .map_err(sqlite(&self.path))?;
+            let blobs: Vec<Vec<u8>> = stmt
+                .query_map([&advisory_id], |r| r.get(0))
+                .map_err(sqlite(&self.path))?
+                .collect::<Result<_, _>>()
+                .map_err(sqlite(&self.path))?;
+            let affected = blobs
+                .iter()
+                .map(|b| {
+                    serde_json::from_slice(b).map_err(|_| IndexError::Damaged {
+                        path: self.path.clone(),
+                        what: advisory_id.clone(),
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            out.push((advisory, affected));
+        }
+        Ok(out)
     }
 
     /// When the index was built (seconds since the epoch).
@@ -520,7 +575,11 @@ pub fn import(dir: &Path, sources: &[ImportSource], now: u64) -> Result<ImportSu
             source,
         })?;
     let temp_path = temp.path().to_owned();
-    if live.is_file() && VulnIndex::open(dir).is_ok() {
+    // An index of this schema, or of version 1 (no alias table: added and
+    // filled from the stored records), is updated in a copy; any other is
+    // rebuilt from the sources given.
+    let previous = live.is_file().then(|| stored_version(&live)).flatten();
+    if matches!(previous, Some(1 | SCHEMA_VERSION)) && VulnIndex::open_any(&live).is_ok() {
         fs_err::copy(&live, &temp_path).map_err(|source| IndexError::Io {
             path: live.clone(),
             source,
@@ -529,8 +588,14 @@ pub fn import(dir: &Path, sources: &[ImportSource], now: u64) -> Result<ImportSu
     let mut summary = ImportSummary::default();
     {
         let mut conn = Connection::open(&temp_path).map_err(sqlite(&temp_path))?;
+        let copied_version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sqlite(&temp_path))?;
         create_schema(&conn).map_err(sqlite(&temp_path))?;
         let tx = conn.transaction().map_err(sqlite(&temp_path))?;
+        if copied_version == 1 {
+            backfill_aliases(&tx).map_err(sqlite(&temp_path))?;
+        }
         let mut newest: i64 = read_meta(&tx, "newest_modified")
             .map_err(sqlite(&temp_path))?
             .map_or(i64::MIN, |seconds| seconds.saturating_mul(1_000_000_000));
@@ -627,8 +692,43 @@ fn create_schema(conn: &Connection) -> rusqlite::Result<()> {
              PRIMARY KEY (ecosystem, name, advisory, entry)
          ) WITHOUT ROWID;
          CREATE INDEX IF NOT EXISTS handles_by_advisory ON handles (advisory);
+         CREATE TABLE IF NOT EXISTS aliases (
+             alias TEXT NOT NULL,
+             advisory TEXT NOT NULL,
+             PRIMARY KEY (alias, advisory)
+         ) WITHOUT ROWID;
          PRAGMA user_version = {SCHEMA_VERSION};"
     ))
+}
+
+/// The schema version of an index file (`None` when it is not SQLite).
+fn stored_version(path: &Path) -> Option<i64> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0)).ok()
+}
+
+/// Fills the alias table of a version 1 index from its stored records.
+fn backfill_aliases(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    let mut rows = Vec::new();
+    {
+        let mut stmt = tx.prepare("SELECT id, blob FROM advisories")?;
+        let mut query = stmt.query([])?;
+        while let Some(row) = query.next()? {
+            let id: String = row.get(0)?;
+            let blob: Vec<u8> = row.get(1)?;
+            if let Ok(advisory) = serde_json::from_slice::<StoredAdvisory>(&blob) {
+                for alias in advisory.aliases {
+                    rows.push((alias, id.clone()));
+                }
+            }
+        }
+    }
+    let mut insert =
+        tx.prepare("INSERT OR IGNORE INTO aliases (alias, advisory) VALUES (?1, ?2)")?;
+    for (alias, id) in rows {
+        insert.execute(params![alias, id])?;
+    }
+    Ok(())
 }
 
 /// Only what deciding "is this newer" needs; the full parse comes after.
@@ -683,6 +783,8 @@ fn import_record(
     if existing.is_some() {
         tx.prepare_cached("DELETE FROM handles WHERE advisory = ?1")?
             .execute([&record.id])?;
+        tx.prepare_cached("DELETE FROM aliases WHERE advisory = ?1")?
+            .execute([&record.id])?;
         tx.prepare_cached("DELETE FROM advisories WHERE id = ?1")?
             .execute([&record.id])?;
     }
@@ -721,6 +823,10 @@ fn import_record(
             i64::try_from(entry).unwrap_or(i64::MAX),
             serde_json::to_vec(&stored).unwrap_or_default()
         ])?;
+    }
+    for alias in &record.aliases {
+        tx.prepare_cached("INSERT OR IGNORE INTO aliases (alias, advisory) VALUES (?1, ?2)")?
+            .execute(params![alias, record.id])?;
     }
     tx.prepare_cached("INSERT INTO advisories (id, modified, blob) VALUES (?1, ?2, ?3)")?
         .execute(params![

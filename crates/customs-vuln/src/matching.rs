@@ -272,6 +272,10 @@ pub struct Finding {
     /// Severity, score and their source.
     #[serde(flatten)]
     pub rating: Rated,
+    /// Where the severity comes from, for people: `cvss-3.1`, `cvss-3.1
+    /// via GHSA-…` (a record aliasing this one), `database`,
+    /// `distribution`, `malicious-package`, or `unknown`.
+    pub severity_source: String,
     /// Fixed or not.
     pub fix_state: FixState,
     /// Versions that fix it (the first fixed version after the installed
@@ -457,6 +461,24 @@ pub fn match_sbom(index: &VulnIndex, sbom: &Sbom) -> Result<MatchReport, IndexEr
         let scheme = package_queries.first().map(|q| q.scheme);
         report.findings.extend(merge(package, &id, hits, scheme));
     }
+    // A finding its own records cannot rate takes the rating of the
+    // records that alias it (a Debian CVE without CVSS: its GHSA, Bitnami
+    // or language-ecosystem records), said so in `severity_source`.
+    let mut by_alias: HashMap<String, Option<(Rated, String)>> = HashMap::new();
+    for finding in &mut report.findings {
+        if finding.rating.source.is_none() {
+            let key = finding.id.clone();
+            if !by_alias.contains_key(&key) {
+                let rated = rate_by_alias(index, finding)?;
+                by_alias.insert(key.clone(), rated);
+            }
+            if let Some((rated, via)) = by_alias[&key].clone() {
+                finding.rating = rated;
+                finding.rating.via = Some(via);
+            }
+        }
+        finding.severity_source = finding.rating.label();
+    }
     report.findings.sort_by(|a, b| {
         b.severity()
             .cmp(&a.severity())
@@ -593,6 +615,56 @@ fn merge(
     out
 }
 
+/// The best rating among the records that alias the finding's IDs (its
+/// own records excepted): CVSS over a database rating, the newest CVSS
+/// version, the highest score; with the record it came from.
+fn rate_by_alias(
+    index: &VulnIndex,
+    finding: &Finding,
+) -> Result<Option<(Rated, String)>, IndexError> {
+    let own: HashSet<&str> = finding
+        .details
+        .iter()
+        .map(|d| d.advisory.as_str())
+        .collect();
+    let mut best: Option<(Rated, String)> = None;
+    let rank = |r: &Rated| match r.source {
+        Some("cvss") => 2,
+        Some("database") => 1,
+        _ => 0,
+    };
+    let version = |r: &Rated| {
+        r.cvss
+            .iter()
+            .filter(|c| Some(c.score) == r.score)
+            .map(|c| c.version.clone())
+            .max()
+            .unwrap_or_default()
+    };
+    for id in std::iter::once(&finding.id).chain(&finding.aliases) {
+        for (advisory, affected) in index.aliasing(id)? {
+            if own.contains(advisory.id.as_str()) {
+                continue;
+            }
+            let candidates = std::iter::once(rate(&advisory, None, false))
+                .chain(affected.iter().map(|a| rate(&advisory, Some(a), false)));
+            for rated in candidates.filter(|r| rank(r) > 0) {
+                let better = best.as_ref().is_none_or(|(b, _)| {
+                    (rank(&rated), version(&rated), rated.score.unwrap_or(0.0)).partial_cmp(&(
+                        rank(b),
+                        version(b),
+                        b.score.unwrap_or(0.0),
+                    )) == Some(std::cmp::Ordering::Greater)
+                });
+                if better {
+                    best = Some((rated, advisory.id.clone()));
+                }
+            }
+        }
+    }
+    Ok(best)
+}
+
 fn finding(
     package: &Package,
     package_id: &str,
@@ -639,6 +711,7 @@ fn finding(
             score: None,
             source: None,
             cvss: Vec::new(),
+            via: None,
         });
     let mut fixed: Vec<String> = members
         .iter()
@@ -677,6 +750,7 @@ fn finding(
             introduced_by_layer: package.introduced_by_layer,
             locations: package.locations.clone(),
         },
+        severity_source: rating.label(),
         rating,
         fix_state: if fixed.is_empty() {
             FixState::NotFixed

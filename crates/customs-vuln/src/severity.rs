@@ -36,6 +36,36 @@ pub struct Rated {
     /// Every vector of the record, scored.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cvss: Vec<CvssScore>,
+    /// The record the rating was taken from, when it is not one of the
+    /// finding's own (a record aliasing it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+}
+
+impl Rated {
+    /// `cvss-3.1`, `database`, `distribution`, `malicious-package` or
+    /// `unknown`, with ` via <record>` when taken from an alias.
+    #[must_use]
+    pub fn label(&self) -> String {
+        let base = match self.source {
+            Some("cvss") => {
+                let version = self
+                    .cvss
+                    .iter()
+                    .filter(|c| Some(c.score) == self.score)
+                    .map(|c| c.version.as_str())
+                    .max()
+                    .unwrap_or("");
+                format!("cvss-{version}")
+            }
+            Some(other) => other.to_owned(),
+            None => "unknown".to_owned(),
+        };
+        match &self.via {
+            Some(via) => format!("{base} via {via}"),
+            None => base,
+        }
+    }
 }
 
 /// Scores one OSV severity entry (`None` for unscorable or non-CVSS ones).
@@ -91,6 +121,7 @@ pub fn rate(
             score: best,
             source: Some("distribution"),
             cvss,
+            via: None,
         };
     }
     if let Some(best) = best {
@@ -99,6 +130,7 @@ pub fn rate(
             score: Some(best),
             source: Some("cvss"),
             cvss,
+            via: None,
         };
     }
     if let Some(severity) = advisory
@@ -112,6 +144,7 @@ pub fn rate(
             score: None,
             source: Some("database"),
             cvss,
+            via: None,
         };
     }
     if let Some(severity) = urgency {
@@ -120,6 +153,7 @@ pub fn rate(
             score: None,
             source: Some("distribution"),
             cvss,
+            via: None,
         };
     }
     if advisory.id.starts_with("MAL-") {
@@ -129,6 +163,7 @@ pub fn rate(
             score: None,
             source: Some("malicious-package"),
             cvss,
+            via: None,
         };
     }
     Rated {
@@ -136,6 +171,7 @@ pub fn rate(
         score: None,
         source: None,
         cvss,
+        via: None,
     }
 }
 

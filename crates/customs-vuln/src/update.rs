@@ -13,9 +13,10 @@ use crate::index::ImportSource;
 pub const DEFAULT_OSV_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
 
 /// The ecosystems `db update` downloads by default: those customs matches.
-pub const DEFAULT_ECOSYSTEMS: [&str; 12] = [
+pub const DEFAULT_ECOSYSTEMS: [&str; 13] = [
     "AlmaLinux",
     "Alpine",
+    "Bitnami",
     "Debian",
     "Go",
     "Maven",

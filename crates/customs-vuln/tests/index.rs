@@ -442,3 +442,101 @@ fn a_damaged_entry_is_an_error_not_a_silent_miss() {
     let e = index.advisory("A-1").unwrap_err();
     assert!(e.to_string().contains("rebuild the database"), "{e}");
 }
+
+/// Issue 15: a finding whose own records carry no CVSS (osv.dev's Debian
+/// records) takes its severity from the records aliasing it — the best
+/// one, with `severity_source` saying which — and one with none stays
+/// `unknown`. An index of schema 1 (no alias table) is upgraded by the
+/// next import, its aliases filled from the stored records.
+#[test]
+fn severity_comes_from_records_aliasing_the_finding() {
+    use customs_sbom::{Distro, Package, PackageType, Sbom};
+    let dir = tempfile::tempdir().unwrap();
+    let debian = |id: &str| {
+        format!(
+            r#"{{"id":"{id}","modified":"2024-01-01T00:00:00Z","affected":[{{"package":{{"ecosystem":"Debian:12","name":"libfoo"}},
+               "ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}},{{"fixed":"1.2-1"}}]}}],
+               "ecosystem_specific":{{"urgency":"not yet assigned"}}}}]}}"#
+        )
+    };
+    write(
+        dir.path(),
+        "src/CVE-2099-0001.json",
+        &debian("CVE-2099-0001"),
+    );
+    write(
+        dir.path(),
+        "src/CVE-2099-0002.json",
+        &debian("CVE-2099-0002"),
+    );
+    // Two records alias CVE-2099-0001: a GHSA with a 9.8 vector for the
+    // record, a Bitnami one with a 6.5 vector for its package entry.
+    write(
+        dir.path(),
+        "src/GHSA-aaaa-bbbb-cccc.json",
+        r#"{"id":"GHSA-aaaa-bbbb-cccc","modified":"2024-01-01T00:00:00Z","aliases":["CVE-2099-0001"],
+           "severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+           "affected":[{"package":{"ecosystem":"PyPI","name":"foo"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.2"}]}]}]}"#,
+    );
+    write(
+        dir.path(),
+        "src/BIT-foo-2099-0001.json",
+        r#"{"id":"BIT-foo-2099-0001","modified":"2024-01-01T00:00:00Z","aliases":["CVE-2099-0001"],
+           "affected":[{"package":{"ecosystem":"PyPI","name":"foo2"},
+             "severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N"}],
+             "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.2"}]}]}]}"#,
+    );
+    let db = dir.path().join("db");
+    import(&db, &sources(&[&dir.path().join("src")]), 1_700_000_000).unwrap();
+    let mut sbom = Sbom::default();
+    sbom.distro = Some(Distro {
+        id: "debian".to_owned(),
+        version_id: Some("12".to_owned()),
+        ..Distro::default()
+    });
+    sbom.packages.push(Package::new(
+        PackageType::Deb,
+        "libfoo",
+        "1.0-1",
+        "pkg:deb/debian/libfoo@1.0-1?distro=debian-12".to_owned(),
+        "test",
+        "/var/lib/dpkg/status",
+    ));
+    let check = |index: &VulnIndex| {
+        let report = customs_vuln::match_sbom(index, &sbom).unwrap();
+        let by_id = |id: &str| {
+            report
+                .findings
+                .iter()
+                .find(|f| f.id == id)
+                .unwrap_or_else(|| panic!("{id} not found: {:?}", report.findings))
+        };
+        let rated = by_id("CVE-2099-0001");
+        assert_eq!(rated.severity(), customs_types::Severity::Critical);
+        assert_eq!(rated.severity_source, "cvss-3.1 via GHSA-aaaa-bbbb-cccc");
+        assert_eq!(rated.rating.score, Some(9.8));
+        let unrated = by_id("CVE-2099-0002");
+        assert_eq!(unrated.severity(), customs_types::Severity::Unknown);
+        assert_eq!(unrated.severity_source, "unknown");
+    };
+    check(&VulnIndex::open(&db).unwrap());
+
+    // Schema 1: no alias table. Opening it says so; the next import
+    // upgrades it in place of a rebuild, keeping every record.
+    {
+        let conn = rusqlite::Connection::open(db.join(INDEX_FILE)).unwrap();
+        conn.execute_batch("DROP TABLE aliases; PRAGMA user_version = 1;")
+            .unwrap();
+    }
+    assert!(matches!(
+        VulnIndex::open(&db),
+        Err(IndexError::Incompatible { .. })
+    ));
+    write(
+        dir.path(),
+        "more/CVE-2099-0003.json",
+        &debian("CVE-2099-0003"),
+    );
+    import(&db, &sources(&[&dir.path().join("more")]), 1_700_000_100).unwrap();
+    check(&VulnIndex::open(&db).unwrap());
+}
