@@ -488,12 +488,14 @@ fn severity_comes_from_records_aliasing_the_finding() {
     );
     let db = dir.path().join("db");
     import(&db, &sources(&[&dir.path().join("src")]), 1_700_000_000).unwrap();
-    let mut sbom = Sbom::default();
-    sbom.distro = Some(Distro {
-        id: "debian".to_owned(),
-        version_id: Some("12".to_owned()),
-        ..Distro::default()
-    });
+    let mut sbom = Sbom {
+        distro: Some(Distro {
+            id: "debian".to_owned(),
+            version_id: Some("12".to_owned()),
+            ..Distro::default()
+        }),
+        ..Sbom::default()
+    };
     sbom.packages.push(Package::new(
         PackageType::Deb,
         "libfoo",
