@@ -38,6 +38,12 @@ fn settle_pause() -> std::time::Duration {
     std::time::Duration::from_millis(100 + u64::from(nanos % 250))
 }
 
+/// `registry/repository` of the source, as payloads and statements name it.
+fn repository_name(source: &RegistrySource) -> String {
+    let reference = source.reference();
+    format!("{}/{}", reference.registry(), reference.repository())
+}
+
 /// The tag holding an image's cosign signatures (`sha256-<hex>.sig`).
 #[must_use]
 pub fn signature_tag(digest: &Digest) -> String {
@@ -126,8 +132,7 @@ pub async fn sign(
     key: &PrivateKey,
     annotations: Option<BTreeMap<String, serde_json::Value>>,
 ) -> Result<Signed, SignatureError> {
-    let reference = source.reference();
-    let repository = format!("{}/{}", reference.registry(), reference.repository());
+    let repository = repository_name(source);
     let payload = Payload {
         docker_reference: repository,
         manifest_digest: digest.clone(),
@@ -167,8 +172,7 @@ pub async fn attest(
     predicate_type: &str,
     predicate: serde_json::Value,
 ) -> Result<Signed, SignatureError> {
-    let reference = source.reference();
-    let name = format!("{}/{}", reference.registry(), reference.repository());
+    let name = repository_name(source);
     let statement = Statement::new(&name, digest, predicate_type, predicate);
     let statement = serde_json::to_vec(&statement).map_err(|e| SignatureError::Malformed {
         tag: attestation_tag(digest),
@@ -204,8 +208,7 @@ async fn attach(
     payload: &[u8],
     layer_annotations: BTreeMap<String, String>,
 ) -> Result<Signed, SignatureError> {
-    let reference = source.reference();
-    let repository = format!("{}/{}", reference.registry(), reference.repository());
+    let repository = repository_name(source);
     let mut layer = source.push_blob(media_type, payload).await?;
     layer.annotations = layer_annotations;
     let merged = merge_tag::<ImageManifest, _, _>(
@@ -340,8 +343,7 @@ pub async fn sign_bundle(
     key: &PrivateKey,
     annotations: Option<BTreeMap<String, serde_json::Value>>,
 ) -> Result<Signed, SignatureError> {
-    let reference = source.reference();
-    let name = format!("{}/{}", reference.registry(), reference.repository());
+    let name = repository_name(source);
     let mut statement = Statement::new(
         &name,
         &subject.digest,
@@ -366,8 +368,7 @@ pub async fn attest_bundle(
     predicate_type: &str,
     predicate: serde_json::Value,
 ) -> Result<Signed, SignatureError> {
-    let reference = source.reference();
-    let name = format!("{}/{}", reference.registry(), reference.repository());
+    let name = repository_name(source);
     let statement = Statement::new(&name, &subject.digest, predicate_type, predicate);
     bundle_statement(source, subject, key, &statement).await
 }
@@ -403,8 +404,7 @@ pub async fn attach_bundle(
     bundle: &Bundle,
     predicate_type: Option<&str>,
 ) -> Result<Signed, SignatureError> {
-    let reference = source.reference();
-    let repository = format!("{}/{}", reference.registry(), reference.repository());
+    let repository = repository_name(source);
     let tag = customs_oci::referrers_tag(&subject.digest);
     let json = bundle.to_json().map_err(|e| SignatureError::Malformed {
         tag: tag.clone(),

@@ -30,6 +30,22 @@ fn by_key(key: &PublicKey) -> customs_sign::Trust<'_> {
     }
 }
 
+/// Runs a Python script (with `cryptography`) over `dir`; it must print
+/// `verified`.
+fn python_verifies(script: &str, dir: &Path) {
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(dir)
+        .output()
+        .expect("python3 with `cryptography` (scripts/test installs it)");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "verified",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn read(path: &str) -> String {
     fs_err::read_to_string(interop(path)).unwrap()
 }
@@ -330,17 +346,7 @@ except Exception:
     pass
 print("verified")
 "#;
-    let out = std::process::Command::new("python3")
-        .args(["-c", script])
-        .arg(dir)
-        .output()
-        .expect("python3 with `cryptography` (scripts/test installs it)");
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "verified",
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    python_verifies(script, dir);
 }
 
 /// The DSSE spec's own test vector: the PAE bytes, and its signature (raw
@@ -435,52 +441,37 @@ fn attestations_verify_only_for_their_subject_and_key() {
     assert!(predicate_type("nonsense").is_err());
 }
 
-const CONFORMANCE: &str = "sigstore-conformance/test/assets/bundle-verify";
-const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
-const ISSUER: &str = "https://token.actions.githubusercontent.com";
-
 /// One conformance case through the library, with the artifact's bytes or
-/// its digest (the suite runs both).
-fn conformance_case(case: &Path, by_digest: bool) -> Result<customs_sign::BundleCheck, String> {
+/// its digest (the suite runs both); the key when the case has one, else
+/// the identity (so `managed-key-no-key_fail` is checked keyless).
+fn conformance_case(
+    case: &customs_test::sigstore::Case,
+    by_digest: bool,
+) -> Result<customs_sign::BundleCheck, String> {
     use customs_sign::{Artifact, Bundle, Identity, Matcher, Signer, TrustRoot};
-    let root = if case.join("trusted_root.json").exists() {
-        TrustRoot::from_json(
-            &fs_err::read_to_string(case.join("trusted_root.json")).unwrap(),
-            "trusted_root.json",
-        )
-    } else {
-        TrustRoot::from_json(
-            &read("sigstore-rust/crates/sigstore-trust-root/src/trusted_root.json"),
-            "production",
-        )
-    }
+    use customs_test::sigstore::{IDENTITY, ISSUER};
+    let root = TrustRoot::from_json(
+        &fs_err::read_to_string(&case.trusted_root).unwrap(),
+        "trusted_root.json",
+    )
     .map_err(|e| e.to_string())?;
-    let artifact_path = if case.join("artifact").exists() {
-        case.join("artifact")
-    } else {
-        case.parent().unwrap().join("a.txt")
-    };
-    let bytes = fs_err::read(artifact_path).unwrap();
+    let bytes = fs_err::read(&case.artifact).unwrap();
     let digest: [u8; 32] = sha2::Sha256::digest(&bytes).into();
     let artifact = if by_digest {
         Artifact::Sha256(digest)
     } else {
         Artifact::Bytes(&bytes)
     };
-    let bundle = Bundle::parse(
-        &fs_err::read(case.join("bundle.sigstore.json")).unwrap(),
-        "bundle",
-    )
-    .map_err(|e| e.to_string())?;
+    let bundle =
+        Bundle::parse(&fs_err::read(&case.bundle).unwrap(), "bundle").map_err(|e| e.to_string())?;
     let identity = Identity {
         identity: Matcher::Exact(IDENTITY.to_owned()),
         issuer: Matcher::Exact(ISSUER.to_owned()),
     };
     let key;
-    // The suite's protocol: `--key` when the case has a key, else the
-    // identity flags (so `managed-key-no-key_fail` is checked keyless).
-    let signer = if let Ok(pem) = fs_err::read_to_string(case.join("key.pub")) {
-        key = PublicKey::from_pem(&pem, "key.pub").map_err(|e| e.to_string())?;
+    let signer = if let Some(path) = &case.key {
+        key = PublicKey::from_pem(&fs_err::read_to_string(path).unwrap(), "key.pub")
+            .map_err(|e| e.to_string())?;
         Signer::Key(&key)
     } else {
         Signer::Keyless(&identity)
@@ -492,21 +483,14 @@ fn conformance_case(case: &Path, by_digest: bool) -> Result<customs_sign::Bundle
 
 #[test]
 fn sigstore_conformance_bundle_cases_pass_or_fail_as_the_suite_says() {
-    let mut cases: Vec<PathBuf> = fs_err::read_dir(interop(CONFORMANCE))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    cases.sort();
+    let cases = customs_test::sigstore::cases();
     assert_eq!(cases.len(), 36);
     let mut wrong = Vec::new();
     for case in &cases {
-        let name = case.file_name().unwrap().to_str().unwrap();
-        let must_fail = name.ends_with("_fail");
         for by_digest in [false, true] {
             let outcome = conformance_case(case, by_digest);
-            if outcome.is_ok() == must_fail {
-                wrong.push(format!("{name} (digest: {by_digest}): {outcome:?}"));
+            if outcome.is_ok() != case.must_verify() {
+                wrong.push(format!("{} (digest: {by_digest}): {outcome:?}", case.name));
             }
         }
     }
@@ -794,15 +778,5 @@ except Exception:
     pass
 print("verified")
 "#;
-    let out = std::process::Command::new("python3")
-        .args(["-c", script])
-        .arg(dir)
-        .output()
-        .expect("python3 with `cryptography` (scripts/test installs it)");
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "verified",
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    python_verifies(script, dir);
 }

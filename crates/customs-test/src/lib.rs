@@ -15,6 +15,7 @@ pub mod fault;
 pub mod oci11;
 pub mod registry;
 pub mod schema;
+pub mod sigstore;
 
 pub use builder::{
     BuiltImage, Compression, ImageBuilder, LayerBuilder, write_docker_archive_multi,

@@ -2,67 +2,35 @@
 //! bundle cases run through the CLI with the suite's own arguments, and
 //! customs's own bundles verified back, failure before success.
 
-use std::path::{Path, PathBuf};
+use customs_test::sigstore::{self, Case};
 
 use crate::common::{customs, stderr, stdout};
 
-fn interop(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/interop")
-        .join(path)
-}
-
-const CONFORMANCE: &str = "sigstore-conformance/test/assets/bundle-verify";
-const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
-const ISSUER: &str = "https://token.actions.githubusercontent.com";
-
 /// The arguments the conformance suite passes for a case: the artifact (a
 /// path, or `sha256:<hex>` of it), the bundle, the key or the identity,
-/// and the case's trusted root (else the production root, as a file).
-fn suite_args(case: &Path, by_digest: bool) -> Vec<String> {
-    let artifact = if case.join("artifact").exists() {
-        case.join("artifact")
-    } else {
-        case.parent().unwrap().join("a.txt")
-    };
+/// and the trusted root.
+fn suite_args(case: &Case, by_digest: bool) -> Vec<String> {
     let artifact = if by_digest {
-        use sha2::Digest as _;
-        let digest = sha2::Sha256::digest(fs_err::read(&artifact).unwrap());
-        format!(
-            "sha256:{}",
-            digest
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        )
+        sigstore::sha256_of(&case.artifact)
     } else {
-        artifact.display().to_string()
-    };
-    let root = if case.join("trusted_root.json").exists() {
-        case.join("trusted_root.json")
-    } else {
-        interop("sigstore-rust/crates/sigstore-trust-root/src/trusted_root.json")
+        case.artifact.display().to_string()
     };
     let mut args = vec![
         "verify-blob".to_owned(),
         artifact,
         "--bundle".to_owned(),
-        case.join("bundle.sigstore.json").display().to_string(),
+        case.bundle.display().to_string(),
         "--trusted-root".to_owned(),
-        root.display().to_string(),
+        case.trusted_root.display().to_string(),
     ];
-    if case.join("key.pub").exists() {
-        args.extend([
-            "--key".to_owned(),
-            case.join("key.pub").display().to_string(),
-        ]);
-    } else {
-        args.extend([
+    match &case.key {
+        Some(key) => args.extend(["--key".to_owned(), key.display().to_string()]),
+        None => args.extend([
             "--certificate-identity".to_owned(),
-            IDENTITY.to_owned(),
+            sigstore::IDENTITY.to_owned(),
             "--certificate-oidc-issuer".to_owned(),
-            ISSUER.to_owned(),
-        ]);
+            sigstore::ISSUER.to_owned(),
+        ]),
     }
     args
 }
@@ -70,16 +38,11 @@ fn suite_args(case: &Path, by_digest: bool) -> Vec<String> {
 #[test]
 fn sigstore_conformance_cases_through_the_cli() {
     let home = tempfile::tempdir().unwrap();
-    let mut cases: Vec<PathBuf> = fs_err::read_dir(interop(CONFORMANCE))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    cases.sort();
+    let cases = sigstore::cases();
     assert_eq!(cases.len(), 36, "the suite's 36 cases");
     let mut wrong = Vec::new();
     for case in &cases {
-        let name = case.file_name().unwrap().to_str().unwrap();
+        let name = case.name.as_str();
         for by_digest in [false, true] {
             let out = customs(home.path())
                 .args(suite_args(case, by_digest))
@@ -225,14 +188,7 @@ fn sign_blob_then_verify_blob_failure_before_success() {
         "{}",
         stdout(&out)
     );
-    let digest = {
-        use sha2::Digest as _;
-        let d = sha2::Sha256::digest(fs_err::read(dir.join("sbom.json")).unwrap());
-        format!(
-            "sha256:{}",
-            d.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        )
-    };
+    let digest = sigstore::sha256_of(&dir.join("sbom.json"));
     let out = run(&[
         "verify-blob",
         &digest,

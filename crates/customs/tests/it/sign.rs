@@ -308,52 +308,30 @@ fn a_registry_refusing_the_push_leaves_no_tag() {
         .output()
         .unwrap();
     assert!(keygen.status.success(), "{}", stderr(&keygen));
-    let out = customs(home.path())
-        .env("CUSTOMS_PASSWORD", "pw")
-        .args(["sign", &format!("{}/r:1.0", server.addr), "--key"])
-        .arg(prefix.with_extension("key"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("access denied (HTTP 403)"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(
-        !server
-            .requests()
-            .iter()
-            .any(|r| r.method == "PUT" && r.path.contains("/manifests/")),
-        "no manifest is written when a blob upload was refused"
-    );
-    // The v3 bundle form too: nothing is written, neither the artifact
-    // manifest nor the referrers tag.
-    let out = customs(home.path())
-        .env("CUSTOMS_PASSWORD", "pw")
-        .args([
-            "sign",
-            &format!("{}/r:1.0", server.addr),
-            "--bundle-format",
-            "v3",
-            "--key",
-        ])
-        .arg(prefix.with_extension("key"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("access denied (HTTP 403)"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(
-        !server
-            .requests()
-            .iter()
-            .any(|r| r.method == "PUT" && r.path.contains("/manifests/")),
-        "no manifest is written when a blob upload was refused"
-    );
+    // Neither form writes anything: not the `.sig` tag, not the v3
+    // artifact manifest nor the referrers tag.
+    for format in ["tag", "v3"] {
+        let out = customs(home.path())
+            .env("CUSTOMS_PASSWORD", "pw")
+            .args(["sign", &format!("{}/r:1.0", server.addr)])
+            .args(["--bundle-format", format, "--key"])
+            .arg(prefix.with_extension("key"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        assert!(
+            stderr(&out).contains("access denied (HTTP 403)"),
+            "{format}: {}",
+            stderr(&out)
+        );
+        assert!(
+            !server
+                .requests()
+                .iter()
+                .any(|r| r.method == "PUT" && r.path.contains("/manifests/")),
+            "{format}: no manifest is written when a blob upload was refused"
+        );
+    }
 }
 
 /// `attest` then `verify-attestation` through the real registry: an SPDX
