@@ -82,6 +82,46 @@ impl Setup {
         serde_json::from_slice(&raw.stdout).unwrap()
     }
 
+    /// The checks every signature form must pass, failures first: another
+    /// key (exit 3 saying `wrong_key`), a required annotation it lacks;
+    /// then success with `team=payments`. Returns the JSON verification.
+    fn verify_refuses_then_passes(
+        &self,
+        public: &str,
+        other_public: &str,
+        wrong_key: &str,
+    ) -> serde_json::Value {
+        self.refused(
+            &["verify", &self.reference, "--key", other_public],
+            wrong_key,
+        );
+        self.refused(
+            &[
+                "verify",
+                &self.reference,
+                "--key",
+                public,
+                "-a",
+                "team=other",
+            ],
+            "lacks the required annotation team=other",
+        );
+        let out = self.run(&[
+            "verify",
+            &self.reference,
+            "--key",
+            public,
+            "-a",
+            "team=payments",
+        ]);
+        assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+        assert!(stdout(&out).contains("Verified"), "{}", stdout(&out));
+        let v = self.json(&["verify", &self.reference, "--key", public, "-o", "json"]);
+        assert_eq!(v["signatures"][0]["verified"], true, "{v}");
+        assert_eq!(v["signatures"][0]["annotations"]["team"], "payments", "{v}");
+        v
+    }
+
     fn key(&self, name: &str) -> (String, String) {
         let prefix = self.home.path().join(name);
         let out = self.run(&[
@@ -190,32 +230,11 @@ fn sign_then_verify_against_a_real_registry() {
     );
     assert!(layer["annotations"]["dev.cosignproject.cosign/signature"].is_string());
 
-    // The wrong key, a required annotation that is not there: exit 3 naming the check.
-    s.refused(
-        &["verify", &s.reference, "--key", &other_public],
-        "does not verify with the given key",
-    );
-    s.refused(
-        &["verify", &s.reference, "--key", &public, "-a", "team=other"],
-        "lacks the required annotation team=other",
-    );
-
-    // Success.
-    let out = s.run(&[
-        "verify",
-        &s.reference,
-        "--key",
-        &public,
-        "-a",
-        "team=payments",
-    ]);
-    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    assert!(stdout(&out).contains("Verified"), "{}", stdout(&out));
-    let out = s.run(&["verify", &s.reference, "--key", &public, "-o", "json"]);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The wrong key, a required annotation that is not there: exit 3
+    // naming the check; then success.
+    let v =
+        s.verify_refuses_then_passes(&public, &other_public, "does not verify with the given key");
     assert_eq!(v["digest"], digest.as_str());
-    assert_eq!(v["signatures"][0]["verified"], true);
-    assert_eq!(v["signatures"][0]["annotations"]["team"], "payments");
 
     // A second signer appends; nobody's signature is dropped; signing
     // again with the same key adds nothing.
@@ -916,25 +935,7 @@ fn bundle_format_v3_through_the_referrers_tag_schema() {
         .unwrap();
     assert!(!sig.status.success());
 
-    s.refused(
-        &["verify", &s.reference, "--key", &other_public],
-        "signature check failed",
-    );
-    s.refused(
-        &["verify", &s.reference, "--key", &public, "-a", "team=other"],
-        "lacks the required annotation team=other",
-    );
-    let v = s.json(&[
-        "verify",
-        &s.reference,
-        "--key",
-        &public,
-        "-a",
-        "team=payments",
-        "-o",
-        "json",
-    ]);
-    assert_eq!(v["signatures"][0]["verified"], true, "{v}");
+    let v = s.verify_refuses_then_passes(&public, &other_public, "signature check failed");
     assert_eq!(v["signatures"][0]["signer"], "key");
 
     // An attestation in both forms; each verifies, and both are listed.
