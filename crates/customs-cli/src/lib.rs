@@ -91,19 +91,22 @@ pub enum Command {
     #[command(subcommand)]
     Key(KeyCommand),
     /// Sign an image by digest as cosign does: the signature is stored next
-    /// to the image, at the `sha256-<hex>.sig` tag.
+    /// to the image, at the `sha256-<hex>.sig` tag and/or as a Sigstore
+    /// bundle referrer (`--bundle-format`).
     Sign(SignArgs),
-    /// Verify an image's signatures with a public key; exit 3 when none
-    /// verifies, naming the check that failed.
+    /// Verify an image's signatures (cosign's `.sig` tag and v3 bundle
+    /// referrers) with a public key or a certificate identity; exit 3 when
+    /// none verifies, naming the check that failed.
     Verify(VerifyArgs),
     /// Attach a signed in-toto attestation (an SBOM, provenance, a scan,
     /// VEX, …) to an image, as `cosign attest` does.
     Attest(AttestArgs),
-    /// Verify an image's attestations with a public key and print their
-    /// statements; exit 3 when none verifies.
+    /// Verify an image's attestations with a public key or a certificate
+    /// identity and print their statements; exit 3 when none verifies.
     VerifyAttestation(VerifyAttestationArgs),
     /// List everything attached to an image: cosign signatures and
-    /// attestations, and the SBOM and provenance BuildKit puts in the index.
+    /// attestations (tags and v3 bundle referrers), and the SBOM and
+    /// provenance BuildKit puts in the index.
     Attestations(AttestationsArgs),
     /// Sign a file with a key: a Sigstore bundle (v0.3, as `cosign
     /// sign-blob --bundle`), or the base64 signature.
