@@ -1,7 +1,7 @@
 //! Running catalogers during the walk and resolving what they found
 //! against the squashed filesystem.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::sync::Mutex;
 
@@ -48,6 +48,17 @@ impl FileVisitor for Adapter {
         if !self.cataloger.accepts(&bytes) {
             return Ok(());
         }
+        if self.cataloger.streams() {
+            let input = FileInput {
+                path: &event.entry.path,
+                layer: event.layer,
+                mode: event.entry.mode,
+                content: &bytes,
+            };
+            let result = self.cataloger.catalog_stream(&input, content);
+            self.record(event, result);
+            return Ok(());
+        }
         bytes.reserve(
             usize::try_from(event.entry.size.min(limit))
                 .unwrap_or(0)
@@ -68,6 +79,13 @@ impl FileVisitor for Adapter {
             };
             self.cataloger.catalog(&input)
         };
+        self.record(event, result);
+        Ok(())
+    }
+}
+
+impl Adapter {
+    fn record(&self, event: &FileEvent<'_>, result: Result<Found, CatalogError>) {
         if let Ok(mut records) = self.records.lock() {
             let (result, dropped) = match result {
                 Ok(Found::Partial { found, dropped }) => (Ok(*found), dropped),
@@ -80,7 +98,6 @@ impl FileVisitor for Adapter {
                 dropped,
             });
         }
-        Ok(())
     }
 }
 
@@ -243,6 +260,7 @@ impl CatalogRun {
                 p.purl = os_purl(p, distro.as_ref());
             }
         }
+        drop_owned_runtimes(&mut catalog.packages);
         catalog.relationships = ownership(&catalog.packages);
         catalog.relationships.extend(containment(&catalog.packages));
         catalog.packages.sort_by(|a, b| {
@@ -352,6 +370,30 @@ fn containment(packages: &[Package]) -> Vec<Relationship> {
         }
     }
     out
+}
+
+/// A runtime a classifier found in a file a distro package installed is
+/// that package's: the distro package stays the one finding (its
+/// advisories know its backports). Paths compare across the `/usr` merge
+/// (`/bin/bash` in a dpkg list is `/usr/bin/bash` on disk).
+fn drop_owned_runtimes(packages: &mut Vec<Package>) {
+    let merged = |path: &str| path.strip_prefix("/usr").unwrap_or(path).to_owned();
+    let owned: HashSet<String> = packages
+        .iter()
+        .filter(|p| p.kind.is_os())
+        .flat_map(|p| p.files.iter().map(|f| merged(f)))
+        .collect();
+    // The Go toolchain's runtime is the `stdlib` its build information
+    // names: one mechanism for it, not two.
+    let go_stdlib: HashSet<String> = packages
+        .iter()
+        .filter(|p| p.kind == PackageType::GoModule && p.name == "stdlib")
+        .map(|p| p.path().to_owned())
+        .collect();
+    packages.retain(|p| {
+        p.kind != PackageType::Binary
+            || !(owned.contains(&merged(p.path())) || go_stdlib.contains(p.path()))
+    });
 }
 
 /// Distro packages that installed the file another package was read from.

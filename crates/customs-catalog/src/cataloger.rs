@@ -106,12 +106,33 @@ pub trait Cataloger: Send + Sync {
     fn accepts(&self, _head: &[u8]) -> bool {
         true
     }
+    /// Whether it reads files as a stream ([`Cataloger::catalog_stream`])
+    /// instead of whole (a binary of hundreds of megabytes is never held
+    /// in memory).
+    fn streams(&self) -> bool {
+        false
+    }
+    /// Parses one file as a stream: `file.content` holds its first bytes
+    /// (up to 4 KiB, what [`Cataloger::accepts`] saw) and `rest` the
+    /// remainder. Called only when [`Cataloger::streams`] says so.
+    ///
+    /// # Errors
+    /// [`CatalogError`] when the file cannot be read as its format.
+    fn catalog_stream(
+        &self,
+        file: &FileInput<'_>,
+        _rest: &mut dyn std::io::Read,
+    ) -> Result<Found, CatalogError> {
+        self.catalog(file)
+    }
 }
 
 /// Every cataloger, in one explicit list (no self-registration).
 #[must_use]
 pub fn default_catalogers() -> Vec<Box<dyn Cataloger>> {
-    use crate::catalogers::{apk, binary, dpkg, java, lockfiles, npm, os_release, python, rpm};
+    use crate::catalogers::{
+        apk, binary, classifiers, dpkg, java, lockfiles, npm, os_release, python, rpm,
+    };
     vec![
         Box::new(os_release::OsRelease),
         Box::new(dpkg::Dpkg),
@@ -120,6 +141,7 @@ pub fn default_catalogers() -> Vec<Box<dyn Cataloger>> {
         Box::new(python::Python),
         Box::new(npm::Npm),
         Box::new(binary::Binary),
+        Box::new(classifiers::Classifiers),
         Box::new(java::JavaArchive),
         Box::new(lockfiles::Gemspec),
         Box::new(lockfiles::Composer { lock: false }),

@@ -11,6 +11,7 @@ pub struct Selector {
     executables: bool,
     paths: HashSet<String>,
     basenames: HashSet<String>,
+    basename_prefixes: Vec<String>,
     suffixes: Vec<String>,
     under: Vec<String>,
     max_size: Option<u64>,
@@ -57,6 +58,14 @@ impl Selector {
         self
     }
 
+    /// Wants every file whose base name starts with this (`python` for
+    /// `python3.11`, `libpython` for `libpython3.11.so.1.0`).
+    #[must_use]
+    pub fn basename_prefix(mut self, prefix: &str) -> Self {
+        self.basename_prefixes.push(prefix.to_owned());
+        self
+    }
+
     /// Wants every file whose path ends with this (`.jar`, `.dist-info/METADATA`).
     #[must_use]
     pub fn suffix(mut self, suffix: &str) -> Self {
@@ -98,6 +107,10 @@ impl Selector {
         }
         let base = path.rsplit('/').next().unwrap_or(path);
         self.basenames.contains(base)
+            || self
+                .basename_prefixes
+                .iter()
+                .any(|p| base.starts_with(p.as_str()))
             || self.suffixes.iter().any(|s| path.ends_with(s.as_str()))
             || self.under.iter().any(|d| path.starts_with(d.as_str()))
     }
@@ -121,6 +134,9 @@ mod tests {
         assert!(!s.matches("/var/lib/dpkg/status.dx", 10, 0o644));
         assert!(!s.matches("/etc/passwd", 10, 0o644));
         assert!(!Selector::new().matches("/etc/passwd", 1, 0o644));
+        let p = Selector::new().basename_prefix("python");
+        assert!(p.matches("/usr/local/bin/python3.11", 1, 0o755));
+        assert!(!p.matches("/usr/local/bin/cpython", 1, 0o755));
         assert!(Selector::all().matches("/etc/passwd", 1, 0o644));
         assert!(!Selector::all().max_size(5).matches("/etc/passwd", 6, 0o644));
         assert!(

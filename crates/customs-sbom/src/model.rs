@@ -34,6 +34,9 @@ pub enum PackageType {
     PhpComposer,
     /// .NET package.
     Dotnet,
+    /// A runtime or server found in a binary by a classifier (Node,
+    /// CPython, a JDK, OpenSSL …), no package database owning it.
+    Binary,
 }
 
 impl PackageType {
@@ -52,6 +55,7 @@ impl PackageType {
             Self::Gem => "gem",
             Self::PhpComposer => "php-composer",
             Self::Dotnet => "dotnet",
+            Self::Binary => "binary",
         }
     }
 
@@ -62,7 +66,7 @@ impl PackageType {
     }
 
     /// Every type, for parsing names back.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Deb,
         Self::Apk,
         Self::Rpm,
@@ -74,6 +78,7 @@ impl PackageType {
         Self::Gem,
         Self::PhpComposer,
         Self::Dotnet,
+        Self::Binary,
     ];
 
     /// The type a purl type maps to.
@@ -91,6 +96,7 @@ impl PackageType {
             "gem" => Self::Gem,
             "composer" => Self::PhpComposer,
             "nuget" => Self::Dotnet,
+            "generic" => Self::Binary,
             _ => return None,
         })
     }

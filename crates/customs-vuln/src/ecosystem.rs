@@ -165,6 +165,22 @@ pub fn queries(package: &Package, distro: Option<&Distro>) -> Result<Vec<Query>,
     if package.kind.is_os() {
         return distro_queries(package, distro);
     }
+    if package.kind == PackageType::Binary {
+        // A runtime found by a binary classifier: Bitnami's advisories for
+        // its component, versions compared as SemVer with missing parts
+        // zero.
+        let component = package
+            .metadata
+            .get("bitnami")
+            .ok_or(Unmatchable::NoEcosystem)?;
+        return Ok(vec![Query {
+            ecosystem: "Bitnami".to_owned(),
+            name: normalize_name("Bitnami", component),
+            version: version.to_owned(),
+            scheme: Scheme::Runtime,
+            via: Via::Direct,
+        }]);
+    }
     let ecosystem = language_ecosystem(package.kind).ok_or(Unmatchable::NoEcosystem)?;
     let scheme = Scheme::for_ecosystem(ecosystem).ok_or(Unmatchable::NoEcosystem)?;
     let purl = parsed_purl(package);

@@ -22,7 +22,9 @@ use crate::severity::{Rated, rate};
 /// SemVer with Go's spellings.
 #[must_use]
 pub fn range_scheme(kind: &str, ecosystem: Scheme) -> Scheme {
-    if kind == "SEMVER" && ecosystem != Scheme::Go {
+    // Go's and Bitnami's SEMVER ranges keep their own scheme (a `v`
+    // prefix; missing parts as zero).
+    if kind == "SEMVER" && !matches!(ecosystem, Scheme::Go | Scheme::Runtime) {
         Scheme::Semver
     } else {
         ecosystem

@@ -542,3 +542,76 @@ fn severity_comes_from_records_aliasing_the_finding() {
     import(&db, &sources(&[&dir.path().join("more")]), 1_700_000_100).unwrap();
     check(&VulnIndex::open(&db).unwrap());
 }
+
+/// Issue 15: a runtime found by a binary classifier is matched against
+/// Bitnami's real export by its component, versions as SemVer with missing
+/// parts zero; the fixed version itself is not affected.
+#[test]
+fn classified_runtimes_match_bitnami_advisories_at_their_boundaries() {
+    use customs_sbom::{Package, PackageType, Sbom};
+    let db = tempfile::tempdir().unwrap();
+    let zip = shared("osv/Bitnami/all.zip");
+    let summary = import(db.path(), &sources(&[&zip]), 1_700_000_000).unwrap();
+    assert_eq!(summary.sources[0].records, 7444);
+    let index = VulnIndex::open(db.path()).unwrap();
+    let node = |version: &str| {
+        let mut p = Package::new(
+            PackageType::Binary,
+            "node",
+            version,
+            format!("pkg:generic/node@{version}"),
+            "binary-classifier-cataloger",
+            "/usr/local/bin/node",
+        );
+        p.metadata.insert("bitnami".to_owned(), "node".to_owned());
+        let sbom = Sbom {
+            packages: vec![p],
+            ..Sbom::default()
+        };
+        customs_vuln::match_sbom(&index, &sbom).unwrap()
+    };
+    let ids = |version: &str| -> Vec<String> {
+        node(version)
+            .findings
+            .iter()
+            .flat_map(|f| std::iter::once(f.id.clone()).chain(f.aliases.clone()))
+            .collect()
+    };
+    // BIT-node-2023-30582 (CVE-2023-30582): introduced 20.0.0, fixed 20.3.1.
+    assert!(ids("20.3.0").contains(&"CVE-2023-30582".to_owned()));
+    assert!(
+        ids("20.3").contains(&"CVE-2023-30582".to_owned()),
+        "20.3 is 20.3.0"
+    );
+    assert!(
+        !ids("20.3.1").contains(&"CVE-2023-30582".to_owned()),
+        "the fix is not affected"
+    );
+    assert!(!ids("19.9.0").contains(&"CVE-2023-30582".to_owned()));
+    let report = node("20.3.0");
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.id == "CVE-2023-30582")
+        .unwrap();
+    assert_eq!(f.details[0].ecosystem, "Bitnami");
+    assert_eq!(f.details[0].advisory, "BIT-node-2023-30582");
+    assert_eq!(f.package.kind, PackageType::Binary);
+    // A runtime without a Bitnami component is not looked up.
+    let mut bash = Package::new(
+        PackageType::Binary,
+        "bash",
+        "5.2.15",
+        "pkg:generic/bash@5.2.15".to_owned(),
+        "binary-classifier-cataloger",
+        "/usr/local/bin/bash",
+    );
+    bash.metadata.clear();
+    let sbom = Sbom {
+        packages: vec![bash],
+        ..Sbom::default()
+    };
+    let report = customs_vuln::match_sbom(&index, &sbom).unwrap();
+    assert!(report.findings.is_empty());
+    assert_eq!(report.packages_not_matched["no advisory ecosystem"], 1);
+}

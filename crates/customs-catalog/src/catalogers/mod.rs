@@ -2,6 +2,7 @@
 
 pub mod apk;
 pub mod binary;
+pub mod classifiers;
 pub mod dpkg;
 pub mod golang;
 pub mod java;

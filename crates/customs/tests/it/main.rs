@@ -9,6 +9,7 @@ mod files;
 mod inspect;
 mod registry;
 mod regression;
+mod runtimes;
 mod sbom;
 mod scan;
 mod sign;
