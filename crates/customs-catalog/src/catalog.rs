@@ -390,9 +390,29 @@ fn drop_owned_runtimes(packages: &mut Vec<Package>) {
         .filter(|p| p.kind == PackageType::GoModule && p.name == "stdlib")
         .map(|p| p.path().to_owned())
         .collect();
+    // A JDK's `release` file and its `java` binary are one runtime: the
+    // binary's answer (vendor and build) wins when both are there.
+    let java_binaries: Vec<String> = packages
+        .iter()
+        .filter(|p| {
+            p.kind == PackageType::Binary
+                && p.metadata
+                    .get("classifier")
+                    .is_some_and(|c| c.starts_with("java-binary"))
+        })
+        .map(|p| p.path().to_owned())
+        .collect();
+    let release_shadowed = |p: &Package| {
+        p.metadata.get("classifier").map(String::as_str) == Some("java-release-file")
+            && p.path()
+                .strip_suffix("release")
+                .is_some_and(|root| java_binaries.iter().any(|b| b.starts_with(root)))
+    };
     packages.retain(|p| {
         p.kind != PackageType::Binary
-            || !(owned.contains(&merged(p.path())) || go_stdlib.contains(p.path()))
+            || !(owned.contains(&merged(p.path()))
+                || go_stdlib.contains(p.path())
+                || release_shadowed(p))
     });
 }
 

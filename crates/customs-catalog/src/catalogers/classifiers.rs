@@ -52,6 +52,12 @@ pub(crate) struct Classifier {
     pub(crate) bitnami: Option<&'static str>,
     /// Whether the file must be an executable (ELF, Mach-O, PE).
     binary: bool,
+    /// Classifiers of one branch group: only the first in table order that
+    /// matches a file reports (a `java` binary is GraalVM, else Zulu, else
+    /// OpenJDK, else a JRE).
+    branch: Option<&'static str>,
+    /// A string the file's path must contain (`zulu`, `/ibm/`).
+    path_contains: Option<&'static str>,
 }
 
 const fn classifier(
@@ -73,6 +79,8 @@ const fn classifier(
         cpes,
         bitnami,
         binary: true,
+        branch: None,
+        path_contains: None,
     }
 }
 
@@ -143,15 +151,86 @@ pub(crate) static CLASSIFIERS: &[Classifier] = &[
             Some("java"),
         )
     },
-    classifier(
-        "java-binary-openjdk",
-        &[Exact("java")],
-        &[r"\x00openjdk\x00java\x00(?P<version>[0-9]+(?:\.[0-9]+)*(?:[+_-][0-9A-Za-z.]+)?)\x00"],
-        "openjdk",
-        "pkg:generic/oracle/openjdk",
-        &["cpe:2.3:a:oracle:openjdk:*:*:*:*:*:*:*:*"],
-        Some("java"),
-    ),
+    Classifier {
+        branch: Some("java"),
+        ..classifier(
+            "java-binary-graalvm",
+            &[Exact("java"), Exact("jdb")],
+            &[r"\x00(?P<version>[0-9]+[.0-9]+[.0-9]+\+[0-9]+-jvmci-[0-9]+[.0-9]+-b[0-9]+)\x00"],
+            "graalvm",
+            "pkg:generic/oracle/graalvm",
+            &["cpe:2.3:a:oracle:graalvm:*:*:*:*:*:*:*:*"],
+            None,
+        )
+    },
+    Classifier {
+        branch: Some("java"),
+        path_contains: Some("zulu"),
+        ..classifier(
+            "java-binary-openjdk-zulu",
+            &[Exact("java"), Exact("jdb")],
+            &[
+                r"\x00java\x00[0-9]+[.0-9]*\x00(?P<version>[0-9]+[^\x00]+)\x00",
+                r"\x00[0-9]+[.0-9]*\x00+(?P<version>[0-9]+[^\x00]+)\x00+(?:openjdk|java)",
+            ],
+            "zulu",
+            "pkg:generic/azul/zulu",
+            &["cpe:2.3:a:azul:zulu:*:*:*:*:*:*:*:*"],
+            None,
+        )
+    },
+    Classifier {
+        branch: Some("java"),
+        ..classifier(
+            "java-binary-openjdk",
+            &[Exact("java"), Exact("jdb")],
+            &[
+                r"\x00openjdk\x00java\x00[0-9]+[.0-9]*\x00(?P<version>[0-9]+[^\x00]+)\x00",
+                r"\x00[0-9]+[.0-9]*\x00+(?P<version>[0-9]+[^\x00]+)\x00+openjdk\x00java",
+            ],
+            "openjdk",
+            "pkg:generic/oracle/openjdk",
+            &["cpe:2.3:a:oracle:openjdk:*:*:*:*:*:*:*:*"],
+            Some("java"),
+        )
+    },
+    Classifier {
+        branch: Some("java"),
+        path_contains: Some("/ibm/"),
+        ..classifier(
+            "java-binary-ibm",
+            &[Exact("java")],
+            &[r"\x00java\x00+[0-9]+[.0-9]+\x00+(?P<version>[0-9]+[-._a-zA-Z0-9]+)\x00"],
+            "java",
+            "pkg:generic/ibm/java",
+            &["cpe:2.3:a:ibm:java:*:*:*:*:*:*:*:*"],
+            None,
+        )
+    },
+    Classifier {
+        branch: Some("java"),
+        ..classifier(
+            "java-binary-oracle",
+            &[Exact("java")],
+            &[r"\x00(?P<version>[0-9]+\.[0-9]+\.[-._+a-zA-Z0-9]+)\x00"],
+            "jre",
+            "pkg:generic/oracle/jre",
+            &["cpe:2.3:a:oracle:jre:*:*:*:*:*:*:*:*"],
+            Some("jre"),
+        )
+    },
+    Classifier {
+        branch: Some("java"),
+        ..classifier(
+            "java-binary-jdk",
+            &[Exact("jdb")],
+            &[r"\x00(?P<version>[0-9]+\.[0-9]+\.[0-9]+(?:\+[0-9]+)?(?:[-._a-zA-Z0-9]+)?)\x00"],
+            "jdk",
+            "pkg:generic/oracle/jdk",
+            &["cpe:2.3:a:oracle:jdk:*:*:*:*:*:*:*:*"],
+            Some("java"),
+        )
+    },
     classifier(
         "ruby-binary",
         &[Exact("ruby"), Prefix("libruby.so")],
@@ -454,6 +533,346 @@ pub(crate) static CLASSIFIERS: &[Classifier] = &[
         &["cpe:2.3:a:gnu:gcc:*:*:*:*:*:*:*:*"],
         None,
     ),
+    classifier(
+        "pypy-binary-lib",
+        &[Prefix("libpypy")],
+        &[r"\[PyPy (?P<version>[0-9]+\.[0-9]+\.[0-9]+)"],
+        "pypy",
+        "pkg:generic/pypy",
+        &[],
+        None,
+    ),
+    classifier(
+        "julia-binary",
+        &[Exact("libjulia-internal.so")],
+        &[r"__init__\x00(?P<version>[0-9]+\.[0-9]+\.[0-9]+)\x00verify"],
+        "julia",
+        "pkg:generic/julia",
+        &["cpe:2.3:a:julialang:julia:*:*:*:*:*:*:*:*"],
+        None,
+    ),
+    Classifier {
+        binary: false,
+        ..classifier(
+            "php-composer-binary",
+            &[Prefix("composer")],
+            &[
+                r"'pretty_version'\s*=>\s*'(?P<version>[0-9]+\.[0-9]+\.[0-9]+(?:beta[0-9]+|alpha[0-9]+|RC[0-9]+)?)'",
+            ],
+            "composer",
+            "pkg:generic/composer",
+            &["cpe:2.3:a:getcomposer:composer:*:*:*:*:*:*:*:*"],
+            Some("composer"),
+        )
+    },
+    classifier(
+        "arangodb-binary",
+        &[Exact("arangosh")],
+        &[r"\x00*(?P<version>[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9]+)?)\s(?:enterprise\s)?\[linux\]"],
+        "arangodb",
+        "pkg:generic/arangodb",
+        &["cpe:2.3:a:arangodb:arangodb:*:*:*:*:*:*:*:*"],
+        Some("arangodb"),
+    ),
+    classifier(
+        "mysql-binary",
+        &[Exact("mysql")],
+        &[
+            r"/percona-server-(?P<version>[0-9]+(?:\.[0-9]+)?(?:\.[0-9]+)?(?:alpha[0-9]|beta[0-9]|rc[0-9])?)",
+        ],
+        "percona-server",
+        "pkg:generic/percona-server",
+        &["cpe:2.3:a:percona:percona_server:*:*:*:*:*:*:*:*"],
+        None,
+    ),
+    classifier(
+        "mysql-binary",
+        &[Exact("mysql")],
+        &[
+            r"/Percona-XtraDB-Cluster-(?P<version>[0-9]+(?:\.[0-9]+)?(?:\.[0-9]+)?(?:alpha[0-9]|beta[0-9]|rc[0-9])?)",
+        ],
+        "percona-xtradb-cluster",
+        "pkg:generic/percona-xtradb-cluster",
+        &["cpe:2.3:a:percona:xtradb_cluster:*:*:*:*:*:*:*:*"],
+        None,
+    ),
+    classifier(
+        "xtrabackup-binary",
+        &[Exact("xtrabackup")],
+        &[
+            r"/percona-xtrabackup-(?P<version>[0-9]+(?:\.[0-9]+)?(?:\.[0-9]+)?(?:alpha[0-9]|beta[0-9]|rc[0-9])?)",
+        ],
+        "percona-xtrabackup",
+        "pkg:generic/percona-xtrabackup",
+        &["cpe:2.3:a:percona:xtrabackup:*:*:*:*:*:*:*:*"],
+        None,
+    ),
+    classifier(
+        "rust-standard-library-macos",
+        &[Prefix("libstd-")],
+        &[
+            r"c (?P<version>[0-9]+(?:\.[0-9]+)?(?:\.[0-9]+)) \([0-9a-f]+ [0-9]{4}-[0-9]{2}-[0-9]{2}\)",
+        ],
+        "rust",
+        "pkg:generic/rust",
+        &["cpe:2.3:a:rust-lang:rust:*:*:*:*:*:*:*:*"],
+        None,
+    ),
+    Classifier {
+        binary: false,
+        ..classifier(
+            "erlang-library",
+            &[Exact("liberts_internal.a")],
+            &[
+                r"/src/otp_src_(?P<version>[0-9]+\.[0-9]+(?:\.[0-9]+){0,2}(?:-rc[0-9])?)/erts/",
+                r"/usr/local/src/otp-(?P<version>[0-9]+\.[0-9]+(?:\.[0-9]+){0,2}(?:-rc[0-9])?)/erts/",
+            ],
+            "erlang",
+            "pkg:generic/erlang",
+            &["cpe:2.3:a:erlang:erlang/otp:*:*:*:*:*:*:*:*"],
+            None,
+        )
+    },
+    classifier(
+        "swipl-binary",
+        &[Exact("swipl")],
+        &[r"swipl-(?P<version>[0-9]+\.[0-9]+\.[0-9]+)/"],
+        "swipl",
+        "pkg:generic/swipl",
+        &[],
+        None,
+    ),
+    classifier(
+        "dart-binary",
+        &[Exact("dart")],
+        &[r"\x00(?P<version>[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9]+(?:\.[0-9]+)?\.beta)?) "],
+        "dart",
+        "pkg:generic/dart",
+        &["cpe:2.3:a:dart:dart_software_development_kit:*:*:*:*:*:*:*:*"],
+        None,
+    ),
+    classifier(
+        "deno-binary",
+        &[Exact("deno")],
+        &[r"Deno/(?P<version>[0-9]+\.[0-9]+\.[0-9]+)"],
+        "deno",
+        "pkg:generic/deno",
+        &["cpe:2.3:a:deno:deno:*:*:*:*:*:*:*:*"],
+        None,
+    ),
+    classifier(
+        "haskell-ghc-binary",
+        &[Prefix("ghc")],
+        &[
+            r"\x00GHC (?P<version>[0-9]+\.[0-9]+\.[0-9]+)\x00",
+            r"\x00libHSghc-(?P<version>[0-9]+\.[0-9]+\.[0-9]+)-(?:[a-zA-Z0-9]+-)?ghc[0-9]+\.[0-9]+\.[0-9]+\.so\x00",
+        ],
+        "haskell/ghc",
+        "pkg:generic/haskell/ghc",
+        &["cpe:2.3:a:haskell:ghc:*:*:*:*:*:*:*:*"],
+        None,
+    ),
+    classifier(
+        "haskell-cabal-binary",
+        &[Exact("cabal")],
+        &[r"\x00Cabal-(?P<version>[0-9]+\.[0-9]+\.[0-9]+(?:\.[0-9]+)?)-"],
+        "haskell/cabal",
+        "pkg:generic/haskell/cabal",
+        &["cpe:2.3:a:haskell:cabal:*:*:*:*:*:*:*:*"],
+        None,
+    ),
+    classifier(
+        "haskell-stack-binary",
+        &[Exact("stack")],
+        &[r"Version\s*(?P<version>[0-9]+\.[0-9]+\.[0-9]+),\s*Git"],
+        "haskell/stack",
+        "pkg:generic/haskell/stack",
+        &["cpe:2.3:a:haskell:stack:*:*:*:*:*:*:*:*"],
+        None,
+    ),
+    classifier(
+        "qt-qtbase-lib",
+        &[Prefix("libQt")],
+        &[
+            r"\x00\x00Qt (?P<version>[0-9]+\.[0-9]+\.[0-9]+) \(",
+            r"QtCore library version (?P<version>[0-9]+\.[0-9]+\.[0-9]+)",
+        ],
+        "qtbase",
+        "pkg:generic/qtbase",
+        &["cpe:2.3:a:qt:qt:*:*:*:*:*:*:*:*"],
+        None,
+    ),
+    Classifier {
+        binary: false,
+        ..classifier(
+            "wordpress-cli-binary",
+            &[Exact("wp")],
+            &[r"wp-cli/wp-cli (?P<version>[0-9]+\.[0-9]+\.[0-9]+)"],
+            "wp-cli",
+            "pkg:generic/wp-cli",
+            &["cpe:2.3:a:wp-cli:wp-cli:*:*:*:*:*:*:*:*"],
+            Some("wp-cli"),
+        )
+    },
+    classifier(
+        "proftpd-binary",
+        &[Exact("proftpd")],
+        &[r"\x00ProFTPD Version (?P<version>[0-9]+\.[0-9]+\.[0-9]+[a-z]?)\x00"],
+        "proftpd",
+        "pkg:generic/proftpd",
+        &["cpe:2.3:a:proftpd:proftpd:*:*:*:*:*:*:*:*"],
+        None,
+    ),
+    classifier(
+        "zstd-binary",
+        &[Exact("zstd")],
+        &[r"\x00v(?P<version>[0-9]+\.[0-9]+\.[0-9]+)\x00"],
+        "zstd",
+        "pkg:generic/zstd",
+        &["cpe:2.3:a:facebook:zstandard:*:*:*:*:*:*:*:*"],
+        None,
+    ),
+    classifier(
+        "gzip-binary",
+        &[Exact("gzip")],
+        &[r"\x00(?P<version>[0-9]+\.[0-9]+)\x00"],
+        "gzip",
+        "pkg:generic/gzip",
+        &["cpe:2.3:a:gnu:gzip:*:*:*:*:*:*:*:*"],
+        None,
+    ),
+    classifier(
+        "sqlcipher-binary",
+        &[Exact("sqlcipher")],
+        &[r"[^0-9]\x00(?P<version>[0-9]+\.[0-9]+\.[0-9]+)\x00"],
+        "sqlcipher",
+        "pkg:generic/sqlcipher",
+        &["cpe:2.3:a:zetetic:sqlcipher:*:*:*:*:*:*:*:*"],
+        None,
+    ),
+    classifier(
+        "jq-binary",
+        &[Exact("jq")],
+        &[r"\x00(?P<version>[0-9]{1,3}\.[0-9]{1,3}(?:\.[0-9]+)?)\x00"],
+        "jq",
+        "pkg:generic/jq",
+        &["cpe:2.3:a:jqlang:jq:*:*:*:*:*:*:*:*"],
+        None,
+    ),
+    classifier(
+        "chrome-binary",
+        &[Exact("chrome")],
+        &[r"\x00(?P<version>[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+)\x00Default"],
+        "chrome",
+        "pkg:generic/chrome",
+        &["cpe:2.3:a:google:chrome:*:*:*:*:*:*:*:*"],
+        None,
+    ),
+    classifier(
+        "ffmpeg-binary",
+        &[Exact("ffmpeg")],
+        &[r"%s version (?P<version>[0-9]+\.[0-9]+(?:\.[0-9]+)?)"],
+        "ffmpeg",
+        "pkg:generic/ffmpeg",
+        &["cpe:2.3:a:ffmpeg:ffmpeg:*:*:*:*:*:*:*:*"],
+        None,
+    ),
+    classifier(
+        "ffmpeg-library",
+        &[Prefix("libav"), Prefix("libswresample")],
+        &[
+            r"FFmpeg version (?P<version>[0-9]+\.[0-9]+(?:\.[0-9]+)?)",
+            r"Lavc(?P<version>[0-9]+\.[0-9]+\.[0-9]+)",
+            r"Lavf(?P<version>[0-9]+\.[0-9]+\.[0-9]+)",
+        ],
+        "ffmpeg",
+        "pkg:generic/ffmpeg",
+        &["cpe:2.3:a:ffmpeg:ffmpeg:*:*:*:*:*:*:*:*"],
+        None,
+    ),
+    Classifier {
+        binary: false,
+        ..classifier(
+            "elixir-binary",
+            &[Exact("elixir")],
+            &[r"ELIXIR_VERSION=(?P<version>[0-9]+\.[0-9]+\.[0-9]+(?:-[a-z0-9]+(?:\.[0-9]+)?)?)"],
+            "elixir",
+            "pkg:generic/elixir",
+            &["cpe:2.3:a:elixir-lang:elixir:*:*:*:*:*:*:*:*"],
+            None,
+        )
+    },
+    Classifier {
+        binary: false,
+        path_contains: Some("/elixir/ebin/"),
+        ..classifier(
+            "elixir-library",
+            &[Exact("elixir.app")],
+            &[r#"\{vsn,"(?P<version>[0-9]+\.[0-9]+\.[0-9]+(?:-[a-z0-9]+(?:\.[0-9]+)?)?)"\}"#],
+            "elixir",
+            "pkg:generic/elixir",
+            &["cpe:2.3:a:elixir-lang:elixir:*:*:*:*:*:*:*:*"],
+            None,
+        )
+    },
+    classifier(
+        "istio-binary",
+        &[Exact("pilot-discovery"), Exact("pilot-agent")],
+        &[
+            r"[0-9]+\.[0-9]+\.[0-9]+\x00+(?P<version>[0-9]+\.[0-9]+\.[0-9]+(?:-alpha\.[0-9]+|-beta\.[0-9]+|-rc\.[0-9]+|-dev)?)\x00+",
+            r"Clean\x00+(?P<version>[0-9]+\.[0-9]+\.[0-9]+(?:-alpha\.[0-9]+|-beta\.[0-9]+|-rc\.[0-9]+|-dev)?)\x00+",
+        ],
+        "istio",
+        "pkg:generic/istio",
+        &["cpe:2.3:a:istio:istio:*:*:*:*:*:*:*:*"],
+        None,
+    ),
+    classifier(
+        "grafana-binary",
+        &[Exact("grafana"), Exact("grafana-server")],
+        &[
+            r"\x00+release-(?P<version>[0-9]{2}\.[0-9]+\.[0-9]+(?:-beta[0-9]|-test|-preview)?)(?:\+security-[0-9]+)?\x00+",
+            r"[a-z0-9]+\x00+(?P<version>[0-9]\.[0-9]+\.[0-9]+(?:-beta[0-9]|-test)?)\x00+/usr/local/go",
+        ],
+        "grafana",
+        "pkg:generic/grafana",
+        &["cpe:2.3:a:grafana:grafana:*:*:*:*:*:*:*:*"],
+        Some("grafana"),
+    ),
+    classifier(
+        "envoy-binary",
+        &[Exact("envoy")],
+        &[r"(?s)\x00(?P<version>1\.3[0-9]\.[0-9]+(?:-dev)?)\x00.{0,1000}envoy_reloadable_features"],
+        "envoy",
+        "pkg:generic/envoy",
+        &["cpe:2.3:a:envoyproxy:envoy:*:*:*:*:*:*:*:*"],
+        Some("envoy"),
+    ),
+    classifier(
+        "mongodb-binary",
+        &[Exact("mongod")],
+        &[
+            r"(?P<version>[0-9]+\.[0-9]+\.[0-9]+)\x00tcmalloc",
+            r"(?P<version>[0-9]+\.[0-9]+\.[0-9]+)\x00+heap_size",
+            r"(?P<version>[0-9]+\.[0-9]+\.[0-9]+)\x00+cppdefines",
+        ],
+        "mongodb",
+        "pkg:generic/mongodb",
+        &["cpe:2.3:a:mongodb:mongodb:*:*:*:*:*:*:*:*"],
+        Some("mongodb"),
+    ),
+    classifier(
+        "ingress-nginx-binary",
+        &[Exact("nginx-ingress-controller")],
+        &[
+            r"\x00+go[0-9]+\.[0-9]+\.[0-9]+\x00+v(?P<version>[0-9]+\.[0-9]+\.[0-9]+(?:-(?:alpha|beta)\.[0-9])?)\x00+",
+            r"\x00+v(?P<version>[0-9]+\.[0-9]+\.[0-9]+-(?:alpha|beta)\.[0-9])\x00+",
+        ],
+        "nginx-ingress-controller",
+        "pkg:generic/nginx-ingress-controller",
+        &["cpe:2.3:a:kubernetes:ingress-nginx:*:*:*:*:*:*:*:*"],
+        None,
+    ),
 ];
 
 /// Bytes read per step, and kept from the previous step so that evidence
@@ -493,10 +912,11 @@ fn is_executable_magic(head: &[u8]) -> bool {
 
 /// The classifiers that look at a file of this base name, with their
 /// compiled patterns (a file-name version filled in).
-fn candidates(base: &str) -> Vec<(usize, Vec<Regex>)> {
+fn candidates(path: &str, base: &str) -> Vec<(usize, Vec<Regex>)> {
     CLASSIFIERS
         .iter()
         .enumerate()
+        .filter(|(_, c)| c.path_contains.is_none_or(|p| path.contains(p)))
         .filter(|(_, c)| {
             c.names.iter().any(|n| match n {
                 Name::Exact(e) => base == *e,
@@ -571,7 +991,7 @@ impl Cataloger for Classifiers {
         let executable = is_executable_magic(file.content);
         // A text file that says "Python 3.11" is not a package: binary
         // classifiers need an executable.
-        let mut pending: Vec<(usize, Vec<Regex>)> = candidates(base)
+        let mut pending: Vec<(usize, Vec<Regex>)> = candidates(file.path, base)
             .into_iter()
             .filter(|(i, _)| !CLASSIFIERS[*i].binary || executable)
             .collect();
@@ -620,6 +1040,10 @@ impl Cataloger for Classifiers {
                 break;
             }
         }
+        // One answer per branch group: the first classifier in table order.
+        found.sort_by_key(|(i, ..)| *i);
+        let mut branches = std::collections::HashSet::new();
+        found.retain(|(i, ..)| CLASSIFIERS[*i].branch.is_none_or(|b| branches.insert(b)));
         let packages = found
             .into_iter()
             .map(|(i, version, evidence)| {
@@ -747,6 +1171,34 @@ mod tests {
         assert_eq!(python[0].version, "3.11.4");
         assert!(run("/usr/local/bin/python3.9", &elf(b"\x003.11.4\x00"), b"").is_empty());
         assert_eq!(printable(b"1.2\x07"), "1.2\\x07");
+    }
+
+    #[test]
+    fn a_java_binary_gets_one_answer_from_its_branch() {
+        let found = run(
+            "/opt/java/openjdk/bin/java",
+            &elf(b"\x00openjdk\x00java\x000.0\x0017.0.9+9\x00"),
+            b"",
+        );
+        let names: Vec<(&str, &str)> = found
+            .iter()
+            .map(|p| (p.name.as_str(), p.version.as_str()))
+            .collect();
+        assert_eq!(names, [("openjdk", "17.0.9+9")], "not also a jre");
+        let zulu = run(
+            "/usr/lib/jvm/zulu17/bin/java",
+            &elf(b"\x00java\x0017\x0017.0.9+8-LTS\x00"),
+            b"",
+        );
+        assert_eq!(zulu[0].name, "zulu");
+        // A JDK's release file is text, and read as such.
+        let release = run(
+            "/opt/java/openjdk/release",
+            b"IMPLEMENTOR=\"Eclipse Adoptium\"\nJAVA_VERSION=\"17.0.9\"\n",
+            b"",
+        );
+        assert_eq!(release[0].version, "17.0.9");
+        assert_eq!(release[0].metadata["bitnami"], "java");
     }
 
     #[test]

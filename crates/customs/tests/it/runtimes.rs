@@ -83,6 +83,22 @@ fn runtimes() -> Vec<(&'static str, String, &'static str, String)> {
             version_of(pg, &["--version"], r"\(PostgreSQL\) ([0-9]+(?:\.[0-9]+)*)"),
         );
     }
+    // A JDK as eclipse-temurin lays it out: the `java` binary's build
+    // (`java -version` says `build 25.0.3+9-LTS`) is the answer, and its
+    // `release` file does not repeat it.
+    for jdk in [
+        "/usr/lib/jvm/temurin-25-jdk-amd64",
+        "/usr/lib/jvm/temurin-21-jdk-amd64",
+        "/usr/lib/jvm/temurin-17-jdk-amd64",
+    ] {
+        let java = format!("{jdk}/bin/java");
+        add(
+            "/opt/java/openjdk/bin/java",
+            &java,
+            "openjdk",
+            version_of(&java, &["-version"], r"\(build ([^,)]+)"),
+        );
+    }
     add(
         "/usr/local/bin/node",
         "/usr/bin/node",
@@ -149,7 +165,8 @@ fn upstream_runtimes_in_real_binaries_are_packages() {
             found.iter().any(|(path, name, v, purl)| path == image
                 && name == package
                 && v == version
-                && *purl == format!("pkg:generic/{package}@{version}")),
+                && purl.starts_with("pkg:generic/")
+                && purl.ends_with(&format!("{package}@{}", version.replace('+', "%2B")))),
             "{package} {version} at {image}: found {found:?}"
         );
     }
@@ -183,5 +200,51 @@ fn runtimes_a_package_database_owns_are_not_repeated() {
         kinds,
         [("bash", "deb")],
         "/bin/bash in the list is /usr/bin/bash on disk"
+    );
+}
+
+/// A JDK's `release` file alone names the runtime; beside its `java`
+/// binary it does not repeat it.
+#[test]
+fn a_jdk_release_file_names_the_runtime_once() {
+    let Some(jdk) = [
+        "/usr/lib/jvm/temurin-25-jdk-amd64",
+        "/usr/lib/jvm/temurin-21-jdk-amd64",
+    ]
+    .into_iter()
+    .find(|j| Path::new(j).join("release").is_file()) else {
+        return; // no Temurin JDK on this machine: the unit tests cover it
+    };
+    let release = fs_err::read(Path::new(jdk).join("release")).unwrap();
+    let java = fs_err::read(Path::new(jdk).join("bin/java")).unwrap();
+    let names_at = |layer: LayerBuilder| -> Vec<(String, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        let sbom = sbom_of(dir.path(), &ImageBuilder::new().layer(layer));
+        sbom["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap().to_owned(),
+                    p["locations"][0]["path"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        names_at(LayerBuilder::new().file("opt/java/openjdk/release", release.clone())),
+        [("openjdk".to_owned(), "/opt/java/openjdk/release".to_owned())]
+    );
+    assert_eq!(
+        names_at(
+            LayerBuilder::new()
+                .file("opt/java/openjdk/release", release)
+                .file_mode("opt/java/openjdk/bin/java", java, 0o755)
+        ),
+        [(
+            "openjdk".to_owned(),
+            "/opt/java/openjdk/bin/java".to_owned()
+        )]
     );
 }
