@@ -1,5 +1,6 @@
 //! The package-file parsers (dpkg status, apk database, Go build info,
-//! Java archives, Python METADATA, package.json, os-release, rpmdb): arbitrary
+//! Java archives, Python METADATA, package.json, os-release, rpmdb, the binary
+//! classifiers, whole and streamed): arbitrary
 //! bytes give packages or an error, never a panic. The first byte picks the
 //! parser; the rest is the file.
 #![no_main]
@@ -7,7 +8,7 @@
 use customs_catalog::{Cataloger, FileInput, default_catalogers};
 use libfuzzer_sys::fuzz_target;
 
-const PATHS: [&str; 9] = [
+const PATHS: [&str; 14] = [
     "/var/lib/dpkg/status",
     "/lib/apk/db/installed",
     "/usr/local/bin/tool",
@@ -17,6 +18,12 @@ const PATHS: [&str; 9] = [
     "/etc/os-release",
     "/usr/share/doc/x/copyright",
     "/var/lib/rpm/rpmdb.sqlite",
+    // The binary classifiers' files.
+    "/usr/local/bin/node",
+    "/usr/local/bin/python3.11",
+    "/opt/java/openjdk/release",
+    "/opt/java/openjdk/bin/java",
+    "/usr/local/lib/libcrypto.so.3",
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -25,8 +32,14 @@ fuzz_target!(|data: &[u8]| {
     let file = FileInput { path, layer: 0, mode: 0o755, content };
     for cataloger in default_catalogers() {
         let selector = cataloger.selector();
-        if selector.matches(path, content.len() as u64, 0o755) && cataloger.accepts(&content[..content.len().min(4096)]) {
+        let head = &content[..content.len().min(4096)];
+        if selector.matches(path, content.len() as u64, 0o755) && cataloger.accepts(head) {
             let _ = cataloger.catalog(&file);
+            if cataloger.streams() {
+                // The same file as the walker gives it: a head, then the rest.
+                let first = FileInput { content: head, ..file };
+                let _ = cataloger.catalog_stream(&first, &mut &content[head.len()..]);
+            }
         }
     }
 });
