@@ -261,6 +261,7 @@ impl CatalogRun {
             }
         }
         drop_owned_runtimes(&mut catalog.packages);
+        link_locations(&mut catalog.packages, walk, layer_digests);
         catalog.relationships = ownership(&catalog.packages);
         catalog.relationships.extend(containment(&catalog.packages));
         catalog.packages.sort_by(|a, b| {
@@ -414,6 +415,46 @@ fn drop_owned_runtimes(packages: &mut Vec<Package>) {
                 || go_stdlib.contains(p.path())
                 || release_shadowed(p))
     });
+}
+
+/// A runtime found in a file that symlinks lead to (`python3` →
+/// `python3.11`) is reported once, at the real path, with each link as a
+/// further location.
+fn link_locations(packages: &mut [Package], walk: &Walk, layer_digests: &[Digest]) {
+    let runtimes: HashMap<String, Vec<usize>> = packages
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.kind == PackageType::Binary)
+        .fold(HashMap::new(), |mut m, (i, p)| {
+            m.entry(p.path().to_owned()).or_default().push(i);
+            m
+        });
+    if runtimes.is_empty() {
+        return;
+    }
+    let mut links: Vec<(usize, String, usize)> = Vec::new();
+    for (layer, entry) in walk.index.iter() {
+        if entry.kind != customs_layer::EntryKind::Symlink {
+            continue;
+        }
+        if let Some(indices) = walk
+            .index
+            .real_path(&entry.path)
+            .and_then(|real| runtimes.get(&real))
+        {
+            for &i in indices {
+                links.push((i, entry.path.clone(), layer));
+            }
+        }
+    }
+    links.sort();
+    for (i, path, layer) in links {
+        packages[i].locations.push(Location {
+            path,
+            layer: Some(layer),
+            layer_digest: layer_digests.get(layer).cloned(),
+        });
+    }
 }
 
 /// Distro packages that installed the file another package was read from.

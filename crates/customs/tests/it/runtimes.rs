@@ -136,7 +136,10 @@ fn upstream_runtimes_in_real_binaries_are_packages() {
             "usr/local/bin/python3.12",
             "#!/bin/sh\n\x003.12.1\x00\n",
             0o755,
-        );
+        )
+        // Links to a runtime: reported once, at the real path.
+        .symlink("usr/local/bin/python3", "python3.11")
+        .symlink("usr/local/bin/python", "python3");
     for (image, host, _, _) in &runtimes {
         layer = layer.file_mode(
             image.trim_start_matches('/'),
@@ -146,6 +149,27 @@ fn upstream_runtimes_in_real_binaries_are_packages() {
     }
     let dir = tempfile::tempdir().unwrap();
     let sbom = sbom_of(dir.path(), &ImageBuilder::new().layer(layer));
+    let pythons: Vec<&serde_json::Value> = sbom["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"] == "python")
+        .collect();
+    assert_eq!(pythons.len(), 1, "{pythons:?}");
+    let locations: Vec<&str> = pythons[0]["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        locations,
+        [
+            "/usr/local/bin/python3.11",
+            "/usr/local/bin/python",
+            "/usr/local/bin/python3"
+        ]
+    );
     let found: Vec<(String, String, String, String)> = sbom["packages"]
         .as_array()
         .unwrap()
