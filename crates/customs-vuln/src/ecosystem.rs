@@ -19,6 +19,8 @@ pub enum Via {
     Direct,
     /// The distro source package (`openssl` for `libssl3`).
     SourcePackage,
+    /// The runtime a binary classifier named, by its Bitnami component.
+    BinaryClassifier,
 }
 
 /// One lookup in the index.
@@ -178,7 +180,7 @@ pub fn queries(package: &Package, distro: Option<&Distro>) -> Result<Vec<Query>,
             name: normalize_name("Bitnami", component),
             version: version.to_owned(),
             scheme: Scheme::Runtime,
-            via: Via::Direct,
+            via: Via::BinaryClassifier,
         }]);
     }
     let ecosystem = language_ecosystem(package.kind).ok_or(Unmatchable::NoEcosystem)?;

@@ -596,6 +596,7 @@ fn classified_runtimes_match_bitnami_advisories_at_their_boundaries() {
         .unwrap();
     assert_eq!(f.details[0].ecosystem, "Bitnami");
     assert_eq!(f.details[0].advisory, "BIT-node-2023-30582");
+    assert_eq!(f.details[0].via, customs_vuln::Via::BinaryClassifier);
     assert_eq!(f.package.kind, PackageType::Binary);
     // A runtime without a Bitnami component is not looked up.
     let mut bash = Package::new(
