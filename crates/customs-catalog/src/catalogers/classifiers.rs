@@ -86,6 +86,11 @@ const fn classifier(
 
 use Name::{Exact, Prefix};
 
+const PYTHON_CPES: &[&str] = &[
+    "cpe:2.3:a:python_software_foundation:python:*:*:*:*:*:*:*:*",
+    "cpe:2.3:a:python:python:*:*:*:*:*:*:*:*",
+];
+
 /// The table. Patterns match bytes (`(?-u)`): `\x00` is a NUL byte.
 pub(crate) static CLASSIFIERS: &[Classifier] = &[
     Classifier {
@@ -96,10 +101,7 @@ pub(crate) static CLASSIFIERS: &[Classifier] = &[
             &[r"\x00(?P<version>{v}[-._a-zA-Z0-9]*)\x00"],
             "python",
             "pkg:generic/python",
-            &[
-                "cpe:2.3:a:python_software_foundation:python:*:*:*:*:*:*:*:*",
-                "cpe:2.3:a:python:python:*:*:*:*:*:*:*:*",
-            ],
+            PYTHON_CPES,
             Some("python"),
         )
     },
@@ -111,10 +113,7 @@ pub(crate) static CLASSIFIERS: &[Classifier] = &[
             &[r"\x00(?P<version>{v}[-._a-zA-Z0-9]*)\x00"],
             "python",
             "pkg:generic/python",
-            &[
-                "cpe:2.3:a:python_software_foundation:python:*:*:*:*:*:*:*:*",
-                "cpe:2.3:a:python:python:*:*:*:*:*:*:*:*",
-            ],
+            PYTHON_CPES,
             Some("python"),
         )
     },

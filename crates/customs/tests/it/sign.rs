@@ -5,6 +5,21 @@
 use crate::common::{customs, example_dir, stderr, stdout};
 use customs_test::registry::{TestRegistry, write_docker_config};
 
+/// `(kind, state)` of each thing `customs attestations -o json` lists.
+fn kinds_and_states(listing: &serde_json::Value) -> Vec<(String, String)> {
+    listing["attached"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["kind"].as_str().unwrap().to_owned(),
+                a["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 struct Setup {
     registry: TestRegistry,
     home: tempfile::TempDir,
@@ -624,17 +639,7 @@ fn attestations_lists_what_was_signed_and_attested_in_a_registry() {
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
     let v = list(&[]);
-    let states: Vec<(String, String)> = v["attached"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                a["kind"].as_str().unwrap().to_owned(),
-                a["state"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let states = kinds_and_states(&v);
     assert_eq!(
         states,
         [
@@ -983,17 +988,7 @@ fn bundle_format_v3_through_the_referrers_tag_schema() {
         .collect();
     assert_eq!(verified.len(), 2, "{v}");
     let listing = s.json(&["attestations", &s.reference, "--key", &public, "-o", "json"]);
-    let kinds: Vec<(String, String)> = listing["attached"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                a["kind"].as_str().unwrap().to_owned(),
-                a["state"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let kinds = kinds_and_states(&listing);
     assert!(
         kinds.contains(&("signature (bundle)".to_owned(), "verified".to_owned())),
         "{kinds:?}"
