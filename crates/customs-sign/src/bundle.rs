@@ -25,6 +25,8 @@ use sigstore_verify::{
     Error as SigstoreError, PublicKeyVerificationPolicy, VerificationPolicy, Verifier,
 };
 
+use customs_types::Digest;
+
 use crate::dsse::{self, Envelope};
 use crate::keys::{PrivateKey, PublicKey};
 use crate::{VerifyError, provider};
@@ -301,8 +303,6 @@ impl Bundle {
         };
         match signer {
             Signer::Key(key) => {
-                let der = DerPublicKey::from_pem(&key.to_pem().map_err(key_error)?)
-                    .map_err(|e| failed("key", e.to_string()))?;
                 let material = &self.0.verification_material;
                 if material.tlog_entries.is_empty()
                     && material
@@ -312,7 +312,8 @@ impl Bundle {
                 {
                     return self.verify_key_only(artifact, key);
                 }
-                let policy = PublicKeyVerificationPolicy::new(der);
+                let der = key.to_der().map_err(|e| failed("key", e.to_string()))?;
+                let policy = PublicKeyVerificationPolicy::new(DerPublicKey::new(der));
                 let result = root
                     .verifier
                     .verify(input, &self.0, &policy)
@@ -393,26 +394,25 @@ impl Bundle {
                 "a certificate-signed bundle without a transparency log entry or timestamp cannot be verified",
             ));
         }
-        let digest: [u8; 32] = match artifact {
-            Artifact::Bytes(bytes) => Sha256::digest(bytes).into(),
-            Artifact::Sha256(digest) => digest,
+        let digest = match artifact {
+            Artifact::Bytes(bytes) => Digest::sha256(bytes),
+            Artifact::Sha256(digest) => Digest::from_sha256(digest),
         };
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         match &self.0.content {
             SignatureContent::MessageSignature(message) => {
                 if let Some(claimed) = &message.message_digest
                     && (claimed.algorithm != HashAlgorithm::Sha2256
-                        || claimed.digest.as_bytes() != digest.as_slice())
+                        || claimed.digest.as_bytes() != digest.to_bytes().as_slice())
                 {
                     return Err(failed(
                         "artifact",
-                        format!("the bundle signs another artifact than sha256:{hex}"),
+                        format!("the bundle signs another artifact than {digest}"),
                     ));
                 }
                 let signature = message.signature.as_bytes();
                 match artifact {
                     Artifact::Bytes(bytes) => key.verify(bytes, signature),
-                    Artifact::Sha256(digest) => key.verify_prehash(&digest, signature),
+                    Artifact::Sha256(raw) => key.verify_prehash(&raw, signature),
                 }
                 .map_err(|e| failed("signature", e.to_string()))?;
             }
@@ -434,15 +434,10 @@ impl Bundle {
                 }
                 let statement: crate::intoto::Statement = serde_json::from_slice(&payload)
                     .map_err(|e| failed("bundle", format!("not an in-toto statement: {e}")))?;
-                let about = statement.subject.iter().any(|s| {
-                    s.digest
-                        .get("sha256")
-                        .is_some_and(|h| h.eq_ignore_ascii_case(&hex))
-                });
-                if !about {
+                if !statement.is_about(&digest) {
                     return Err(failed(
                         "artifact",
-                        format!("the statement is not about sha256:{hex}"),
+                        format!("the statement is not about {digest}"),
                     ));
                 }
             }
@@ -482,10 +477,6 @@ fn failed(check: &'static str, detail: impl Into<String>) -> VerifyError {
         check,
         detail: detail.into(),
     }
-}
-
-fn key_error(e: crate::KeyError) -> VerifyError {
-    failed("key", e.to_string())
 }
 
 /// Names the check a `sigstore-verify` error is about.
@@ -569,16 +560,7 @@ impl Bundle {
             .map_err(|_| failed("transparency log", "the Rekor entry body is not base64"))?;
         let kind: serde_json::Value = serde_json::from_slice(&body)
             .map_err(|e| failed("transparency log", format!("the Rekor entry body: {e}")))?;
-        let log_id = (0..rekor.payload.log_id.len())
-            .step_by(2)
-            .map(|i| {
-                rekor
-                    .payload
-                    .log_id
-                    .get(i..i + 2)
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-            })
-            .collect::<Option<Vec<u8>>>()
+        let log_id = customs_types::decode_hex(&rekor.payload.log_id)
             .ok_or_else(|| failed("transparency log", "the Rekor log ID is not hex"))?;
         let entry = serde_json::json!({
             "logIndex": rekor.payload.log_index.to_string(),

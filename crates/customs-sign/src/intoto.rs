@@ -94,13 +94,19 @@ impl Statement {
         }
     }
 
-    /// Whether one of the subjects is `digest`.
+    /// The subject that is `digest`, if one is.
     #[must_use]
-    pub fn is_about(&self, digest: &Digest) -> bool {
-        self.subject.iter().any(|s| {
+    pub fn subject_for(&self, digest: &Digest) -> Option<&Subject> {
+        self.subject.iter().find(|s| {
             s.digest
                 .get(digest.algorithm().name())
                 .is_some_and(|hex| hex.eq_ignore_ascii_case(digest.hex()))
         })
+    }
+
+    /// Whether one of the subjects is `digest`.
+    #[must_use]
+    pub fn is_about(&self, digest: &Digest) -> bool {
+        self.subject_for(digest).is_some()
     }
 }

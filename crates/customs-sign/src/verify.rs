@@ -36,19 +36,15 @@ fn is_bundle(media_type: &str) -> bool {
 /// The 32 bytes of a sha256 digest (a sha512 image digest has none: the
 /// bundle check then fails naming the artifact).
 fn sha256_bytes(digest: &Digest) -> Result<[u8; 32], VerifyError> {
-    let hex = digest.hex();
-    let mut out = [0u8; 32];
-    if digest.algorithm().name() != "sha256" || hex.len() != 64 {
-        return Err(VerifyError::Bundle {
+    digest
+        .to_bytes()
+        .try_into()
+        .ok()
+        .filter(|_| digest.algorithm() == customs_types::Algorithm::Sha256)
+        .ok_or_else(|| VerifyError::Bundle {
             check: "artifact",
             detail: format!("{digest} is not a sha256 digest"),
-        });
-    }
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte =
-            u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| VerifyError::BadEncoding)?;
-    }
-    Ok(out)
+        })
 }
 
 /// A statement from a verified DSSE payload.
@@ -81,17 +77,22 @@ fn bundle_statement(
     statement(&envelope.payload_bytes()?)
 }
 
-/// Verifies a DSSE envelope layer (`.att`): with a key over the PAE, or
-/// keyless through its legacy certificate and Rekor annotations.
-fn envelope_payload(
+/// Verifies a DSSE envelope layer (`.att`) — with a key over the PAE, or
+/// keyless through its legacy certificate and Rekor annotations — and
+/// returns its in-toto statement (the signer recorded in `signer`).
+fn envelope_statement(
     layer: &SignatureLayer,
     trust: Trust<'_>,
     digest: &Digest,
     signer: &mut Option<String>,
-) -> Result<(Envelope, Vec<u8>), VerifyError> {
+) -> Result<Statement, VerifyError> {
     let envelope = Envelope::parse(&layer.payload)?;
     let payload = match trust.signer {
-        Signer::Key(key) => envelope.verify(key)?,
+        Signer::Key(key) => {
+            let payload = envelope.verify(key)?;
+            *signer = Some("key".to_owned());
+            payload
+        }
         Signer::Keyless(_) => {
             let bundle = Bundle::from_legacy(&layer.annotations, &layer.payload, true)?;
             let verified = bundle.verify(
@@ -103,7 +104,13 @@ fn envelope_payload(
             envelope.payload_bytes()?
         }
     };
-    Ok((envelope, payload))
+    if envelope.payload_type != crate::dsse::IN_TOTO {
+        return Err(VerifyError::MalformedPayload(format!(
+            "payload type `{}`, not an in-toto statement",
+            envelope.payload_type
+        )));
+    }
+    statement(&payload)
 }
 
 /// One signature as found next to an image.
@@ -343,13 +350,7 @@ fn bundle_signature(
         )));
     }
     let subject = statement
-        .subject
-        .iter()
-        .find(|s| {
-            s.digest
-                .get(expect.digest.algorithm().name())
-                .is_some_and(|h| h.eq_ignore_ascii_case(expect.digest.hex()))
-        })
+        .subject_for(expect.digest)
         .ok_or_else(|| VerifyError::OtherDigest {
             expected: expect.digest.to_string(),
             found: "another subject".to_owned(),
@@ -501,18 +502,7 @@ pub fn verify_attestations(
             let statement = if is_bundle(&layer.media_type) {
                 bundle_statement(layer, trust, digest, &mut result.signer)?
             } else if layer.media_type == crate::dsse::MEDIA_TYPE {
-                let (envelope, payload) =
-                    envelope_payload(layer, trust, digest, &mut result.signer)?;
-                if result.signer.is_none() {
-                    result.signer = Some("key".to_owned());
-                }
-                if envelope.payload_type != crate::dsse::IN_TOTO {
-                    return Err(VerifyError::MalformedPayload(format!(
-                        "payload type `{}`, not an in-toto statement",
-                        envelope.payload_type
-                    )));
-                }
-                self::statement(&payload)?
+                envelope_statement(layer, trust, digest, &mut result.signer)?
             } else {
                 return Err(VerifyError::NotASignature(layer.media_type.clone()));
             };

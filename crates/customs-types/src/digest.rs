@@ -121,6 +121,22 @@ impl Digest {
         &self.hex()[..12]
     }
 
+    /// The SHA-256 digest whose 32 bytes are `bytes`.
+    #[must_use]
+    pub fn from_sha256(bytes: [u8; 32]) -> Self {
+        Self {
+            algorithm: Algorithm::Sha256,
+            text: format!("{}:{}", Algorithm::Sha256.name(), encode_hex(&bytes)),
+        }
+    }
+
+    /// The raw digest bytes (32 for sha256, 64 for sha512).
+    #[must_use]
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // The hex part was validated when the digest was made.
+        decode_hex(self.hex()).unwrap_or_default()
+    }
+
     /// Whether `bytes` hash to this digest.
     #[must_use]
     pub fn matches(&self, bytes: &[u8]) -> bool {
@@ -209,18 +225,40 @@ impl Hasher {
             HasherState::Sha256(h) => (Algorithm::Sha256, h.finalize().to_vec()),
             HasherState::Sha512(h) => (Algorithm::Sha512, h.finalize().to_vec()),
         };
-        let mut text = String::with_capacity(algorithm.name().len() + 1 + bytes.len() * 2);
-        text.push_str(algorithm.name());
-        text.push(':');
-        for byte in bytes {
-            text.push(char::from(HEX[usize::from(byte >> 4)]));
-            text.push(char::from(HEX[usize::from(byte & 0xf)]));
-        }
+        let text = format!("{}:{}", algorithm.name(), encode_hex(&bytes));
         Digest { algorithm, text }
     }
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Lowercase hex of `bytes`.
+fn encode_hex(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        text.push(char::from(HEX[usize::from(byte >> 4)]));
+        text.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    text
+}
+
+/// The bytes of a hex string (either case); `None` when it is not hex of
+/// whole bytes.
+#[must_use]
+pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    let nibble = |b: u8| {
+        char::from(b)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    };
+    text.as_bytes()
+        .chunks(2)
+        .map(|pair| Some(nibble(pair[0])? << 4 | nibble(pair[1])?))
+        .collect()
+}
 
 #[cfg(test)]
 mod tests {
@@ -233,6 +271,16 @@ mod tests {
         assert_eq!(Digest::sha256(b"").as_str(), EMPTY);
         assert!(Digest::parse(EMPTY).unwrap().matches(b""));
         assert!(!Digest::parse(EMPTY).unwrap().matches(b"x"));
+    }
+
+    #[test]
+    fn raw_bytes_round_trip() {
+        let digest = Digest::sha256(b"");
+        let bytes: [u8; 32] = digest.to_bytes().try_into().unwrap();
+        assert_eq!(Digest::from_sha256(bytes), digest);
+        assert_eq!(decode_hex("0aFf"), Some(vec![0x0a, 0xff]));
+        assert_eq!(decode_hex("abc"), None);
+        assert_eq!(decode_hex("zz"), None);
     }
 
     #[test]

@@ -9,6 +9,6 @@ mod digest;
 mod redacted;
 mod severity;
 
-pub use digest::{Algorithm, Digest, DigestError, Hasher};
+pub use digest::{Algorithm, Digest, DigestError, Hasher, decode_hex};
 pub use redacted::Redacted;
 pub use severity::{ParseSeverityError, Severity};

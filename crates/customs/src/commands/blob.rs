@@ -8,7 +8,6 @@ use std::path::Path;
 use anyhow::Context as _;
 use customs_cli::{Format, SignBlobArgs, VerifyBlobArgs};
 use customs_sign::{Artifact, Bundle, VerifyError};
-use sha2::Digest as _;
 
 use super::output::{Mode, write_file};
 use crate::exit::ExitStatus;
@@ -30,10 +29,10 @@ pub(crate) fn sign(args: &SignBlobArgs) -> anyhow::Result<ExitStatus> {
             path.display()
         ));
     }
-    let signature = key.sign_base64(&data);
+    // The bare signature only when it is asked for, or nothing else is.
     match &args.output_signature {
-        Some(path) => write_file(path, signature.as_bytes(), Mode::Public)?,
-        None if args.bundle.is_none() => render::text(&signature)?,
+        Some(path) => write_file(path, key.sign_base64(&data).as_bytes(), Mode::Public)?,
+        None if args.bundle.is_none() => render::text(&key.sign_base64(&data))?,
         None => {}
     }
     Ok(ExitStatus::Success)
@@ -41,15 +40,11 @@ pub(crate) fn sign(args: &SignBlobArgs) -> anyhow::Result<ExitStatus> {
 
 /// `sha256:<64 hex>` given instead of a file (when no such file exists).
 fn digest_argument(text: &str) -> Option<[u8; 32]> {
-    let hex = text.strip_prefix("sha256:")?;
-    if Path::new(text).exists() || hex.len() != 64 {
+    let digest = customs_types::Digest::parse(text).ok()?;
+    if digest.algorithm() != customs_types::Algorithm::Sha256 || Path::new(text).exists() {
         return None;
     }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
+    digest.to_bytes().try_into().ok()
 }
 
 /// The artifact: its bytes when small, else its streamed SHA-256.
@@ -69,7 +64,7 @@ impl Input {
             file.read_to_end(&mut bytes)?;
             return Ok(Self::Bytes(bytes));
         }
-        let mut hasher = sha2::Sha256::new();
+        let mut hasher = customs_types::Hasher::new(customs_types::Algorithm::Sha256);
         let mut buffer = vec![0u8; 1 << 20];
         loop {
             let n = file
@@ -80,7 +75,13 @@ impl Input {
             }
             hasher.update(&buffer[..n]);
         }
-        Ok(Self::Digest(hasher.finalize().into()))
+        Ok(Self::Digest(
+            hasher
+                .finish()
+                .to_bytes()
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("{arg}: not a SHA-256 digest"))?,
+        ))
     }
 
     fn artifact(&self) -> Artifact<'_> {
