@@ -6,6 +6,8 @@ pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 /// OCI image config.
 pub const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
+/// OCI empty descriptor (`{}`: the config of artifacts that need none).
+pub const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
 /// OCI layer, uncompressed.
 pub const OCI_LAYER_TAR: &str = "application/vnd.oci.image.layer.v1.tar";
 /// OCI layer, gzip.

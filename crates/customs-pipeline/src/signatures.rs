@@ -16,9 +16,8 @@ use customs_sign::{Bundle, Payload, PrivateKey, SignatureLayer};
 use customs_types::Digest;
 use serde::Serialize;
 
-/// The manifest media type of signature manifests.
-const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
+use customs_oci::media_type::{OCI_CONFIG, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST};
+
 /// The largest signature payload or attestation envelope read (a signature
 /// is a few hundred bytes; an SBOM attestation can be tens of MiB).
 const MAX_PAYLOAD: u64 = dsse::MAX_ENVELOPE_BYTES as u64;
@@ -174,21 +173,15 @@ pub async fn attest(
 ) -> Result<Signed, SignatureError> {
     let name = repository_name(source);
     let statement = Statement::new(&name, digest, predicate_type, predicate);
-    let statement = serde_json::to_vec(&statement).map_err(|e| SignatureError::Malformed {
-        tag: attestation_tag(digest),
-        reason: e.to_string(),
-    })?;
-    let envelope = Envelope::sign(dsse::IN_TOTO, &statement, key);
-    let envelope = serde_json::to_vec(&envelope).map_err(|e| SignatureError::Malformed {
-        tag: attestation_tag(digest),
-        reason: e.to_string(),
-    })?;
+    let tag = attestation_tag(digest);
+    let envelope = Envelope::sign(dsse::IN_TOTO, &to_json(&statement, &tag)?, key);
+    let envelope = to_json(&envelope, &tag)?;
     let layer_annotations =
         BTreeMap::from([("predicateType".to_owned(), predicate_type.to_owned())]);
     attach(
         source,
         digest,
-        &attestation_tag(digest),
+        &tag,
         dsse::MEDIA_TYPE,
         &envelope,
         layer_annotations,
@@ -308,8 +301,6 @@ where
 /// The media type and predicate type of the bundles customs attaches.
 pub use customs_sign::bundle::BUNDLE_V03;
 pub use customs_sign::intoto::SIGN_PREDICATE;
-const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
-const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 
 /// The descriptor of the manifest `bytes` at `digest` (its media type from
 /// the document, as the registry served it).
@@ -498,7 +489,7 @@ pub struct BundleReferrer {
 
 /// The Sigstore bundles attached to `digest` as OCI 1.1 referrers (the
 /// referrers API and the tag schema), each manifest and bundle blob read
-/// and verified against its digest; and whether the registry has the API.
+/// and verified against its digest.
 ///
 /// # Errors
 /// [`SignatureError`] when the registry cannot be read or a blob does not
@@ -506,17 +497,12 @@ pub struct BundleReferrer {
 pub async fn read_bundles(
     source: &RegistrySource,
     digest: &Digest,
-) -> Result<(Vec<BundleReferrer>, bool), SignatureError> {
-    let reference = source.reference();
+) -> Result<Vec<BundleReferrer>, SignatureError> {
+    let repository = repository_name(source);
     let referrers = source.referrers(digest, Some(BUNDLE_V03)).await?;
     let mut out = Vec::new();
     for descriptor in &referrers.manifests {
-        let where_ = format!(
-            "{}/{}@{} (referrer)",
-            reference.registry(),
-            reference.repository(),
-            descriptor.digest
-        );
+        let where_ = format!("{repository}@{} (referrer)", descriptor.digest);
         let Some((bytes, _)) = source.manifest_at(&descriptor.digest.to_string()).await? else {
             continue; // listed, then deleted: nothing to verify
         };
@@ -551,15 +537,78 @@ pub async fn read_bundles(
             bytes,
         });
     }
-    Ok((out, referrers.api))
+    Ok(out)
 }
 
-/// Every layer of the image's signature manifest, each payload read and
-/// verified against its descriptor; empty when there is none.
+/// Everything cosign attached to one digest, each payload read and
+/// verified against its descriptor.
+#[derive(Debug, Clone, Default)]
+pub struct Attachments {
+    /// The `.sig` layers and the bundle referrers that are signatures.
+    pub signatures: Vec<SignatureLayer>,
+    /// The `.att` layers and the bundle referrers that are attestations.
+    pub attestations: Vec<SignatureLayer>,
+}
+
+/// The `.sig` and `.att` tags and the bundle referrers of `digest`, read
+/// at once, the referrers once for both kinds.
 ///
 /// # Errors
 /// [`SignatureError`] when the registry cannot be read; a blob whose bytes
 /// do not match its descriptor is an integrity error, never a signature.
+pub async fn read_all(
+    source: &RegistrySource,
+    digest: &Digest,
+) -> Result<Attachments, SignatureError> {
+    let (sig, att) = (signature_tag(digest), attestation_tag(digest));
+    let (signatures, attestations, bundles) = tokio::join!(
+        read_tag(source, &sig, &[MEDIA_TYPE]),
+        read_tag(source, &att, &[dsse::MEDIA_TYPE]),
+        read_bundles(source, digest)
+    );
+    let mut out = Attachments {
+        signatures: signatures?,
+        attestations: attestations?,
+    };
+    out.add_bundles(bundles?);
+    Ok(out)
+}
+
+impl Attachments {
+    /// Routes bundle referrers by their predicate-type annotation; one
+    /// without it goes to both, and the verification says what it is.
+    fn add_bundles(&mut self, bundles: Vec<BundleReferrer>) {
+        for bundle in bundles {
+            let kind = bundle
+                .predicate_type
+                .as_deref()
+                .map(|t| t == SIGN_PREDICATE);
+            let layer = SignatureLayer {
+                source: bundle.source,
+                media_type: BUNDLE_V03.to_owned(),
+                payload: bundle.bytes,
+                annotations: bundle
+                    .predicate_type
+                    .map(|t| BTreeMap::from([("predicateType".to_owned(), t)]))
+                    .unwrap_or_default(),
+            };
+            match kind {
+                Some(true) => self.signatures.push(layer),
+                Some(false) => self.attestations.push(layer),
+                None => {
+                    self.signatures.push(layer.clone());
+                    self.attestations.push(layer);
+                }
+            }
+        }
+    }
+}
+
+/// The signatures of `digest`: the `.sig` tag and the bundle referrers
+/// that are signatures, read at once.
+///
+/// # Errors
+/// As [`read_all`].
 pub async fn read(
     source: &RegistrySource,
     digest: &Digest,
@@ -569,39 +618,19 @@ pub async fn read(
         read_tag(source, &tag, &[MEDIA_TYPE]),
         read_bundles(source, digest)
     );
-    let mut layers = tagged?;
-    layers.extend(bundle_layers(bundles?.0, true));
-    Ok(layers)
+    let mut out = Attachments {
+        signatures: tagged?,
+        attestations: Vec::new(),
+    };
+    out.add_bundles(bundles?);
+    Ok(out.signatures)
 }
 
-/// Bundle referrers as layers to verify: image signatures (predicate type
-/// [`SIGN_PREDICATE`]) or attestations (any other); one without the
-/// annotation goes to both, and the verification says what it is.
-fn bundle_layers(bundles: Vec<BundleReferrer>, signatures: bool) -> Vec<SignatureLayer> {
-    bundles
-        .into_iter()
-        .filter(|b| {
-            b.predicate_type
-                .as_deref()
-                .is_none_or(|t| (t == SIGN_PREDICATE) == signatures)
-        })
-        .map(|b| SignatureLayer {
-            source: b.source,
-            media_type: BUNDLE_V03.to_owned(),
-            payload: b.bytes,
-            annotations: b
-                .predicate_type
-                .map(|t| BTreeMap::from([("predicateType".to_owned(), t)]))
-                .unwrap_or_default(),
-        })
-        .collect()
-}
-
-/// Every layer of the image's attestation manifest (`.att`), each
-/// envelope read and verified against its descriptor.
+/// The attestations of `digest`: the `.att` tag and the bundle referrers
+/// that are attestations, read at once.
 ///
 /// # Errors
-/// As [`read`].
+/// As [`read_all`].
 pub async fn read_attestations(
     source: &RegistrySource,
     digest: &Digest,
@@ -611,9 +640,12 @@ pub async fn read_attestations(
         read_tag(source, &tag, &[dsse::MEDIA_TYPE]),
         read_bundles(source, digest)
     );
-    let mut layers = tagged?;
-    layers.extend(bundle_layers(bundles?.0, false));
-    Ok(layers)
+    let mut out = Attachments {
+        signatures: Vec::new(),
+        attestations: tagged?,
+    };
+    out.add_bundles(bundles?);
+    Ok(out.attestations)
 }
 
 async fn read_tag(
@@ -621,18 +653,13 @@ async fn read_tag(
     tag: &str,
     wanted: &[&str],
 ) -> Result<Vec<SignatureLayer>, SignatureError> {
-    let reference = source.reference();
+    let repository = repository_name(source);
     let Some((manifest, _)) = current::<ImageManifest>(source, tag).await? else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
     for (i, layer) in manifest.layers.iter().enumerate() {
-        let where_ = format!(
-            "{}/{}:{tag} layer {}",
-            reference.registry(),
-            reference.repository(),
-            i + 1
-        );
+        let where_ = format!("{repository}:{tag} layer {}", i + 1);
         let mut media_type = layer.media_type.clone();
         let payload = if !wanted.contains(&media_type.as_str()) {
             // Another attachment: reported as not a signature, never read.

@@ -39,16 +39,49 @@ struct Listing {
     attached: Vec<Attached>,
 }
 
-/// The signer of a verified attachment: the key's name, or the identity.
-fn signer(
-    verified: bool,
-    signer: Option<&str>,
+/// One cosign signature or attestation as listed: its statement (an
+/// attestation's predicate type from it when the layer does not say), and
+/// its state and signer when it was verified (`outcome`).
+fn listed(
+    layer: &customs_sign::SignatureLayer,
+    kind: &'static str,
+    predicate_type: Option<String>,
+    outcome: Option<(&customs_sign::Check, Option<&str>)>,
     trust: Option<&super::keys::Trust>,
-) -> Option<String> {
-    match (verified, signer) {
-        (true, Some("key")) => trust.map(|t| t.described.clone()),
-        (true, Some(identity)) => Some(identity.to_owned()),
+) -> Attached {
+    let statement = layer.statement();
+    let predicate_type = predicate_type.or_else(|| {
+        (kind == "attestation")
+            .then(|| {
+                statement.as_ref()?["predicateType"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .flatten()
+    });
+    let signer = match outcome {
+        Some((check, Some("key"))) if check.verified => trust.map(|t| t.described.clone()),
+        Some((check, Some(identity))) if check.verified => Some(identity.to_owned()),
         _ => None,
+    };
+    Attached {
+        source: layer.source.clone(),
+        kind: match (kind, layer.is_bundle()) {
+            ("signature", true) => "signature (bundle)",
+            ("attestation", true) => "attestation (bundle)",
+            (kind, _) => kind,
+        },
+        predicate_type,
+        state: outcome.map_or_else(
+            || "signed (not verified: no --key or identity)".to_owned(),
+            |(check, _)| check.outcome().to_owned(),
+        ),
+        signer,
+        bytes: statement
+            .as_ref()
+            .and_then(|s| serde_json::to_vec_pretty(s).ok())
+            .unwrap_or_default(),
+        statement,
     }
 }
 
@@ -60,7 +93,6 @@ pub(crate) async fn run(
     let trust = (args.key.is_some() || args.keyless.any())
         .then(|| super::keys::trust(args.key.as_deref(), &args.keyless))
         .transpose()?;
-    let unverified = "signed (not verified: no --key or identity)";
     let (_, target, _) = super::open(&args.image, &args.source)?;
     let Target::Image(source) = target else {
         anyhow::bail!("{}: a root filesystem has nothing attached", args.image);
@@ -87,10 +119,11 @@ pub(crate) async fn run(
             digests.insert(0, index.clone());
         }
         for d in &digests {
-            let signatures = customs_pipeline::signatures::read(registry, d).await?;
-            let verified = trust.as_ref().map(|t| {
+            // The tags and the bundle referrers, read once for both kinds.
+            let found = customs_pipeline::signatures::read_all(registry, d).await?;
+            let signatures = trust.as_ref().map(|t| {
                 customs_sign::verify_image(
-                    &signatures,
+                    &found.signatures,
                     t.verifier(),
                     &customs_sign::verify::Expectations {
                         digest: d,
@@ -100,75 +133,39 @@ pub(crate) async fn run(
                     },
                 )
             });
-            for (i, layer) in signatures.iter().enumerate() {
-                let state = verified.as_ref().map_or_else(
-                    || unverified.to_owned(),
-                    |v| v.signatures[i].check.outcome().to_owned(),
-                );
-                let statement = layer.statement();
-                let signer = verified.as_ref().and_then(|v| {
-                    signer(
-                        v.signatures[i].check.verified,
-                        v.signatures[i].signer.as_deref(),
-                        trust.as_ref(),
-                    )
-                });
-                attached.push(Attached {
-                    source: layer.source.clone(),
-                    signer,
-                    kind: if layer.is_bundle() {
-                        "signature (bundle)"
-                    } else {
-                        "signature"
-                    },
-                    predicate_type: layer
-                        .is_bundle()
-                        .then(|| customs_pipeline::signatures::SIGN_PREDICATE.to_owned()),
-                    state,
-                    bytes: statement
-                        .as_ref()
-                        .and_then(|s| serde_json::to_vec_pretty(s).ok())
-                        .unwrap_or_default(),
-                    statement,
-                });
+            let attestations = trust.as_ref().map(|t| {
+                customs_sign::verify_attestations(&found.attestations, t.verifier(), d, None)
+            });
+            for (i, layer) in found.signatures.iter().enumerate() {
+                let outcome = signatures
+                    .as_ref()
+                    .map(|v| (&v.signatures[i].check, v.signatures[i].signer.as_deref()));
+                let predicate_type = layer
+                    .is_bundle()
+                    .then(|| customs_pipeline::signatures::SIGN_PREDICATE.to_owned());
+                attached.push(listed(
+                    layer,
+                    "signature",
+                    predicate_type,
+                    outcome,
+                    trust.as_ref(),
+                ));
             }
-            let attestations = customs_pipeline::signatures::read_attestations(registry, d).await?;
-            let checked = trust
-                .as_ref()
-                .map(|t| customs_sign::verify_attestations(&attestations, t.verifier(), d, None));
-            for (i, layer) in attestations.iter().enumerate() {
-                let statement = layer.statement();
-                let state = checked.as_ref().map_or_else(
-                    || unverified.to_owned(),
-                    |v| v.attestations[i].check.outcome().to_owned(),
-                );
-                let signer = checked.as_ref().and_then(|v| {
-                    signer(
-                        v.attestations[i].check.verified,
+            for (i, layer) in found.attestations.iter().enumerate() {
+                let outcome = attestations.as_ref().map(|v| {
+                    (
+                        &v.attestations[i].check,
                         v.attestations[i].signer.as_deref(),
-                        trust.as_ref(),
                     )
                 });
-                attached.push(Attached {
-                    source: layer.source.clone(),
-                    signer,
-                    kind: if layer.is_bundle() {
-                        "attestation (bundle)"
-                    } else {
-                        "attestation"
-                    },
-                    predicate_type: layer.annotations.get("predicateType").cloned().or_else(|| {
-                        statement
-                            .as_ref()
-                            .and_then(|s| s["predicateType"].as_str().map(str::to_owned))
-                    }),
-                    state,
-                    bytes: statement
-                        .as_ref()
-                        .and_then(|s| serde_json::to_vec_pretty(s).ok())
-                        .unwrap_or_default(),
-                    statement,
-                });
+                let predicate_type = layer.annotations.get("predicateType").cloned();
+                attached.push(listed(
+                    layer,
+                    "attestation",
+                    predicate_type,
+                    outcome,
+                    trust.as_ref(),
+                ));
             }
         }
     }
