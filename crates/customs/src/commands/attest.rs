@@ -15,20 +15,16 @@ const MAX_PREDICATE_BYTES: u64 = 64 << 20;
 pub(crate) async fn run(args: AttestArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let predicate_type = super::keys::predicate_type(&args.predicate_type)?;
     let path = &args.predicate;
-    let bytes = if path.as_os_str() == "-" {
-        let mut bytes = Vec::new();
-        std::io::Read::take(std::io::stdin(), MAX_PREDICATE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .context("cannot read the predicate from standard input")?;
-        bytes
+    let reader: Box<dyn std::io::Read> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin())
     } else {
-        anyhow::ensure!(
-            fs_err::metadata(path)?.len() <= MAX_PREDICATE_BYTES,
-            "{}: larger than {MAX_PREDICATE_BYTES} bytes",
-            path.display()
-        );
-        fs_err::read(path)?
+        Box::new(fs_err::File::open(path)?)
     };
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_PREDICATE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read the predicate {}", path.display()))?;
     anyhow::ensure!(
         bytes.len() as u64 <= MAX_PREDICATE_BYTES,
         "{}: larger than {MAX_PREDICATE_BYTES} bytes",
@@ -42,7 +38,7 @@ pub(crate) async fn run(args: AttestArgs, global: &GlobalArgs) -> anyhow::Result
     let done = attach_both(
         &source,
         &digest,
-        &manifest,
+        Some(&manifest),
         &key,
         &predicate_type,
         predicate,
@@ -78,11 +74,13 @@ pub(crate) async fn run(args: AttestArgs, global: &GlobalArgs) -> anyhow::Result
 }
 
 /// Attaches a predicate in the forms `format` asks: the `.att` tag and/or
-/// a v3 bundle referrer (`manifest` is the subject's, for its descriptor).
+/// a v3 bundle referrer, whose subject descriptor is made from the
+/// subject's `manifest` (fetched only when the bundle form needs it and the
+/// caller does not have it).
 async fn attach_both(
     source: &customs_oci::RegistrySource,
     digest: &customs_types::Digest,
-    manifest: &[u8],
+    manifest: Option<&[u8]>,
     key: &customs_sign::PrivateKey,
     predicate_type: &str,
     predicate: serde_json::Value,
@@ -102,6 +100,18 @@ async fn attach_both(
         );
     }
     if format.bundle() {
+        let fetched;
+        let manifest = match manifest {
+            Some(bytes) => bytes,
+            None => {
+                fetched = source
+                    .manifest_at(&digest.to_string())
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("{digest} is not in {}", source.reference()))?
+                    .0;
+                &fetched
+            }
+        };
         let subject = customs_pipeline::signatures::subject_descriptor(manifest, digest);
         done.push(
             customs_pipeline::signatures::attest_bundle(
@@ -201,23 +211,20 @@ impl Attacher {
         }))
     }
 
-    /// Attaches `predicate` of `predicate_type` to `digest`.
+    /// Attaches `predicate` of `predicate_type` to `digest`, whose
+    /// manifest the caller passes when it has it (the walk read it).
     pub(crate) async fn attach(
         &self,
         digest: &customs_types::Digest,
+        manifest: Option<&[u8]>,
         predicate_type: &str,
         predicate: serde_json::Value,
         global: &GlobalArgs,
     ) -> anyhow::Result<()> {
-        // The subject's descriptor, for the referrer form.
-        let manifest = match self.registry.manifest_at(&digest.to_string()).await? {
-            Some((bytes, _)) => bytes,
-            None => anyhow::bail!("{digest} is not in {}", self.registry.reference()),
-        };
         let done = attach_both(
             &self.registry,
             digest,
-            &manifest,
+            manifest,
             &self.key,
             predicate_type,
             predicate,

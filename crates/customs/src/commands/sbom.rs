@@ -43,7 +43,7 @@ impl SbomFormat {
 pub(crate) async fn run(args: SbomArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let outputs = outputs(&args.output, SbomFormat::parse)?;
     let attacher = super::attest::Attacher::new(&args.attach, &args.image, &args.source)?;
-    let (sbom, _) = super::make_sbom(
+    let (sbom, image) = super::make_sbom(
         &args.image,
         &args.source,
         &args.catalogers.selection,
@@ -68,8 +68,12 @@ pub(crate) async fn run(args: SbomArgs, global: &GlobalArgs) -> anyhow::Result<E
             anyhow::anyhow!("--attest needs an image with a digest, not {}", args.image)
         })?;
         let predicate_type = super::keys::predicate_type(name)?;
+        let manifest = image
+            .as_ref()
+            .filter(|i| &i.manifest_digest == digest)
+            .map(|i| i.manifest_bytes.as_slice());
         attacher
-            .attach(digest, &predicate_type, predicate, global)
+            .attach(digest, manifest, &predicate_type, predicate, global)
             .await?;
     }
     Ok(ExitStatus::Success)

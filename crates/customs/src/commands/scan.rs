@@ -167,7 +167,7 @@ pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<E
     let index = open_index(&super::db_dir(&args.db))?;
     let attacher = super::attest::Attacher::new(&args.attach, &args.image, &args.source)?;
     let started = customs_sbom::timestamp();
-    let sbom = match args.sbom_source {
+    let (sbom, image) = match args.sbom_source {
         SbomSource::Walk => {
             super::make_sbom(
                 &args.image,
@@ -176,10 +176,9 @@ pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<E
                 global,
             )
             .await?
-            .0
         }
         SbomSource::Attestation => match attested_sbom(&args, global).await {
-            Ok(sbom) => sbom,
+            Ok(sbom) => (sbom, None),
             Err(e) => {
                 // Asked for a verified SBOM and none verified: a failed
                 // verification (exit 3), never a scan of nothing.
@@ -223,9 +222,14 @@ pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<E
             started,
             customs_sbom::timestamp(),
         )?;
+        let manifest = image
+            .as_ref()
+            .filter(|i| i.manifest_digest == digest)
+            .map(|i| i.manifest_bytes.as_slice());
         attacher
             .attach(
                 &digest,
+                manifest,
                 &super::keys::predicate_type("vuln")?,
                 predicate,
                 global,
