@@ -501,7 +501,7 @@ pub async fn read_bundles(
     let repository = repository_name(source);
     let referrers = source.referrers(digest, Some(BUNDLE_V03)).await?;
     let mut out = Vec::new();
-    for descriptor in &referrers.manifests {
+    for descriptor in &referrers {
         let where_ = format!("{repository}@{} (referrer)", descriptor.digest);
         let Some((bytes, _)) = source.manifest_at(&descriptor.digest.to_string()).await? else {
             continue; // listed, then deleted: nothing to verify

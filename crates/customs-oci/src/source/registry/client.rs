@@ -946,6 +946,16 @@ fn content_digest(headers: &HeaderMap) -> Option<Digest> {
         .and_then(|v| Digest::parse(v.trim()).ok())
 }
 
+/// A URL the registry gave (`Location`, `Link`): as given when absolute,
+/// else a path on `base`.
+fn registry_url(base: &str, given: &str) -> String {
+    if given.starts_with("http://") || given.starts_with("https://") {
+        given.to_owned()
+    } else {
+        format!("{base}{given}")
+    }
+}
+
 /// The target of a `Link: <url>; rel="next"` header.
 fn next_link(header: &str) -> Option<String> {
     header.split(',').find_map(|part| {
@@ -1025,11 +1035,7 @@ impl RegistryClient {
                 status: response.status().as_u16(),
                 detail: "no Location header for the upload".to_owned(),
             })?;
-        let mut upload = if location.starts_with("http://") || location.starts_with("https://") {
-            location.to_owned()
-        } else {
-            format!("{base}{location}")
-        };
+        let mut upload = registry_url(base, location);
         upload.push(if upload.contains('?') { '&' } else { '?' });
         upload.push_str(&format!("digest={digest}"));
         let allowed = self.blob_timeout(bytes.len() as u64);
@@ -1103,21 +1109,18 @@ impl RegistryClient {
                 ));
             };
             out.extend(index.manifests);
-            match next {
-                Some(next) if next.starts_with("http://") || next.starts_with("https://") => {
-                    // Only on the same registry: credentials never follow a
-                    // link elsewhere.
-                    if !next.starts_with(base) {
-                        return Err(SourceError::malformed(
-                            redact_url(&url),
-                            "the next page of referrers is on another host",
-                        ));
-                    }
-                    url = next;
-                }
-                Some(next) => url = format!("{base}{next}"),
-                None => break,
+            let Some(next) = next.map(|n| registry_url(base, &n)) else {
+                break;
+            };
+            // Only on the same registry: credentials never follow a link
+            // elsewhere.
+            if !next.starts_with(base) {
+                return Err(SourceError::malformed(
+                    redact_url(&url),
+                    "the next page of referrers is on another host",
+                ));
             }
+            url = next;
         }
         if let Some(t) = artifact_type {
             // The registry may ignore the filter (no `OCI-Filters-Applied`).

@@ -180,17 +180,6 @@ pub fn referrers_tag(digest: &Digest) -> String {
     format!("{}-{}", digest.algorithm().name(), digest.hex())
 }
 
-/// The manifests referring to an image, and whether the registry has the
-/// referrers API.
-#[derive(Debug, Clone, Default)]
-pub struct Referrers {
-    /// Their descriptors (media type, digest, size, `artifactType`,
-    /// annotations).
-    pub manifests: Vec<Descriptor>,
-    /// Whether the OCI 1.1 referrers API answered.
-    pub api: bool,
-}
-
 impl RegistrySource {
     /// A source for `reference`.
     ///
@@ -310,7 +299,7 @@ impl RegistrySource {
         &self,
         digest: &Digest,
         artifact_type: Option<&str>,
-    ) -> Result<Referrers, SourceError> {
+    ) -> Result<Vec<Descriptor>, SourceError> {
         let tag = referrers_tag(digest);
         let (api, fallback) = tokio::join!(
             self.client.referrers(
@@ -322,11 +311,8 @@ impl RegistrySource {
             ),
             self.manifest_at(&tag)
         );
-        let api = api?;
-        let mut out = Referrers {
-            api: api.is_some(),
-            manifests: api.unwrap_or_default(),
-        };
+        // No referrers API (`None`): the tag schema alone.
+        let mut out = api?.unwrap_or_default();
         if let Some((bytes, _)) = fallback? {
             let index: crate::manifest::ImageIndex =
                 serde_json::from_slice(&bytes).map_err(|e| {
@@ -341,8 +327,8 @@ impl RegistrySource {
                 })?;
             for d in index.manifests {
                 let wanted = artifact_type.is_none_or(|t| d.artifact_type.as_deref() == Some(t));
-                if wanted && !out.manifests.iter().any(|m| m.digest == d.digest) {
-                    out.manifests.push(d);
+                if wanted && !out.iter().any(|m| m.digest == d.digest) {
+                    out.push(d);
                 }
             }
         }
