@@ -137,27 +137,33 @@ pub(crate) fn predicate_filter(name: Option<&str>) -> anyhow::Result<Option<Stri
 /// and the Sigstore trusted root that bundles (and their transparency log
 /// entries) are checked against.
 pub(crate) struct Trust {
-    key: Option<PublicKey>,
-    identity: Option<customs_sign::Identity>,
+    signer: Signer,
     /// The trusted root.
     pub(crate) root: customs_sign::TrustRoot,
     /// What is trusted, for messages (`key cosign.pub`, `identity … from …`).
     pub(crate) described: String,
 }
 
+enum Signer {
+    Key(PublicKey),
+    Keyless(customs_sign::Identity),
+}
+
 impl Trust {
     /// The signer a bundle must have.
     pub(crate) fn signer(&self) -> customs_sign::Signer<'_> {
-        match (&self.key, &self.identity) {
-            (Some(key), _) => customs_sign::Signer::Key(key),
-            (None, Some(identity)) => customs_sign::Signer::Keyless(identity),
-            (None, None) => unreachable!("trust() requires a key or an identity"),
+        match &self.signer {
+            Signer::Key(key) => customs_sign::Signer::Key(key),
+            Signer::Keyless(identity) => customs_sign::Signer::Keyless(identity),
         }
     }
 
     /// The key, when verification is key-based.
     pub(crate) fn key(&self) -> Option<&PublicKey> {
-        self.key.as_ref()
+        match &self.signer {
+            Signer::Key(key) => Some(key),
+            Signer::Keyless(_) => None,
+        }
     }
 
     /// The signer and root, as the image verifications take them.
@@ -210,8 +216,7 @@ pub(crate) fn trust(
             "give either --key or the --certificate-identity/--certificate-oidc-issuer flags, not both"
         );
         return Ok(Trust {
-            key: Some(public_key(reference)?),
-            identity: None,
+            signer: Signer::Key(public_key(reference)?),
             root,
             described: reference.to_owned(),
         });
@@ -229,8 +234,7 @@ pub(crate) fn trust(
     match (identity, issuer) {
         (Some(identity), Some(issuer)) => Ok(Trust {
             described: format!("identity {identity} from {issuer}"),
-            key: None,
-            identity: Some(customs_sign::Identity { identity, issuer }),
+            signer: Signer::Keyless(customs_sign::Identity { identity, issuer }),
             root,
         }),
         (None, None) => anyhow::bail!(
