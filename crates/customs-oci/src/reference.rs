@@ -318,6 +318,12 @@ impl RegistryRef {
         &self.repository
     }
 
+    /// `registry/repository`, as signatures and statements name an image.
+    #[must_use]
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.registry, self.repository)
+    }
+
     /// The tag, if one was given or implied.
     #[must_use]
     pub fn tag(&self) -> Option<&str> {

@@ -146,7 +146,7 @@ pub fn image_purl(image: &Image) -> Option<String> {
             .next()
             .unwrap_or(r.repository())
             .to_owned();
-        let url = format!("{}/{}", r.registry(), r.repository());
+        let url = r.name();
         (name, Some(url), r.tag().map(str::to_owned))
     };
     let (name, repository_url, tag) = match &reference {

@@ -37,12 +37,6 @@ fn settle_pause() -> std::time::Duration {
     std::time::Duration::from_millis(100 + u64::from(nanos % 250))
 }
 
-/// `registry/repository` of the source, as payloads and statements name it.
-fn repository_name(source: &RegistrySource) -> String {
-    let reference = source.reference();
-    format!("{}/{}", reference.registry(), reference.repository())
-}
-
 /// The tag holding an image's cosign signatures (`sha256-<hex>.sig`).
 #[must_use]
 pub fn signature_tag(digest: &Digest) -> String {
@@ -131,7 +125,7 @@ pub async fn sign(
     key: &PrivateKey,
     annotations: Option<BTreeMap<String, serde_json::Value>>,
 ) -> Result<Signed, SignatureError> {
-    let repository = repository_name(source);
+    let repository = source.reference().name();
     let payload = Payload {
         docker_reference: repository,
         manifest_digest: digest.clone(),
@@ -171,7 +165,7 @@ pub async fn attest(
     predicate_type: &str,
     predicate: serde_json::Value,
 ) -> Result<Signed, SignatureError> {
-    let name = repository_name(source);
+    let name = source.reference().name();
     let statement = Statement::new(&name, digest, predicate_type, predicate);
     let tag = attestation_tag(digest);
     let envelope = Envelope::sign(dsse::IN_TOTO, &to_json(&statement, &tag)?, key);
@@ -201,7 +195,7 @@ async fn attach(
     payload: &[u8],
     layer_annotations: BTreeMap<String, String>,
 ) -> Result<Signed, SignatureError> {
-    let repository = repository_name(source);
+    let repository = source.reference().name();
     let mut layer = source.push_blob(media_type, payload).await?;
     layer.annotations = layer_annotations;
     let merged = merge_tag::<ImageManifest, _, _>(
@@ -334,7 +328,7 @@ pub async fn sign_bundle(
     key: &PrivateKey,
     annotations: Option<BTreeMap<String, serde_json::Value>>,
 ) -> Result<Signed, SignatureError> {
-    let name = repository_name(source);
+    let name = source.reference().name();
     let mut statement = Statement::new(
         &name,
         &subject.digest,
@@ -359,7 +353,7 @@ pub async fn attest_bundle(
     predicate_type: &str,
     predicate: serde_json::Value,
 ) -> Result<Signed, SignatureError> {
-    let name = repository_name(source);
+    let name = source.reference().name();
     let statement = Statement::new(&name, &subject.digest, predicate_type, predicate);
     bundle_statement(source, subject, key, &statement).await
 }
@@ -395,7 +389,7 @@ pub async fn attach_bundle(
     bundle: &Bundle,
     predicate_type: Option<&str>,
 ) -> Result<Signed, SignatureError> {
-    let repository = repository_name(source);
+    let repository = source.reference().name();
     let tag = customs_oci::referrers_tag(&subject.digest);
     let json = bundle.to_json().map_err(|e| SignatureError::Malformed {
         tag: tag.clone(),
@@ -498,7 +492,7 @@ pub async fn read_bundles(
     source: &RegistrySource,
     digest: &Digest,
 ) -> Result<Vec<BundleReferrer>, SignatureError> {
-    let repository = repository_name(source);
+    let repository = source.reference().name();
     let referrers = source.referrers(digest, Some(BUNDLE_V03)).await?;
     let mut out = Vec::new();
     for descriptor in &referrers {
@@ -653,7 +647,7 @@ async fn read_tag(
     tag: &str,
     wanted: &[&str],
 ) -> Result<Vec<SignatureLayer>, SignatureError> {
-    let repository = repository_name(source);
+    let repository = source.reference().name();
     let Some((manifest, _)) = current::<ImageManifest>(source, tag).await? else {
         return Ok(Vec::new());
     };

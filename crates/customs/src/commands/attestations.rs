@@ -59,9 +59,8 @@ fn listed(
             })
             .flatten()
     });
-    let signer = match outcome {
-        Some((check, Some("key"))) if check.verified => trust.map(|t| t.described.clone()),
-        Some((check, Some(identity))) if check.verified => Some(identity.to_owned()),
+    let signer = match (outcome, trust) {
+        (Some((check, signer)), Some(trust)) if check.verified => trust.signer_name(signer),
         _ => None,
     };
     Attached {

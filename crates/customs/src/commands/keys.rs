@@ -166,6 +166,15 @@ impl Trust {
         }
     }
 
+    /// Who a verification says signed, for people: this key's name, or the
+    /// certificate identity.
+    pub(crate) fn signer_name(&self, signer: Option<&str>) -> Option<String> {
+        match signer? {
+            "key" => Some(self.described.clone()),
+            identity => Some(identity.to_owned()),
+        }
+    }
+
     /// The signer and root, as the image verifications take them.
     pub(crate) fn verifier(&self) -> customs_sign::Trust<'_> {
         customs_sign::Trust {

@@ -30,10 +30,8 @@ pub(crate) async fn resolve(
     let (manifest, digest) = source.resolve_manifest().await?;
     if source.reference().digest().is_none() && !global.quiet {
         super::warn_info(&format!(
-            "{} resolved to {}/{}@{digest}; the digest is what is {done}",
-            reference,
-            source.reference().registry(),
-            source.reference().repository()
+            "{reference} resolved to {}@{digest}; the digest is what is {done}",
+            source.reference().name()
         ));
     }
     Ok((source, digest, manifest))

@@ -14,11 +14,7 @@ pub(crate) async fn run(args: VerifyArgs, global: &GlobalArgs) -> anyhow::Result
     let (source, digest, _) =
         super::sign::resolve(&args.image, &args.source, global, "verified").await?;
     let layers = customs_pipeline::signatures::read(&source, &digest).await?;
-    let repository = format!(
-        "{}/{}",
-        source.reference().registry(),
-        source.reference().repository()
-    );
+    let repository = source.reference().name();
     let verification = customs_sign::verify_image(
         &layers,
         trust.verifier(),
@@ -58,11 +54,9 @@ pub(crate) async fn run(args: VerifyArgs, global: &GlobalArgs) -> anyhow::Result
                 t.add_row(render::row([
                     s.check.source.clone(),
                     result,
-                    match s.signer.as_deref() {
-                        Some("key") => trust.described.clone(),
-                        Some(identity) => identity.to_owned(),
-                        None => "-".to_owned(),
-                    },
+                    trust
+                        .signer_name(s.signer.as_deref())
+                        .unwrap_or_else(|| "-".to_owned()),
                     signed_for,
                     annotations,
                 ]));

@@ -233,13 +233,7 @@ impl RegistrySource {
         image.tags = self
             .reference
             .tag()
-            .map(|t| {
-                format!(
-                    "{}/{}:{t}",
-                    self.reference.registry(),
-                    self.reference.repository()
-                )
-            })
+            .map(|t| format!("{}:{t}", self.reference.name()))
             .into_iter()
             .collect();
         Ok(image)
@@ -317,11 +311,7 @@ impl RegistrySource {
             let index: crate::manifest::ImageIndex =
                 serde_json::from_slice(&bytes).map_err(|e| {
                     SourceError::malformed(
-                        format!(
-                            "{}/{}:{tag}",
-                            self.reference.registry(),
-                            self.reference.repository()
-                        ),
+                        format!("{}:{tag}", self.reference.name()),
                         format!("the referrers tag does not hold an image index: {e}"),
                     )
                 })?;
