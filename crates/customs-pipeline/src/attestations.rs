@@ -83,7 +83,10 @@ pub async fn buildkit(
 }
 
 /// The predicate types of SBOM attestations.
-pub const SBOM_PREDICATES: [&str; 2] = ["https://spdx.dev/Document", "https://cyclonedx.org/bom"];
+pub const SBOM_PREDICATES: [&str; 2] = [
+    customs_sign::intoto::SPDX_PREDICATE,
+    customs_sign::intoto::CYCLONEDX_PREDICATE,
+];
 
 /// An SBOM found attached to an image.
 #[derive(Debug, Clone)]
@@ -97,6 +100,18 @@ pub struct AttestedSbom {
     pub predicate_type: String,
     /// The SBOM document (the statement's predicate).
     pub document: Vec<u8>,
+}
+
+impl AttestedSbom {
+    fn new(source: String, signer: Option<String>, statement: Statement) -> Self {
+        Self {
+            source,
+            signer,
+            // A `Value` always serialises.
+            document: serde_json::to_vec(&statement.predicate).unwrap_or_default(),
+            predicate_type: statement.predicate_type,
+        }
+    }
 }
 
 /// Why no attested SBOM could be used.
@@ -160,12 +175,7 @@ pub async fn attested_sbom(
                 }),
             };
             if let Some((source, signer, statement)) = found {
-                return Ok(AttestedSbom {
-                    source,
-                    signer,
-                    predicate_type: statement.predicate_type,
-                    document: serde_json::to_vec(&statement.predicate).unwrap_or_default(),
-                });
+                return Ok(AttestedSbom::new(source, signer, statement));
             }
         }
     }
@@ -174,12 +184,7 @@ pub async fn attested_sbom(
             if let (None, Some(statement)) = (&a.problem, a.statement)
                 && is_sbom(&statement.predicate_type)
             {
-                return Ok(AttestedSbom {
-                    source: a.source,
-                    signer: None,
-                    predicate_type: statement.predicate_type,
-                    document: serde_json::to_vec(&statement.predicate).unwrap_or_default(),
-                });
+                return Ok(AttestedSbom::new(a.source, None, statement));
             }
         }
     }

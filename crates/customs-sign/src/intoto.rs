@@ -18,8 +18,8 @@ pub const STATEMENT_V01: &str = "https://in-toto.io/Statement/v0.1";
 /// An unknown short name.
 pub fn predicate_type(name: &str) -> Result<String, String> {
     Ok(match name {
-        "spdx" | "spdxjson" => "https://spdx.dev/Document",
-        "cyclonedx" => "https://cyclonedx.org/bom",
+        "spdx" | "spdxjson" => SPDX_PREDICATE,
+        "cyclonedx" => CYCLONEDX_PREDICATE,
         "slsaprovenance" | "slsaprovenance02" => "https://slsa.dev/provenance/v0.2",
         "slsaprovenance1" => "https://slsa.dev/provenance/v1",
         "link" => "https://in-toto.io/Link/v1",
@@ -35,6 +35,11 @@ pub fn predicate_type(name: &str) -> Result<String, String> {
     }
     .to_owned())
 }
+
+/// The predicate type of SPDX SBOM attestations.
+pub const SPDX_PREDICATE: &str = "https://spdx.dev/Document";
+/// The predicate type of CycloneDX SBOM attestations.
+pub const CYCLONEDX_PREDICATE: &str = "https://cyclonedx.org/bom";
 
 /// The predicate type of a cosign v3 image signature (a statement about
 /// the image, in a DSSE envelope, in a Sigstore bundle).
