@@ -32,9 +32,9 @@ enum Name {
 
 /// One runtime.
 #[derive(Debug)]
-pub(crate) struct Classifier {
+struct Classifier {
     /// Syft's class name (recorded as the evidence).
-    pub(crate) class: &'static str,
+    class: &'static str,
     names: &'static [Name],
     /// With a version in the file name (`python3.11`): this regex on the
     /// base name captures it as `v`, and `{v}` in the patterns stands for
@@ -43,13 +43,13 @@ pub(crate) struct Classifier {
     /// Evidence patterns, tried in order; `version` is the capture.
     patterns: &'static [&'static str],
     /// The package name.
-    pub(crate) package: &'static str,
+    package: &'static str,
     /// The purl without its version (`pkg:generic/node`).
     purl: &'static str,
     /// CPEs (NVD dictionary names).
     cpes: &'static [&'static str],
     /// The component in Bitnami's OSV data.
-    pub(crate) bitnami: Option<&'static str>,
+    bitnami: Option<&'static str>,
     /// Whether the file must be an executable (ELF, Mach-O, PE).
     binary: bool,
     /// Classifiers of one branch group: only the first in table order that
@@ -92,7 +92,7 @@ const PYTHON_CPES: &[&str] = &[
 ];
 
 /// The table. Patterns match bytes (`(?-u)`): `\x00` is a NUL byte.
-pub(crate) static CLASSIFIERS: &[Classifier] = &[
+static CLASSIFIERS: &[Classifier] = &[
     Classifier {
         name_version: Some(r"^python(?P<v>[0-9]+(?:\.[0-9]+)+)$"),
         ..classifier(
@@ -882,16 +882,14 @@ const OVERLAP: usize = 4096;
 /// lies beyond is said in the SBOM).
 const MAX_READ: u64 = 2 << 30;
 
-/// The patterns of every classifier without a file-name version,
-/// compiled once.
-static COMPILED: LazyLock<Vec<Vec<Regex>>> = LazyLock::new(|| {
+/// Each classifier's compiled patterns (none for one with a file-name
+/// version: those are made per version) and file-name regex, compiled once.
+static COMPILED: LazyLock<Vec<(Vec<Regex>, Option<regex::Regex>)>> = LazyLock::new(|| {
     CLASSIFIERS
         .iter()
-        .map(|c| {
-            if c.name_version.is_some() {
-                return Vec::new();
-            }
-            c.patterns.iter().map(|p| compile(p)).collect()
+        .map(|c| match c.name_version {
+            Some(name) => (Vec::new(), regex::Regex::new(name).ok()),
+            None => (c.patterns.iter().map(|p| compile(p)).collect(), None),
         })
         .collect()
 });
@@ -903,10 +901,6 @@ fn compile(pattern: &str) -> Regex {
         .size_limit(1 << 22)
         .build()
         .unwrap_or_else(|_| Regex::new("(?-u)\\x00\\A").unwrap_or_else(|_| unreachable!()))
-}
-
-fn is_executable_magic(head: &[u8]) -> bool {
-    crate::catalogers::golang::is_executable(head)
 }
 
 /// The classifiers that look at a file of this base name, with their
@@ -922,15 +916,10 @@ fn candidates(path: &str, base: &str) -> Vec<(usize, Vec<Regex>)> {
                 Name::Prefix(p) => base.starts_with(p),
             })
         })
-        .filter_map(|(i, c)| match c.name_version {
-            None => Some((i, COMPILED[i].clone())),
-            Some(name_re) => {
-                let version = regex::Regex::new(name_re)
-                    .ok()?
-                    .captures(base)?
-                    .name("v")?
-                    .as_str()
-                    .to_owned();
+        .filter_map(|(i, c)| match &COMPILED[i] {
+            (patterns, None) => Some((i, patterns.clone())),
+            (_, Some(name)) => {
+                let version = name.captures(base)?.name("v")?.as_str().to_owned();
                 Some((
                     i,
                     c.patterns
@@ -987,7 +976,7 @@ impl Cataloger for Classifiers {
         rest: &mut dyn Read,
     ) -> Result<Found, CatalogError> {
         let base = file.path.rsplit('/').next().unwrap_or(file.path);
-        let executable = is_executable_magic(file.content);
+        let executable = crate::catalogers::golang::is_executable(file.content);
         // A text file that says "Python 3.11" is not a package: binary
         // classifiers need an executable.
         let mut pending: Vec<(usize, Vec<Regex>)> = candidates(file.path, base)
