@@ -1,7 +1,7 @@
 //! Running catalogers during the walk and resolving what they found
 //! against the squashed filesystem.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::sync::Mutex;
 
@@ -260,7 +260,7 @@ impl CatalogRun {
                 p.purl = os_purl(p, distro.as_ref());
             }
         }
-        drop_owned_runtimes(&mut catalog.packages);
+        crate::catalogers::classifiers::drop_repeated(&mut catalog.packages);
         link_locations(&mut catalog.packages, walk, layer_digests);
         catalog.relationships = ownership(&catalog.packages);
         catalog.relationships.extend(containment(&catalog.packages));
@@ -371,50 +371,6 @@ fn containment(packages: &[Package]) -> Vec<Relationship> {
         }
     }
     out
-}
-
-/// A runtime a classifier found in a file a distro package installed is
-/// that package's: the distro package stays the one finding (its
-/// advisories know its backports). Paths compare across the `/usr` merge
-/// (`/bin/bash` in a dpkg list is `/usr/bin/bash` on disk).
-fn drop_owned_runtimes(packages: &mut Vec<Package>) {
-    let merged = |path: &str| path.strip_prefix("/usr").unwrap_or(path).to_owned();
-    let owned: HashSet<String> = packages
-        .iter()
-        .filter(|p| p.kind.is_os())
-        .flat_map(|p| p.files.iter().map(|f| merged(f)))
-        .collect();
-    // The Go toolchain's runtime is the `stdlib` its build information
-    // names: one mechanism for it, not two.
-    let go_stdlib: HashSet<String> = packages
-        .iter()
-        .filter(|p| p.kind == PackageType::GoModule && p.name == "stdlib")
-        .map(|p| p.path().to_owned())
-        .collect();
-    // A JDK's `release` file and its `java` binary are one runtime: the
-    // binary's answer (vendor and build) wins when both are there.
-    let java_binaries: Vec<String> = packages
-        .iter()
-        .filter(|p| {
-            p.kind == PackageType::Binary
-                && p.metadata
-                    .get("classifier")
-                    .is_some_and(|c| c.starts_with("java-binary"))
-        })
-        .map(|p| p.path().to_owned())
-        .collect();
-    let release_shadowed = |p: &Package| {
-        p.metadata.get("classifier").map(String::as_str) == Some("java-release-file")
-            && p.path()
-                .strip_suffix("release")
-                .is_some_and(|root| java_binaries.iter().any(|b| b.starts_with(root)))
-    };
-    packages.retain(|p| {
-        p.kind != PackageType::Binary
-            || !(owned.contains(&merged(p.path()))
-                || go_stdlib.contains(p.path())
-                || release_shadowed(p))
-    });
 }
 
 /// A runtime found in a file that symlinks lead to (`python3` →

@@ -932,6 +932,51 @@ fn candidates(path: &str, base: &str) -> Vec<(usize, Vec<Regex>)> {
         .collect()
 }
 
+/// Classifier packages that repeat another finding, dropped once every
+/// cataloger has run. A runtime a classifier found in a file a distro
+/// package installed is that package's: the distro package stays the one finding (its
+/// advisories know its backports). Paths compare across the `/usr` merge
+/// (`/bin/bash` in a dpkg list is `/usr/bin/bash` on disk).
+pub(crate) fn drop_repeated(packages: &mut Vec<Package>) {
+    let merged = |path: &str| path.strip_prefix("/usr").unwrap_or(path).to_owned();
+    let owned: std::collections::HashSet<String> = packages
+        .iter()
+        .filter(|p| p.kind.is_os())
+        .flat_map(|p| p.files.iter().map(|f| merged(f)))
+        .collect();
+    // The Go toolchain's runtime is the `stdlib` its build information
+    // names: one mechanism for it, not two.
+    let go_stdlib: std::collections::HashSet<String> = packages
+        .iter()
+        .filter(|p| p.kind == PackageType::GoModule && p.name == "stdlib")
+        .map(|p| p.path().to_owned())
+        .collect();
+    // A JDK's `release` file and its `java` binary are one runtime: the
+    // binary's answer (vendor and build) wins when both are there.
+    let java_binaries: Vec<String> = packages
+        .iter()
+        .filter(|p| {
+            p.kind == PackageType::Binary
+                && p.metadata
+                    .get("classifier")
+                    .is_some_and(|c| c.starts_with("java-binary"))
+        })
+        .map(|p| p.path().to_owned())
+        .collect();
+    let release_shadowed = |p: &Package| {
+        p.metadata.get("classifier").map(String::as_str) == Some("java-release-file")
+            && p.path()
+                .strip_suffix("release")
+                .is_some_and(|root| java_binaries.iter().any(|b| b.starts_with(root)))
+    };
+    packages.retain(|p| {
+        p.kind != PackageType::Binary
+            || !(owned.contains(&merged(p.path()))
+                || go_stdlib.contains(p.path())
+                || release_shadowed(p))
+    });
+}
+
 /// A version as found, made safe to print: control and non-ASCII bytes
 /// escaped (`\x07`).
 fn printable(bytes: &[u8]) -> String {
