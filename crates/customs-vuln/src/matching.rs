@@ -274,10 +274,6 @@ pub struct Finding {
     /// Severity, score and their source.
     #[serde(flatten)]
     pub rating: Rated,
-    /// Where the severity comes from, for people: `cvss-3.1`, `cvss-3.1
-    /// via GHSA-…` (a record aliasing this one), `database`,
-    /// `distribution`, `malicious-package`, or `unknown`.
-    pub severity_source: String,
     /// Fixed or not.
     pub fix_state: FixState,
     /// Versions that fix it (the first fixed version after the installed
@@ -466,20 +462,23 @@ pub fn match_sbom(index: &VulnIndex, sbom: &Sbom) -> Result<MatchReport, IndexEr
     // A finding its own records cannot rate takes the rating of the
     // records that alias it (a Debian CVE without CVSS: its GHSA, Bitnami
     // or language-ecosystem records), said so in `severity_source`.
-    let mut by_alias: HashMap<String, Option<(Rated, String)>> = HashMap::new();
-    for finding in &mut report.findings {
-        if finding.rating.source.is_none() {
-            let key = finding.id.clone();
-            if !by_alias.contains_key(&key) {
+    let mut by_alias: HashMap<String, Option<Rated>> = HashMap::new();
+    for finding in report
+        .findings
+        .iter_mut()
+        .filter(|f| f.rating.source.is_none())
+    {
+        let rated = match by_alias.get(&finding.id) {
+            Some(rated) => rated.clone(),
+            None => {
                 let rated = rate_by_alias(index, finding)?;
-                by_alias.insert(key.clone(), rated);
+                by_alias.insert(finding.id.clone(), rated.clone());
+                rated
             }
-            if let Some((rated, via)) = by_alias[&key].clone() {
-                finding.rating = rated;
-                finding.rating.via = Some(via);
-            }
+        };
+        if let Some(rated) = rated {
+            finding.rating = rated;
         }
-        finding.severity_source = finding.rating.label();
     }
     report.findings.sort_by(|a, b| {
         b.severity()
@@ -619,30 +618,21 @@ fn merge(
 
 /// The best rating among the records that alias the finding's IDs (its
 /// own records excepted): CVSS over a database rating, the newest CVSS
-/// version, the highest score; with the record it came from.
-fn rate_by_alias(
-    index: &VulnIndex,
-    finding: &Finding,
-) -> Result<Option<(Rated, String)>, IndexError> {
+/// version, the highest score; with the record it came from as `via`.
+fn rate_by_alias(index: &VulnIndex, finding: &Finding) -> Result<Option<Rated>, IndexError> {
     let own: HashSet<&str> = finding
         .details
         .iter()
         .map(|d| d.advisory.as_str())
         .collect();
-    let mut best: Option<(Rated, String)> = None;
-    let rank = |r: &Rated| match r.source {
-        Some("cvss") => 2,
-        Some("database") => 1,
-        _ => 0,
+    let key = |r: &Rated| {
+        (
+            r.rank(),
+            r.cvss_version().map(str::to_owned),
+            r.score.unwrap_or(0.0),
+        )
     };
-    let version = |r: &Rated| {
-        r.cvss
-            .iter()
-            .filter(|c| Some(c.score) == r.score)
-            .map(|c| c.version.clone())
-            .max()
-            .unwrap_or_default()
-    };
+    let mut best: Option<Rated> = None;
     for id in std::iter::once(&finding.id).chain(&finding.aliases) {
         for (advisory, affected) in index.aliasing(id)? {
             if own.contains(advisory.id.as_str()) {
@@ -650,16 +640,13 @@ fn rate_by_alias(
             }
             let candidates = std::iter::once(rate(&advisory, None, false))
                 .chain(affected.iter().map(|a| rate(&advisory, Some(a), false)));
-            for rated in candidates.filter(|r| rank(r) > 0) {
-                let better = best.as_ref().is_none_or(|(b, _)| {
-                    (rank(&rated), version(&rated), rated.score.unwrap_or(0.0)).partial_cmp(&(
-                        rank(b),
-                        version(b),
-                        b.score.unwrap_or(0.0),
-                    )) == Some(std::cmp::Ordering::Greater)
+            for mut rated in candidates.filter(|r| matches!(r.source, Some("cvss" | "database"))) {
+                let better = best.as_ref().is_none_or(|b| {
+                    key(&rated).partial_cmp(&key(b)) == Some(std::cmp::Ordering::Greater)
                 });
                 if better {
-                    best = Some((rated, advisory.id.clone()));
+                    rated.via = Some(advisory.id.clone());
+                    best = Some(rated);
                 }
             }
         }
@@ -691,19 +678,12 @@ fn finding(
     let aliases = ids.iter().filter(|i| **i != primary).cloned().collect();
     // The best-founded rating: CVSS over a database rating over an urgency;
     // among equals, the most severe.
-    let rank = |r: &Rated| match r.source {
-        Some("cvss") => 3,
-        Some("malicious-package") => 4,
-        Some("database") => 2,
-        Some("distribution") => 1,
-        _ => 0,
-    };
     let rating = members
         .iter()
         .map(|&m| &hits[m].rating)
         .max_by(|a, b| {
-            rank(a)
-                .cmp(&rank(b))
+            a.rank()
+                .cmp(&b.rank())
                 .then(a.severity.cmp(&b.severity))
                 .then(a.score.unwrap_or(0.0).total_cmp(&b.score.unwrap_or(0.0)))
         })
@@ -752,7 +732,6 @@ fn finding(
             introduced_by_layer: package.introduced_by_layer,
             locations: package.locations.clone(),
         },
-        severity_source: rating.label(),
         rating,
         fix_state: if fixed.is_empty() {
             FixState::NotFixed

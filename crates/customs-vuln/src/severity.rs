@@ -22,24 +22,48 @@ pub struct CvssScore {
     pub score: f64,
 }
 
-/// The severity of one finding and where it came from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The severity of one finding and where it came from. Serialised with
+/// its [`Rated::label`] as `severity_source`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Rated {
     /// The rating.
     pub severity: Severity,
     /// The base score the rating comes from, when it comes from CVSS.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
     /// `cvss`, `database` or `distribution`; absent when unknown.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<&'static str>,
     /// Every vector of the record, scored.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cvss: Vec<CvssScore>,
     /// The record the rating was taken from, when it is not one of the
     /// finding's own (a record aliasing it).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<String>,
+}
+
+impl Serialize for Rated {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            severity: Severity,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            score: Option<f64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            source: Option<&'static str>,
+            #[serde(skip_serializing_if = "<[CvssScore]>::is_empty")]
+            cvss: &'a [CvssScore],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            via: Option<&'a str>,
+            severity_source: String,
+        }
+        Out {
+            severity: self.severity,
+            score: self.score,
+            source: self.source,
+            cvss: &self.cvss,
+            via: self.via.as_deref(),
+            severity_source: self.label(),
+        }
+        .serialize(serializer)
+    }
 }
 
 impl Rated {
@@ -48,22 +72,36 @@ impl Rated {
     #[must_use]
     pub fn label(&self) -> String {
         let base = match self.source {
-            Some("cvss") => {
-                let version = self
-                    .cvss
-                    .iter()
-                    .filter(|c| Some(c.score) == self.score)
-                    .map(|c| c.version.as_str())
-                    .max()
-                    .unwrap_or("");
-                format!("cvss-{version}")
-            }
+            Some("cvss") => format!("cvss-{}", self.cvss_version().unwrap_or("")),
             Some(other) => other.to_owned(),
             None => "unknown".to_owned(),
         };
         match &self.via {
             Some(via) => format!("{base} via {via}"),
             None => base,
+        }
+    }
+
+    /// The CVSS version the score comes from (the newest one scoring it).
+    #[must_use]
+    pub fn cvss_version(&self) -> Option<&str> {
+        self.cvss
+            .iter()
+            .filter(|c| Some(c.score) == self.score)
+            .map(|c| c.version.as_str())
+            .max()
+    }
+
+    /// How well founded the rating is: a malicious package over CVSS over a
+    /// database rating over a distribution's urgency over nothing.
+    #[must_use]
+    pub fn rank(&self) -> u8 {
+        match self.source {
+            Some("malicious-package") => 4,
+            Some("cvss") => 3,
+            Some("database") => 2,
+            Some("distribution") => 1,
+            _ => 0,
         }
     }
 }

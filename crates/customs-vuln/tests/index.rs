@@ -515,11 +515,11 @@ fn severity_comes_from_records_aliasing_the_finding() {
         };
         let rated = by_id("CVE-2099-0001");
         assert_eq!(rated.severity(), customs_types::Severity::Critical);
-        assert_eq!(rated.severity_source, "cvss-3.1 via GHSA-aaaa-bbbb-cccc");
+        assert_eq!(rated.rating.label(), "cvss-3.1 via GHSA-aaaa-bbbb-cccc");
         assert_eq!(rated.rating.score, Some(9.8));
         let unrated = by_id("CVE-2099-0002");
         assert_eq!(unrated.severity(), customs_types::Severity::Unknown);
-        assert_eq!(unrated.severity_source, "unknown");
+        assert_eq!(unrated.rating.label(), "unknown");
     };
     check(&VulnIndex::open(&db).unwrap());
 
