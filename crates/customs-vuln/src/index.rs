@@ -273,23 +273,24 @@ impl VulnIndex {
         if !path.is_file() {
             return Err(IndexError::Missing { path });
         }
-        let index = Self::open_any(&path)?;
-        if stored_version(&path) != Some(SCHEMA_VERSION) {
+        let (index, version) = Self::open_any(&path)?;
+        if version != SCHEMA_VERSION {
             return Err(IndexError::Incompatible { path });
         }
         Ok(index)
     }
 
-    /// Opens the file whatever its schema version (for the import's check
-    /// that it is a readable SQLite index).
-    fn open_any(path: &Path) -> Result<Self, IndexError> {
+    /// Opens the file whatever its schema version, and says which it is
+    /// (the import updates a readable index of version 1 or this one).
+    fn open_any(path: &Path) -> Result<(Self, i64), IndexError> {
         let path = path.to_owned();
         let conn = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(sqlite(&path))?;
-        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(sqlite(&path))?;
         // Map the file instead of reading pages through syscalls (lookups
         // touch pages all over the index), and keep the shared lock once
@@ -299,7 +300,7 @@ impl VulnIndex {
             "PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -32768; PRAGMA locking_mode = EXCLUSIVE;",
         )
         .map_err(sqlite(&path))?;
-        Ok(Self { conn, path })
+        Ok((Self { conn, path }, version))
     }
 
     /// The index file.
@@ -578,8 +579,11 @@ pub fn import(dir: &Path, sources: &[ImportSource], now: u64) -> Result<ImportSu
     // An index of this schema, or of version 1 (no alias table: added and
     // filled from the stored records), is updated in a copy; any other is
     // rebuilt from the sources given.
-    let previous = live.is_file().then(|| stored_version(&live)).flatten();
-    if matches!(previous, Some(1 | SCHEMA_VERSION)) && VulnIndex::open_any(&live).is_ok() {
+    let previous = live
+        .is_file()
+        .then(|| VulnIndex::open_any(&live).ok().map(|(_, version)| version))
+        .flatten();
+    if matches!(previous, Some(1 | SCHEMA_VERSION)) {
         fs_err::copy(&live, &temp_path).map_err(|source| IndexError::Io {
             path: live.clone(),
             source,
@@ -699,12 +703,6 @@ fn create_schema(conn: &Connection) -> rusqlite::Result<()> {
          ) WITHOUT ROWID;
          PRAGMA user_version = {SCHEMA_VERSION};"
     ))
-}
-
-/// The schema version of an index file (`None` when it is not SQLite).
-fn stored_version(path: &Path) -> Option<i64> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
-    conn.query_row("PRAGMA user_version", [], |r| r.get(0)).ok()
 }
 
 /// Fills the alias table of a version 1 index from its stored records.
