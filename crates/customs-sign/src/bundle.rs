@@ -271,10 +271,12 @@ impl Bundle {
         payload_type: &str,
         payload: &[u8],
     ) -> Result<Self, BundleError> {
-        let envelope = Envelope::sign(payload_type, payload, key);
-        let json = serde_json::to_value(&envelope).map_err(|e| malformed("DSSE", e.to_string()))?;
-        let envelope =
-            serde_json::from_value(json).map_err(|e| malformed("DSSE", e.to_string()))?;
+        let signature = key.sign(&dsse::pae(payload_type, payload));
+        let envelope = st::DsseEnvelope::new(
+            payload_type,
+            st::PayloadBytes::new(payload.to_vec()),
+            st::DsseSignature::new(SignatureBytes::new(signature), st::KeyId::new("")),
+        );
         Ok(Self(st::Bundle::new(
             MediaType::Bundle0_3,
             key_material(&key.public_key())?,
