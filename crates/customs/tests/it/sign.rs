@@ -137,6 +137,22 @@ impl Setup {
         v
     }
 
+    /// The predicate of the first attestation of `kind` that verifies with
+    /// `public`.
+    fn attested_predicate(&self, public: &str, kind: &str) -> serde_json::Value {
+        let v = self.json(&[
+            "verify-attestation",
+            &self.reference,
+            "--key",
+            public,
+            "--type",
+            kind,
+            "-o",
+            "json",
+        ]);
+        v["attestations"][0]["statement"]["predicate"].clone()
+    }
+
     fn key(&self, name: &str) -> (String, String) {
         let prefix = self.home.path().join(name);
         let out = self.run(&[
@@ -694,20 +710,11 @@ fn sbom_and_scan_attest_what_they_made_in_the_same_run() {
         &private,
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let v = s.json(&[
-        "verify-attestation",
-        &s.reference,
-        "--key",
-        &public,
-        "--type",
-        "spdx",
-        "-o",
-        "json",
-    ]);
     let written: serde_json::Value =
         serde_json::from_slice(&fs_err::read(&sbom_file).unwrap()).unwrap();
     assert_eq!(
-        v["attestations"][0]["statement"]["predicate"], written,
+        s.attested_predicate(&public, "spdx"),
+        written,
         "the SBOM it wrote"
     );
 
@@ -725,17 +732,7 @@ fn sbom_and_scan_attest_what_they_made_in_the_same_run() {
         &private,
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let v = s.json(&[
-        "verify-attestation",
-        &s.reference,
-        "--key",
-        &public,
-        "--type",
-        "vuln",
-        "-o",
-        "json",
-    ]);
-    let predicate = &v["attestations"][0]["statement"]["predicate"];
+    let predicate = &s.attested_predicate(&public, "vuln");
     assert!(
         predicate["scanner"]["db"]["uri"]
             .as_str()
