@@ -1000,54 +1000,71 @@ fn bundle_format_v3_through_the_referrers_tag_schema() {
     );
 }
 
+/// The example image in the in-process OCI 1.1 registry (the referrers
+/// API Debian's registry lacks), a home, and a key pair in it.
+struct Oci11 {
+    registry: customs_test::oci11::Oci11Registry,
+    home: tempfile::TempDir,
+    /// The image's manifest digest.
+    digest: String,
+    reference: String,
+    private: String,
+    public: String,
+}
+
+fn oci11() -> Oci11 {
+    let registry = customs_test::oci11::Oci11Registry::start();
+    let digest = registry.load_layout(&crate::common::example_dir(), "hello", "1.0");
+    let home = tempfile::tempdir().unwrap();
+    let prefix = home.path().join("k");
+    let reference = format!("{}/hello:1.0", registry.addr);
+    let o = Oci11 {
+        registry,
+        digest,
+        reference,
+        private: format!("{}.key", prefix.display()),
+        public: format!("{}.pub", prefix.display()),
+        home,
+    };
+    let out = o.run(&[
+        "key",
+        "generate",
+        "--output-key-prefix",
+        prefix.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    o
+}
+
+impl Oci11 {
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        customs(self.home.path())
+            .env("CUSTOMS_PASSWORD", "pw")
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
 /// The OCI 1.1 referrers API (in-process registry: Debian's has none):
 /// bundles are found through the API, across pages, even once the
 /// referrers tag is gone.
 #[test]
 fn bundle_format_v3_through_the_referrers_api() {
-    let registry = customs_test::oci11::Oci11Registry::start();
-    let digest = registry.load_layout(&crate::common::example_dir(), "hello", "1.0");
-    let home = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        customs(home.path())
-            .env("CUSTOMS_PASSWORD", "pw")
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    let prefix = home.path().join("k");
-    assert!(
-        run(&[
-            "key",
-            "generate",
-            "--output-key-prefix",
-            prefix.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
-    let (private, public) = (
-        format!("{}.key", prefix.display()),
-        format!("{}.pub", prefix.display()),
-    );
-    let reference = format!("{}/hello:1.0", registry.addr);
-    let out = run(&[
-        "sign",
-        &reference,
-        "--key",
-        &private,
-        "--bundle-format",
-        "v3",
-    ]);
+    let o = oci11();
+    let (registry, digest, reference, home) = (&o.registry, &o.digest, &o.reference, &o.home);
+    let (private, public) = (&o.private, &o.public);
+    let run = |args: &[&str]| o.run(args);
+    let out = run(&["sign", reference, "--key", private, "--bundle-format", "v3"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let predicate = home.path().join("p.json");
     fs_err::write(&predicate, b"{}").unwrap();
     for kind in ["spdx", "cyclonedx", "vuln"] {
         let out = run(&[
             "attest",
-            &reference,
+            reference,
             "--key",
-            &private,
+            private,
             "--type",
             kind,
             "--predicate",
@@ -1059,9 +1076,9 @@ fn bundle_format_v3_through_the_referrers_api() {
     }
     // The fallback tag is gone: only the API can find them now.
     registry.remove_manifest("hello", &digest.replace(':', "-"));
-    let out = run(&["verify", &reference, "--key", &public]);
+    let out = run(&["verify", reference, "--key", public]);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    let out = run(&["attestations", &reference, "--key", &public, "-o", "json"]);
+    let out = run(&["attestations", reference, "--key", public, "-o", "json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let listing: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let verified = listing["attached"]
@@ -1085,10 +1102,8 @@ fn bundle_format_v3_through_the_referrers_api() {
 /// `attest --predicate -`, then verified by type.
 #[test]
 fn provenance_from_the_ci_environment_is_attested_and_verified() {
-    let registry = customs_test::oci11::Oci11Registry::start();
-    registry.load_layout(&crate::common::example_dir(), "hello", "1.0");
-    let home = tempfile::tempdir().unwrap();
-    let reference = format!("{}/hello:1.0", registry.addr);
+    let o = oci11();
+    let (home, reference) = (&o.home, &o.reference);
     // Outside any CI: an error naming what it looks for.
     let out = customs(home.path())
         .args(["provenance", "--from-env"])
@@ -1122,30 +1137,18 @@ fn provenance_from_the_ci_environment_is_attested_and_verified() {
         predicate["buildDefinition"]["externalParameters"]["workflow"]["path"],
         ".github/workflows/build.yml"
     );
-    let prefix = home.path().join("k");
-    let keygen = customs(home.path())
-        .env("CUSTOMS_PASSWORD", "pw")
-        .args([
-            "key",
-            "generate",
-            "--output-key-prefix",
-            prefix.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(keygen.status.success());
     let out = customs(home.path())
         .env("CUSTOMS_PASSWORD", "pw")
         .args([
             "attest",
-            &reference,
+            reference,
             "--type",
             "slsaprovenance1",
             "--predicate",
             "-",
             "--key",
+            &o.private,
         ])
-        .arg(format!("{}.key", prefix.display()))
         .write_stdin(out.stdout.clone())
         .output()
         .unwrap();
@@ -1153,14 +1156,14 @@ fn provenance_from_the_ci_environment_is_attested_and_verified() {
     let out = customs(home.path())
         .args([
             "verify-attestation",
-            &reference,
+            reference,
             "--type",
             "slsaprovenance1",
             "-o",
             "json",
             "--key",
+            &o.public,
         ])
-        .arg(format!("{}.pub", prefix.display()))
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -1177,44 +1180,19 @@ fn provenance_from_the_ci_environment_is_attested_and_verified() {
 /// (sent at once: one round trip), then the signature blob (the second).
 #[test]
 fn verify_costs_two_round_trips_beyond_resolving() {
-    let registry = customs_test::oci11::Oci11Registry::start();
-    registry.load_layout(&crate::common::example_dir(), "hello", "1.0");
-    let home = tempfile::tempdir().unwrap();
+    let o = oci11();
+    let (registry, reference) = (&o.registry, &o.reference);
     let run = |args: &[&str]| {
-        let out = customs(home.path())
-            .env("CUSTOMS_PASSWORD", "pw")
-            .args(args)
-            .output()
-            .unwrap();
+        let out = o.run(args);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
     };
-    let prefix = home.path().join("k");
-    run(&[
-        "key",
-        "generate",
-        "--output-key-prefix",
-        prefix.to_str().unwrap(),
-    ]);
-    let reference = format!("{}/hello:1.0", registry.addr);
-    run(&[
-        "sign",
-        &reference,
-        "--key",
-        &format!("{}.key", prefix.display()),
-    ]);
+    run(&["sign", reference, "--key", &o.private]);
     let requests = |f: &dyn Fn()| {
         let before = registry.requests().len();
         f();
         registry.requests()[before..].to_vec()
     };
-    let verifying = requests(&|| {
-        run(&[
-            "verify",
-            &reference,
-            "--key",
-            &format!("{}.pub", prefix.display()),
-        ]);
-    });
+    let verifying = requests(&|| run(&["verify", reference, "--key", &o.public]));
     let paths: Vec<&str> = verifying.iter().map(|r| r.path.as_str()).collect();
     // Resolving: the ping and the manifest the tag names.
     assert_eq!(paths[..2], ["/v2/", "/v2/hello/manifests/1.0"], "{paths:?}");
