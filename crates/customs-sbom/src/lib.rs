@@ -10,11 +10,10 @@
 pub mod format;
 mod model;
 mod purl;
-mod time;
 
 pub use model::{
     Creator, Distro, Location, Package, PackageType, Relationship, RelationshipKind, Sbom, Subject,
     Unknown,
 };
 pub use purl::{PurlError, purl};
-pub use time::{rfc3339, timestamp};
+pub use customs_types::time::{rfc3339, timestamp};

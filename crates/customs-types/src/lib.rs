@@ -8,6 +8,7 @@
 mod digest;
 mod redacted;
 mod severity;
+pub mod time;
 
 pub use digest::{Algorithm, Digest, DigestError, Hasher, decode_hex};
 pub use redacted::Redacted;

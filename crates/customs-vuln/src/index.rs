@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::ecosystem::{normalize_ecosystem, normalize_name};
 use crate::matching::ParsedRange;
 use crate::osv::{self, Event, Range, Record, SeverityEntry};
-use crate::time::parse_rfc3339;
+use customs_types::time::parse_rfc3339;
 
 /// The file name of the index inside the database directory.
 pub const INDEX_FILE: &str = "osv.sqlite";

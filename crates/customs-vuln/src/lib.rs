@@ -12,11 +12,11 @@ pub mod index;
 pub mod matching;
 pub mod osv;
 pub mod severity;
-mod time;
+
 pub mod update;
 
 pub use ecosystem::Via;
 pub use index::{ImportSource, ImportSummary, IndexError, Status, VulnIndex, import};
 pub use matching::{Finding, FixState, MatchDetail, MatchReport, Unmatched, match_sbom};
 pub use severity::{CvssScore, Rated};
-pub use time::parse_rfc3339;
+pub use customs_types::time::parse_rfc3339;

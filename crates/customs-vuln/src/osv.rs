@@ -195,7 +195,7 @@ pub fn parse(source_name: &str, bytes: &[u8]) -> Result<Record, RecordError> {
             "the id is empty, too long or contains spaces".to_owned(),
         ));
     }
-    if crate::time::parse_rfc3339(&record.modified).is_none() {
+    if customs_types::time::parse_rfc3339(&record.modified).is_none() {
         return Err(malformed(format!(
             "`modified` is not an RFC 3339 time: `{}`",
             record.modified.chars().take(40).collect::<String>()

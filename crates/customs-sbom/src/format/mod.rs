@@ -15,6 +15,16 @@ pub(crate) enum License {
     Other(String),
 }
 
+/// The canonical SPDX expression declared licence text stands for (read
+/// leniently, as the SBOM writers do), or `None` when it is free text.
+#[must_use]
+pub fn spdx_expression(text: &str) -> Option<String> {
+    match license(text) {
+        License::Expression { expression, .. } => Some(expression),
+        License::Other(_) => None,
+    }
+}
+
 /// Reads declared licence text as an SPDX expression when it is one
 /// (leniently: `Apache 2.0`, `GPL-2+`, `MIT/X11` are understood), as free
 /// text otherwise.
