@@ -119,6 +119,297 @@ pub enum Command {
     /// (v0.1–v0.3), with a key or a certificate identity and a trusted
     /// root; exit 3 naming the check that failed.
     VerifyBlob(VerifyBlobArgs),
+    /// May this digest ship to this environment? Gathers the evidence in
+    /// one walk, evaluates the Rego policy (built-in bundle plus yours) with
+    /// exceptions and VEX, and prints pass, warn or deny with every reason;
+    /// exit 1 on deny.
+    Gate(GateArgs),
+    /// List or check the exceptions files (active, expiring, expired).
+    #[command(subcommand)]
+    Exceptions(ExceptionsCommand),
+    /// VEX: write exceptions as an OpenVEX document.
+    #[command(subcommand)]
+    Vex(VexCommand),
+    /// Every package's licences, grouped by licence, with the policy's
+    /// verdict per package.
+    Licenses(LicensesArgs),
+    /// The local catalogue of base images (layer chains, owners, approval).
+    #[command(subcommand)]
+    Base(BaseCommand),
+    /// Recommend a newer base image: newer tags of the base repository,
+    /// scanned, with vulnerabilities fixed and introduced, size and age.
+    Recommend(RecommendArgs),
+    /// The rules of the policy bundle (built-in and yours) and their levels
+    /// per environment.
+    Policy(PolicyArgs),
+}
+
+/// Where the policy comes from: `customs.toml` (environments, policy
+/// folder, exceptions, VEX, KEV, block list) and flags that add to it.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PolicyFiles {
+    /// The customs.toml to read (default: ./customs.toml when present).
+    #[arg(long, env = EnvVars::CUSTOMS_CONFIG, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A folder of your Rego rules, added to the built-in bundle (instead
+    /// of customs.toml's `policy.dir`).
+    #[arg(long, value_name = "DIR")]
+    pub policy: Option<PathBuf>,
+    /// Exceptions files (YAML), in addition to customs.toml's.
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Vec<PathBuf>,
+    /// OpenVEX or CycloneDX VEX documents, in addition to customs.toml's.
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
+    /// A CISA Known Exploited Vulnerabilities catalogue (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub kev: Option<PathBuf>,
+    /// A block list of digests (YAML).
+    #[arg(long, value_name = "FILE")]
+    pub blocklist: Option<PathBuf>,
+    /// Evaluate as of this time (RFC 3339, or YYYY-MM-DD): re-check a
+    /// decision or an exception's expiry later (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+}
+
+/// `customs gate`.
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// The image (see `customs digest --help`). Not needed with --from-input.
+    #[arg(required_unless_present = "from_input")]
+    pub image: Option<String>,
+    /// The environment (dev, staging, prod, or one from customs.toml).
+    #[arg(long, value_name = "NAME")]
+    pub env: String,
+    /// Output: table, json (the decision record), sarif.
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Print the policy input document and stop.
+    #[arg(long)]
+    pub input_only: bool,
+    /// Evaluate a saved policy input document instead of reading an image.
+    #[arg(long, value_name = "FILE", conflicts_with = "input_only")]
+    pub from_input: Option<PathBuf>,
+    /// Deploy manifests (Kubernetes, compose) to check as well.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Vec<PathBuf>,
+    /// The previous release, for the size-growth rule.
+    #[arg(long, value_name = "REF")]
+    pub compare: Option<String>,
+    /// The base catalogue (default: $XDG_DATA_HOME/customs/bases.json).
+    #[arg(long, value_name = "FILE")]
+    pub base_catalogue: Option<PathBuf>,
+    /// Policy files.
+    #[command(flatten)]
+    pub policy: PolicyFiles,
+    /// Which catalogers make the SBOM.
+    #[command(flatten)]
+    pub catalogers: CatalogerArgs,
+    /// Database location.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Attach the decision record to the image as a signed SLSA
+    /// verification summary attestation.
+    #[command(flatten)]
+    pub attach: AttachArgs,
+    /// Source flags.
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs exceptions …`.
+#[derive(Debug, Subcommand)]
+pub enum ExceptionsCommand {
+    /// Every exception with its state: active, expiring or expired.
+    List(ExceptionsArgs),
+    /// Validate the files; exit 1 when an exception has expired (or, with
+    /// --expiring-within, will expire within that time).
+    Check(ExceptionsArgs),
+}
+
+/// `customs exceptions list|check`.
+#[derive(Debug, Args)]
+pub struct ExceptionsArgs {
+    /// Exceptions files (default: customs.toml's).
+    pub files: Vec<PathBuf>,
+    /// Flag exceptions expiring within this time (`14d`, `2w`).
+    #[arg(long, value_name = "DURATION", default_value = "14d")]
+    pub expiring_within: String,
+    /// With check: fail on expiring exceptions too, not only expired ones.
+    #[arg(long)]
+    pub strict: bool,
+    /// Output format.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Policy files (customs.toml, --now).
+    #[command(flatten)]
+    pub policy: PolicyFiles,
+}
+
+/// `customs vex …`.
+#[derive(Debug, Subcommand)]
+pub enum VexCommand {
+    /// Write the active vulnerability exceptions as an OpenVEX 0.2
+    /// document (not_affected, the justification as impact statement).
+    Export(VexExportArgs),
+}
+
+/// `customs vex export`.
+#[derive(Debug, Args)]
+pub struct VexExportArgs {
+    /// Exceptions files (default: customs.toml's).
+    pub files: Vec<PathBuf>,
+    /// The document's author.
+    #[arg(long, default_value = "customs")]
+    pub author: String,
+    /// Write to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Policy files (customs.toml, --now).
+    #[command(flatten)]
+    pub policy: PolicyFiles,
+}
+
+/// `customs licenses`.
+#[derive(Debug, Args)]
+pub struct LicensesArgs {
+    /// The image (see `customs digest --help`), dir:ROOTFS, or sbom:FILE.
+    pub image: String,
+    /// The environment whose licence policy judges (default: prod).
+    #[arg(long, value_name = "NAME", default_value = "prod")]
+    pub env: String,
+    /// Output format.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Exit 1 when a package's licence is denied.
+    #[arg(long)]
+    pub fail_on_denied: bool,
+    /// Policy files (customs.toml).
+    #[command(flatten)]
+    pub policy: PolicyFiles,
+    /// Which catalogers make the SBOM.
+    #[command(flatten)]
+    pub catalogers: CatalogerArgs,
+    /// Source flags.
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs base …`.
+#[derive(Debug, Subcommand)]
+pub enum BaseCommand {
+    /// Record base images (their layer chains), with an owner and approval.
+    Add(BaseAddArgs),
+    /// List the catalogue.
+    List(BaseListArgs),
+    /// Remove base images by digest or name.
+    Remove(BaseRemoveArgs),
+    /// Which catalogued base an image is built on.
+    Detect(BaseDetectArgs),
+}
+
+/// Where the base catalogue is.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CatalogueArgs {
+    /// The base catalogue (default: $XDG_DATA_HOME/customs/bases.json).
+    #[arg(long = "catalogue", value_name = "FILE")]
+    pub path: Option<PathBuf>,
+}
+
+/// `customs base add`.
+#[derive(Debug, Args)]
+pub struct BaseAddArgs {
+    /// Base images.
+    #[arg(required = true)]
+    pub images: Vec<String>,
+    /// The team that owns them and keeps them updated.
+    #[arg(long, value_name = "TEAM")]
+    pub owner: Option<String>,
+    /// Approve them as bases.
+    #[arg(long)]
+    pub approved: bool,
+    /// Catalogue location.
+    #[command(flatten)]
+    pub catalogue: CatalogueArgs,
+    /// Source flags.
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs base list`.
+#[derive(Debug, Args)]
+pub struct BaseListArgs {
+    /// Output format.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Catalogue location.
+    #[command(flatten)]
+    pub catalogue: CatalogueArgs,
+}
+
+/// `customs base remove`.
+#[derive(Debug, Args)]
+pub struct BaseRemoveArgs {
+    /// Digests or names as listed.
+    #[arg(required = true)]
+    pub bases: Vec<String>,
+    /// Catalogue location.
+    #[command(flatten)]
+    pub catalogue: CatalogueArgs,
+}
+
+/// `customs base detect`.
+#[derive(Debug, Args)]
+pub struct BaseDetectArgs {
+    /// The image.
+    pub image: String,
+    /// Output format.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Catalogue location.
+    #[command(flatten)]
+    pub catalogue: CatalogueArgs,
+    /// Source flags.
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs recommend`.
+#[derive(Debug, Args)]
+pub struct RecommendArgs {
+    /// The image whose base to improve.
+    pub image: String,
+    /// The base image to start from, when it cannot be detected
+    /// (`registry/debian:12.1`).
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+    /// Look at this many newest candidate tags at most.
+    #[arg(long, default_value_t = 8)]
+    pub max_candidates: usize,
+    /// Output format.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Catalogue location.
+    #[command(flatten)]
+    pub catalogue: CatalogueArgs,
+    /// Database location.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Source flags.
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs policy`.
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// Output format.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Policy files (customs.toml, --policy).
+    #[command(flatten)]
+    pub policy: PolicyFiles,
 }
 
 /// Who must have signed, for keyless (certificate) verification: the
@@ -615,6 +906,21 @@ pub struct ScanArgs {
     /// Database location.
     #[command(flatten)]
     pub db: DbArgs,
+    /// OpenVEX or CycloneDX VEX documents: findings they say are
+    /// not_affected or fixed are suppressed.
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
+    /// Exceptions files: vulnerabilities they waive are suppressed (expired
+    /// ones are named and do not apply).
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Vec<PathBuf>,
+    /// The environment exceptions are scoped to (entries naming other
+    /// environments do not apply).
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Show suppressed findings too, marked with why.
+    #[arg(long)]
+    pub show_suppressed: bool,
     /// Attach the result to the image as a signed attestation.
     #[command(flatten)]
     pub attach: AttachArgs,

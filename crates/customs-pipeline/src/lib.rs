@@ -4,6 +4,8 @@
 //! into an [`Sbom`] that names the image by digest.
 
 pub mod attestations;
+pub mod base;
+pub mod gate;
 pub mod secrets;
 pub mod signatures;
 
@@ -27,6 +29,15 @@ pub enum PipelineError {
     /// A layer could not be walked.
     #[error(transparent)]
     Walk(#[from] WalkError),
+    /// Signatures or attestations could not be read.
+    #[error(transparent)]
+    Signatures(#[from] signatures::SignatureError),
+    /// A policy, exceptions, VEX or configuration file is not valid.
+    #[error(transparent)]
+    Policy(#[from] customs_policy::PolicyError),
+    /// The advisory index could not be read.
+    #[error(transparent)]
+    Index(#[from] customs_vuln::IndexError),
     /// A document (an SBOM) cannot be read.
     #[error("{what}: {reason}")]
     Document {
@@ -191,6 +202,51 @@ fn assemble(subject: Subject, catalog: Catalog) -> Sbom {
     };
     sbom.normalize();
     sbom
+}
+
+/// What one walk of an image gives the gate: its SBOM and its secrets.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    /// The SBOM.
+    pub sbom: Sbom,
+    /// The secrets (layers, configuration and history).
+    pub secrets: secrets::SecretsReport,
+}
+
+/// Makes the SBOM of an image and scans it for secrets in **one** walk:
+/// the catalogers and the secret scanner subscribe to the same pass over
+/// each layer.
+///
+/// # Errors
+/// [`PipelineError`] on any integrity, format or limit failure.
+pub async fn evidence_of_image(
+    source: &AnySource,
+    image: &Image,
+    catalogers: Vec<Box<dyn Cataloger>>,
+    allow: &customs_checks::secrets::AllowList,
+    limits: &Limits,
+    progress: &dyn Progress,
+) -> Result<Evidence, PipelineError> {
+    let run = CatalogRun::new(catalogers);
+    let visitor = secrets::SecretsVisitor::new();
+    let mut visitors = run.visitors();
+    visitors.push(&visitor);
+    let walk = walk_image(source, image, &visitors, limits, progress).await?;
+    let layers: Vec<_> = image
+        .layers()
+        .into_iter()
+        .map(|l| l.descriptor.digest)
+        .collect();
+    let catalog = run.finish(&walk, &layers);
+    let mut report = visitor.finish(&walk, allow);
+    report
+        .findings
+        .extend(secrets::config_secrets(&image.config, allow));
+    customs_checks::sort(&mut report.findings);
+    Ok(Evidence {
+        sbom: assemble(image_subject(image), catalog),
+        secrets: report,
+    })
 }
 
 /// Makes the SBOM of an unpacked root filesystem (`dir:`).

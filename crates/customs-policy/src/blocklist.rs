@@ -113,7 +113,8 @@ mod tests {
 
     #[test]
     fn blocks_until_the_day() {
-        let text = format!("blocked:\n  - digest: {D}\n    reason: bad build\n    until: 2024-10-10\n");
+        let text =
+            format!("blocked:\n  - digest: {D}\n    reason: bad build\n    until: 2024-10-10\n");
         let list = BlockList::parse(Path::new("blocked.yaml"), &text).unwrap();
         let day = customs_types::time::parse_date("2024-10-10").unwrap();
         assert_eq!(list.blocking(D, day).unwrap().reason, "bad build");
@@ -124,13 +125,24 @@ mod tests {
     #[test]
     fn bad_entries_are_named() {
         for (text, wanted) in [
-            ("blocked:\n  - digest: nope\n    reason: r\n", "entry 1: `nope`"),
+            (
+                "blocked:\n  - digest: nope\n    reason: r\n",
+                "entry 1: `nope`",
+            ),
             (&*format!("blocked:\n  - digest: {D}\n"), "no reason"),
-            (&*format!("blocked:\n  - digest: {D}\n    reason: r\n    until: soon\n"), "until"),
+            (
+                &*format!("blocked:\n  - digest: {D}\n    reason: r\n    until: soon\n"),
+                "until",
+            ),
             ("blocked: [", "line"),
         ] {
-            let err = BlockList::parse(Path::new("blocked.yaml"), text).unwrap_err().to_string();
-            assert!(err.contains("blocked.yaml") && err.contains(wanted), "{err}");
+            let err = BlockList::parse(Path::new("blocked.yaml"), text)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("blocked.yaml") && err.contains(wanted),
+                "{err}"
+            );
         }
     }
 }

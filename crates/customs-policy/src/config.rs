@@ -323,7 +323,10 @@ mod tests {
         let config = PolicyConfig::builtin();
         assert!(config.environment("prod").is_ok());
         let err = config.environment("qa").unwrap_err().to_string();
-        assert!(err.contains("qa") && err.contains("dev, prod, staging"), "{err}");
+        assert!(
+            err.contains("qa") && err.contains("dev, prod, staging"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -355,7 +358,10 @@ rules = { healthcheck = "off" }
         for (text, wanted) in [
             ("[environments.qa]\nrules = { x = \"block\" }", "line 2"),
             ("[environments.qa]\nprofile = \"live\"", "profile"),
-            ("[environments.qa]\nsize_growth_ratio = 0.5", "size_growth_ratio"),
+            (
+                "[environments.qa]\nsize_growth_ratio = 0.5",
+                "size_growth_ratio",
+            ),
             (
                 "[environments.qa]\nidentities = [{ identity = \"a\" }]",
                 "issuer",
@@ -365,7 +371,10 @@ rules = { healthcheck = "off" }
             let err = PolicyConfig::parse(Path::new("customs.toml"), text)
                 .unwrap_err()
                 .to_string();
-            assert!(err.contains("customs.toml") && err.contains(wanted), "{err}");
+            assert!(
+                err.contains("customs.toml") && err.contains(wanted),
+                "{err}"
+            );
         }
     }
 }

@@ -29,11 +29,17 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("base_age.rego", include_str!("../policy/base_age.rego")),
     ("non_root.rego", include_str!("../policy/non_root.rego")),
     ("labels.rego", include_str!("../policy/labels.rego")),
-    ("healthcheck.rego", include_str!("../policy/healthcheck.rego")),
+    (
+        "healthcheck.rego",
+        include_str!("../policy/healthcheck.rego"),
+    ),
     ("ports.rego", include_str!("../policy/ports.rego")),
     ("manifests.rego", include_str!("../policy/manifests.rego")),
     ("licenses.rego", include_str!("../policy/licenses.rego")),
-    ("license_unknown.rego", include_str!("../policy/license_unknown.rego")),
+    (
+        "license_unknown.rego",
+        include_str!("../policy/license_unknown.rego"),
+    ),
     ("growth.rego", include_str!("../policy/growth.rego")),
 ];
 
@@ -73,11 +79,14 @@ impl RuleMeta {
     /// rule says, else deny in prod and warn elsewhere.
     #[must_use]
     pub fn default_level(&self, profile: &str) -> Level {
-        self.levels.get(profile).copied().unwrap_or(if profile == "prod" {
-            Level::Deny
-        } else {
-            Level::Warn
-        })
+        self.levels
+            .get(profile)
+            .copied()
+            .unwrap_or(if profile == "prod" {
+                Level::Deny
+            } else {
+                Level::Warn
+            })
     }
 }
 
@@ -241,12 +250,13 @@ impl Policy {
         let mut hasher = customs_types::Hasher::new(customs_types::Algorithm::Sha256);
         let mut builtin_packages = Vec::new();
         for (name, text, builtin) in &sources {
-            let package = engine
-                .add_policy(name.clone(), text.clone())
-                .map_err(|e| PolicyError::Rego {
-                    what: name.clone(),
-                    reason: format!("invalid Rego\n{}", e.to_string().trim()),
-                })?;
+            let package =
+                engine
+                    .add_policy(name.clone(), text.clone())
+                    .map_err(|e| PolicyError::Rego {
+                        what: name.clone(),
+                        reason: format!("invalid Rego\n{}", e.to_string().trim()),
+                    })?;
             if *builtin {
                 builtin_packages.push(package);
             }
@@ -266,13 +276,10 @@ impl Policy {
     }
 
     fn rule_packages(&self) -> Result<Vec<String>, PolicyError> {
-        let mut packages = self
-            .engine
-            .get_packages()
-            .map_err(|e| PolicyError::Rego {
-                what: "policy bundle".to_owned(),
-                reason: e.to_string(),
-            })?;
+        let mut packages = self.engine.get_packages().map_err(|e| PolicyError::Rego {
+            what: "policy bundle".to_owned(),
+            reason: e.to_string(),
+        })?;
         packages.retain(|p| p.starts_with(RULES_PREFIX));
         packages.sort();
         packages.dedup();
@@ -306,8 +313,11 @@ impl Policy {
                 _ => {}
             }
             let json = to_json(&value, &package).map_err(&failed)?;
-            let mut meta: RuleMeta = serde_json::from_value(json)
-                .map_err(|e| failed(format!("metadata is not {{id, title, description, levels}}: {e}")))?;
+            let mut meta: RuleMeta = serde_json::from_value(json).map_err(|e| {
+                failed(format!(
+                    "metadata is not {{id, title, description, levels}}: {e}"
+                ))
+            })?;
             if meta.id.is_empty()
                 || !meta
                     .id
@@ -359,12 +369,11 @@ impl Policy {
     /// [`PolicyError::Rego`] when the input cannot be given to the engine.
     pub fn evaluate(&self, input: &serde_json::Value) -> Result<Vec<Outcome>, PolicyError> {
         let mut engine = self.engine.clone();
-        let value = regorus::Value::from_json_str(&input.to_string()).map_err(|e| {
-            PolicyError::Rego {
+        let value =
+            regorus::Value::from_json_str(&input.to_string()).map_err(|e| PolicyError::Rego {
                 what: "policy input".to_owned(),
                 reason: e.to_string(),
-            }
-        })?;
+            })?;
         engine.set_input(value);
         let mut out = Vec::new();
         for meta in &self.rules {
@@ -395,8 +404,11 @@ impl Policy {
             out.push(match result {
                 Ok(mut violations) => {
                     violations.sort_by(|a, b| {
-                        (&a.vulnerability, &a.package, &a.message)
-                            .cmp(&(&b.vulnerability, &b.package, &b.message))
+                        (&a.vulnerability, &a.package, &a.message).cmp(&(
+                            &b.vulnerability,
+                            &b.package,
+                            &b.message,
+                        ))
                     });
                     Outcome::Rule {
                         meta: meta.clone(),

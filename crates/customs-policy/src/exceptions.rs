@@ -168,7 +168,9 @@ impl Exception {
             self.environments.is_empty() || self.environments.iter().any(|e| e == s.environment);
         let what = match (&self.vulnerability, &self.rule) {
             (Some(v), rule) => {
-                s.vulnerabilities.iter().any(|id| id.eq_ignore_ascii_case(v))
+                s.vulnerabilities
+                    .iter()
+                    .any(|id| id.eq_ignore_ascii_case(v))
                     && rule.as_deref().is_none_or(|r| r == s.rule)
             }
             (None, Some(rule)) => rule == s.rule,
@@ -215,10 +217,9 @@ impl Exceptions {
         let raw: RawFile = yaml_serde::from_str(text).map_err(|e| failed(e.to_string()))?;
         let mut out: Vec<Exception> = Vec::new();
         for (i, e) in raw.exceptions.into_iter().enumerate() {
-            let name = e
-                .id
-                .clone()
-                .unwrap_or_else(|| format!("{}#{}", file, i + 1));
+            let name =
+                e.id.clone()
+                    .unwrap_or_else(|| format!("{}#{}", file, i + 1));
             let entry = |reason: &str| failed(format!("exception {} ({name}): {reason}", i + 1));
             let scope = e.scope.ok_or_else(|| {
                 entry("no scope: give scope.digest, scope.repository or scope.all: true")
@@ -249,7 +250,11 @@ impl Exceptions {
                 .filter(|j| !j.trim().is_empty())
                 .ok_or_else(|| entry("no justification"))?;
             let expires = match e.expires {
-                None => return Err(entry("no expiry: every exception needs `expires: YYYY-MM-DD`")),
+                None => {
+                    return Err(entry(
+                        "no expiry: every exception needs `expires: YYYY-MM-DD`",
+                    ));
+                }
                 Some(yaml_serde::Value::String(s)) => s,
                 Some(other) => {
                     return Err(entry(&format!(
@@ -292,7 +297,11 @@ impl Exceptions {
     ///
     /// # Errors
     /// As [`Exceptions::parse`], and when a file cannot be read.
-    pub fn load(paths: &[std::path::PathBuf], today: i64, max_days: u32) -> Result<Self, PolicyError> {
+    pub fn load(
+        paths: &[std::path::PathBuf],
+        today: i64,
+        max_days: u32,
+    ) -> Result<Self, PolicyError> {
         let mut entries = Vec::new();
         let mut hasher = customs_types::Hasher::new(customs_types::Algorithm::Sha256);
         for path in paths {
@@ -316,7 +325,11 @@ impl Exceptions {
 
     /// The exceptions covering a violation, active ones first.
     #[must_use]
-    pub fn covering<'a>(&'a self, s: &Subject<'_>, day: i64) -> (Option<&'a Exception>, Option<&'a Exception>) {
+    pub fn covering<'a>(
+        &'a self,
+        s: &Subject<'_>,
+        day: i64,
+    ) -> (Option<&'a Exception>, Option<&'a Exception>) {
         let mut active = None;
         let mut expired = None;
         for e in self.entries.iter().filter(|e| e.covers(s)) {
@@ -396,7 +409,11 @@ mod tests {
         let text = "exceptions:\n  - scope: { digest: \"sha256:0000000000000000000000000000000000000000000000000000000000000000\" }\n    rule: healthcheck\n    justification: batch job\n    expires: 2024-11-01\n";
         let e = &parse(text).unwrap()[0];
         assert_eq!(e.id, "exceptions.yaml#1");
-        let mut s = subject(&[], "prod", "sha256:0000000000000000000000000000000000000000000000000000000000000000");
+        let mut s = subject(
+            &[],
+            "prod",
+            "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+        );
         s.rule = "healthcheck";
         assert!(e.covers(&s));
         s.digest = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
@@ -406,20 +423,53 @@ mod tests {
     #[test]
     fn invalid_entries_name_the_entry_and_problem() {
         for (text, wanted) in [
-            ("exceptions:\n  - scope: {all: true}\n    rule: x\n    justification: j\n", "no expiry"),
-            ("exceptions:\n  - scope: {all: true}\n    rule: x\n    justification: j\n    expires: 2030-01-01\n", "more than 180 days"),
-            ("exceptions:\n  - scope: {all: true}\n    rule: x\n    justification: j\n    expires: 2024-13-01\n", "not a date"),
-            ("exceptions:\n  - scope: {all: true}\n    rule: x\n    justification: j\n    expires: 20241001\n", "not a date"),
-            ("exceptions:\n  - rule: x\n    justification: j\n    expires: 2024-10-10\n", "no scope"),
-            ("exceptions:\n  - scope: {all: true, digest: \"sha256:00\"}\n    rule: x\n    justification: j\n    expires: 2024-10-10\n", "exactly one"),
-            ("exceptions:\n  - scope: {all: true}\n    justification: j\n    expires: 2024-10-10\n", "neither"),
-            ("exceptions:\n  - scope: {all: true}\n    rule: x\n    expires: 2024-10-10\n", "no justification"),
-            ("exceptions:\n  - scope: {all: true}\n    rule: x\n    package: openssl\n    justification: j\n    expires: 2024-10-10\n", "not a package URL"),
-            ("exceptions:\n  - scope: {all: true}\n    rule: x\n    justification: j\n    expiry: 2024-10-10\n", "unknown field"),
+            (
+                "exceptions:\n  - scope: {all: true}\n    rule: x\n    justification: j\n",
+                "no expiry",
+            ),
+            (
+                "exceptions:\n  - scope: {all: true}\n    rule: x\n    justification: j\n    expires: 2030-01-01\n",
+                "more than 180 days",
+            ),
+            (
+                "exceptions:\n  - scope: {all: true}\n    rule: x\n    justification: j\n    expires: 2024-13-01\n",
+                "not a date",
+            ),
+            (
+                "exceptions:\n  - scope: {all: true}\n    rule: x\n    justification: j\n    expires: 20241001\n",
+                "not a date",
+            ),
+            (
+                "exceptions:\n  - rule: x\n    justification: j\n    expires: 2024-10-10\n",
+                "no scope",
+            ),
+            (
+                "exceptions:\n  - scope: {all: true, digest: \"sha256:00\"}\n    rule: x\n    justification: j\n    expires: 2024-10-10\n",
+                "exactly one",
+            ),
+            (
+                "exceptions:\n  - scope: {all: true}\n    justification: j\n    expires: 2024-10-10\n",
+                "neither",
+            ),
+            (
+                "exceptions:\n  - scope: {all: true}\n    rule: x\n    expires: 2024-10-10\n",
+                "no justification",
+            ),
+            (
+                "exceptions:\n  - scope: {all: true}\n    rule: x\n    package: openssl\n    justification: j\n    expires: 2024-10-10\n",
+                "not a package URL",
+            ),
+            (
+                "exceptions:\n  - scope: {all: true}\n    rule: x\n    justification: j\n    expiry: 2024-10-10\n",
+                "unknown field",
+            ),
             ("exceptions:\n  - scope: {all: true\n", "line"),
         ] {
             let err = parse(text).unwrap_err().to_string();
-            assert!(err.contains("exceptions.yaml") && err.contains(wanted), "{wanted}: {err}");
+            assert!(
+                err.contains("exceptions.yaml") && err.contains(wanted),
+                "{wanted}: {err}"
+            );
         }
     }
 }

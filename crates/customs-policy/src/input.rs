@@ -50,6 +50,9 @@ pub struct PolicyInput {
     pub provenance: Vec<ProvenanceInput>,
     /// The base image, when it could be told.
     pub base_image: Option<BaseImageInput>,
+    /// How many base images the local catalogue holds (approval by the
+    /// catalogue counts when it holds any).
+    pub base_catalogue: usize,
     /// The previous release (`--compare`).
     pub previous: Option<PreviousInput>,
     /// The block-list entry of this digest.

@@ -61,7 +61,8 @@ impl Kev {
     /// Whether any of these ids (a finding's id and aliases) is listed.
     #[must_use]
     pub fn lists(&self, ids: &[String]) -> bool {
-        ids.iter().any(|i| self.ids.contains(&i.to_ascii_uppercase()))
+        ids.iter()
+            .any(|i| self.ids.contains(&i.to_ascii_uppercase()))
     }
 
     /// How many CVEs it lists.

@@ -177,7 +177,11 @@ impl Gatekeeper<'_> {
     /// # Errors
     /// [`PolicyError`] when the environment is unknown or the input cannot
     /// be given to the engine; a rule that fails is a deny reason instead.
-    pub fn evaluate(&self, input: &PolicyInput, reference: &str) -> Result<DecisionRecord, PolicyError> {
+    pub fn evaluate(
+        &self,
+        input: &PolicyInput,
+        reference: &str,
+    ) -> Result<DecisionRecord, PolicyError> {
         let env = self.config.environment(&input.environment.name)?;
         let json = serde_json::to_value(input).map_err(|e| PolicyError::Rego {
             what: "policy input".to_owned(),

@@ -253,7 +253,10 @@ mod tests {
             allow: vec!["MIT".to_owned(), "Apache-2.0".to_owned()],
             ..LicensePolicy::default()
         };
-        assert_eq!(verdict(&p, &["Apache-2.0 OR GPL-2.0-only"]).0, Verdict::Allowed);
+        assert_eq!(
+            verdict(&p, &["Apache-2.0 OR GPL-2.0-only"]).0,
+            Verdict::Allowed
+        );
         assert_eq!(
             verdict(&p, &["BSD-3-Clause"]),
             (Verdict::Denied, vec!["BSD-3-Clause".to_owned()])

@@ -43,7 +43,12 @@ fn purl_parts(purl: &str) -> (&str, Option<&str>) {
 pub fn purl_matches(wanted: &str, found: &str) -> bool {
     let (wanted_name, wanted_version) = purl_parts(wanted);
     let (found_name, found_version) = purl_parts(found);
-    let decode = |s: &str| s.replace("%2B", "+").replace("%2b", "+").replace("%3A", ":").replace("%3a", ":");
+    let decode = |s: &str| {
+        s.replace("%2B", "+")
+            .replace("%2b", "+")
+            .replace("%3A", ":")
+            .replace("%3a", ":")
+    };
     if !wanted_name.eq_ignore_ascii_case(found_name) {
         return false;
     }
@@ -74,22 +79,55 @@ mod tests {
 
     #[test]
     fn globs() {
-        assert!(glob_matches("registry.example.com/shop/*", "registry.example.com/shop/cart"));
-        assert!(!glob_matches("registry.example.com/shop/*", "registry.example.com/shop/a/b"));
-        assert!(glob_matches("registry.example.com/**", "registry.example.com/shop/a/b"));
-        assert!(glob_matches("docker.io/library/debian", "docker.io/library/debian"));
-        assert!(!glob_matches("docker.io/library/debian", "docker.io/library/debian-slim"));
+        assert!(glob_matches(
+            "registry.example.com/shop/*",
+            "registry.example.com/shop/cart"
+        ));
+        assert!(!glob_matches(
+            "registry.example.com/shop/*",
+            "registry.example.com/shop/a/b"
+        ));
+        assert!(glob_matches(
+            "registry.example.com/**",
+            "registry.example.com/shop/a/b"
+        ));
+        assert!(glob_matches(
+            "docker.io/library/debian",
+            "docker.io/library/debian"
+        ));
+        assert!(!glob_matches(
+            "docker.io/library/debian",
+            "docker.io/library/debian-slim"
+        ));
         assert!(glob_matches("*", "x"));
     }
 
     #[test]
     fn purls() {
-        assert!(purl_matches("pkg:deb/debian/openssl", "pkg:deb/debian/openssl@3.0.11-1?arch=amd64"));
-        assert!(purl_matches("pkg:deb/debian/openssl@3.0.11-1", "pkg:deb/debian/openssl@3.0.11-1?arch=amd64"));
-        assert!(!purl_matches("pkg:deb/debian/openssl@3.0.10", "pkg:deb/debian/openssl@3.0.11-1"));
-        assert!(!purl_matches("pkg:deb/debian/openssl", "pkg:deb/debian/openssl-dev@1"));
-        assert!(purl_matches("pkg:deb/debian/libc6@2.36-9%2Bdeb12u4", "pkg:deb/debian/libc6@2.36-9+deb12u4"));
-        assert!(purl_matches("pkg:npm/%40babel/core", "pkg:npm/%40babel/core@7.0.0"));
+        assert!(purl_matches(
+            "pkg:deb/debian/openssl",
+            "pkg:deb/debian/openssl@3.0.11-1?arch=amd64"
+        ));
+        assert!(purl_matches(
+            "pkg:deb/debian/openssl@3.0.11-1",
+            "pkg:deb/debian/openssl@3.0.11-1?arch=amd64"
+        ));
+        assert!(!purl_matches(
+            "pkg:deb/debian/openssl@3.0.10",
+            "pkg:deb/debian/openssl@3.0.11-1"
+        ));
+        assert!(!purl_matches(
+            "pkg:deb/debian/openssl",
+            "pkg:deb/debian/openssl-dev@1"
+        ));
+        assert!(purl_matches(
+            "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4",
+            "pkg:deb/debian/libc6@2.36-9+deb12u4"
+        ));
+        assert!(purl_matches(
+            "pkg:npm/%40babel/core",
+            "pkg:npm/%40babel/core@7.0.0"
+        ));
     }
 
     #[test]

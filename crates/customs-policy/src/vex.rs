@@ -233,7 +233,11 @@ fn openvex(what: &str, doc: OpenVexDocument) -> Result<Vec<Statement>, PolicyErr
         for p in &s.products {
             let id = p.id().ok_or_else(|| at("a product has no @id or purl"))?;
             let mut subcomponents = shared_subs.clone();
-            if let ProductRef::Object { subcomponents: subs, .. } = p {
+            if let ProductRef::Object {
+                subcomponents: subs,
+                ..
+            } = p
+            {
                 subcomponents.extend(subs.iter().filter_map(ProductRef::id));
             }
             products.push(Product { id, subcomponents });
@@ -439,7 +443,10 @@ pub fn parse(what: &str, bytes: &[u8]) -> Result<Vec<Statement>, PolicyError> {
     let mut value = value;
     if value.get("@context").is_none() {
         // go-vex's YAML form has statements and no @context.
-        if value.get("statements").is_some_and(serde_json::Value::is_array) {
+        if value
+            .get("statements")
+            .is_some_and(serde_json::Value::is_array)
+        {
             value["@context"] = serde_json::Value::from("https://openvex.dev/ns");
         } else {
             return Err(failed(
@@ -589,8 +596,14 @@ mod tests {
         assert_eq!(statements.len(), 1);
         let s = &statements[0];
         assert_eq!(s.status, Status::NotAffected);
-        assert_eq!(s.justification.as_deref(), Some("vulnerable_code_not_in_execute_path"));
-        assert_eq!(s.products[0].id, "pkg:maven/org.apache.logging.log4j/log4j-core@2.19.0");
+        assert_eq!(
+            s.justification.as_deref(),
+            Some("vulnerable_code_not_in_execute_path")
+        );
+        assert_eq!(
+            s.products[0].id,
+            "pkg:maven/org.apache.logging.log4j/log4j-core@2.19.0"
+        );
         assert_eq!(s.aliases, ["GHSA-jfh8-c2jp-5v3q"]);
     }
 
@@ -599,16 +612,37 @@ mod tests {
         for (doc, wanted) in [
             ("{", "not valid JSON"),
             ("{\"a\":1}", "neither an OpenVEX"),
-            ("{\"@context\":\"https://example.com\",\"statements\":[]}", "not an OpenVEX context"),
-            (r#"{"@context":"https://openvex.dev/ns/v0.2.0","statements":[{"vulnerability":{"name":"CVE-1"},"status":"maybe"}]}"#, "statement 1: status `maybe`"),
-            (r#"{"@context":"https://openvex.dev/ns/v0.2.0","statements":[{"vulnerability":{"name":"CVE-1"},"status":"not_affected"}]}"#, "needs a justification"),
-            (r#"{"@context":"https://openvex.dev/ns/v0.2.0","statements":[{"vulnerability":{"name":"CVE-1"},"status":"not_affected","justification":"trust_me"}]}"#, "justification `trust_me`"),
-            (r#"{"@context":"https://openvex.dev/ns/v0.2.0","statements":[{"status":"fixed"}]}"#, "not an OpenVEX document"),
-            (r#"{"@context":"https://openvex.dev/ns/v0.2.0","statements":[{"vulnerability":"CVE-1","status":"fixed","timestamp":"yesterday"}]}"#, "timestamp"),
+            (
+                "{\"@context\":\"https://example.com\",\"statements\":[]}",
+                "not an OpenVEX context",
+            ),
+            (
+                r#"{"@context":"https://openvex.dev/ns/v0.2.0","statements":[{"vulnerability":{"name":"CVE-1"},"status":"maybe"}]}"#,
+                "statement 1: status `maybe`",
+            ),
+            (
+                r#"{"@context":"https://openvex.dev/ns/v0.2.0","statements":[{"vulnerability":{"name":"CVE-1"},"status":"not_affected"}]}"#,
+                "needs a justification",
+            ),
+            (
+                r#"{"@context":"https://openvex.dev/ns/v0.2.0","statements":[{"vulnerability":{"name":"CVE-1"},"status":"not_affected","justification":"trust_me"}]}"#,
+                "justification `trust_me`",
+            ),
+            (
+                r#"{"@context":"https://openvex.dev/ns/v0.2.0","statements":[{"status":"fixed"}]}"#,
+                "not an OpenVEX document",
+            ),
+            (
+                r#"{"@context":"https://openvex.dev/ns/v0.2.0","statements":[{"vulnerability":"CVE-1","status":"fixed","timestamp":"yesterday"}]}"#,
+                "timestamp",
+            ),
             ("statements: [\n  - a\n b", "not valid YAML"),
         ] {
             let err = parse("vex.json", doc.as_bytes()).unwrap_err().to_string();
-            assert!(err.contains("vex.json") && err.contains(wanted), "{wanted}: {err}");
+            assert!(
+                err.contains("vex.json") && err.contains(wanted),
+                "{wanted}: {err}"
+            );
         }
     }
 }

@@ -157,6 +157,7 @@ pub fn sarif(report: &ChecksReport) -> Result<Vec<u8>, serde_json::Error> {
                     .clone()
                     .unwrap_or_else(|| f.location.line.unwrap_or(0).to_string())
             ),
+            suppressed: None,
         })
         .collect();
     sarif::to_vec(&rules, &results, report.targets.first().map(String::as_str))

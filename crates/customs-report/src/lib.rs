@@ -6,6 +6,7 @@
 
 pub mod checks;
 pub mod columns;
+pub mod gate;
 pub mod quickview;
 pub mod sarif;
 pub mod sbom;

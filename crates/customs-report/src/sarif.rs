@@ -46,6 +46,9 @@ pub struct Finding {
     pub line: Option<u64>,
     /// A stable identity for this result across runs.
     pub fingerprint: String,
+    /// Why it is suppressed (an exception, a VEX statement), when it is:
+    /// SARIF keeps it, marked, so code scanning shows it as dismissed.
+    pub suppressed: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -130,6 +133,14 @@ struct ResultObject {
     message: Text,
     locations: Vec<LocationObject>,
     partial_fingerprints: Fingerprints,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression>,
+}
+
+#[derive(Serialize)]
+struct Suppression {
+    kind: &'static str,
+    justification: String,
 }
 
 #[derive(Serialize)]
@@ -256,6 +267,14 @@ pub fn to_vec(
             partial_fingerprints: Fingerprints {
                 customs: f.fingerprint.clone(),
             },
+            suppressions: f
+                .suppressed
+                .iter()
+                .map(|j| Suppression {
+                    kind: "external",
+                    justification: j.clone(),
+                })
+                .collect(),
         })
         .collect();
     let log = Log {

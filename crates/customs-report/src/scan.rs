@@ -433,6 +433,7 @@ pub fn sarif(report: &ScanReport) -> Result<Vec<u8>, serde_json::Error> {
             path,
             line: None,
             fingerprint: format!("{}:{}:{}", f.id, f.package.purl, f.package.version),
+            suppressed: None,
         });
     }
     let category = report.sbom.subject.digest.as_ref().map(ToString::to_string);

@@ -11,9 +11,9 @@ pub mod format;
 mod model;
 mod purl;
 
+pub use customs_types::time::{rfc3339, timestamp};
 pub use model::{
     Creator, Distro, Location, Package, PackageType, Relationship, RelationshipKind, Sbom, Subject,
     Unknown,
 };
 pub use purl::{PurlError, purl};
-pub use customs_types::time::{rfc3339, timestamp};

@@ -132,7 +132,9 @@ pub fn parse_date(text: &str) -> Option<i64> {
     }
     let num = |range: std::ops::Range<usize>| -> Option<i64> {
         let s = text.get(range)?;
-        s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse().ok())?
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
     };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     ((1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month))
@@ -156,7 +158,6 @@ mod tests {
         assert_eq!(super::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(super::rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
     }
-
 
     #[test]
     fn parses_what_osv_writes() {
@@ -193,7 +194,13 @@ mod tests {
         assert_eq!(super::parse_date("1970-01-01"), Some(0));
         assert_eq!(super::parse_date("2024-02-29"), Some(19_782));
         assert_eq!(super::format_date(19_782), "2024-02-29");
-        for bad in ["2023-02-29", "2024-1-01", "2024-01-01T00:00:00Z", "", "२०२४-01-01"] {
+        for bad in [
+            "2023-02-29",
+            "2024-1-01",
+            "2024-01-01T00:00:00Z",
+            "",
+            "२०२४-01-01",
+        ] {
             assert_eq!(super::parse_date(bad), None, "{bad}");
         }
     }

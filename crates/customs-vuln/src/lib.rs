@@ -15,8 +15,8 @@ pub mod severity;
 
 pub mod update;
 
+pub use customs_types::time::parse_rfc3339;
 pub use ecosystem::Via;
 pub use index::{ImportSource, ImportSummary, IndexError, Status, VulnIndex, import};
 pub use matching::{Finding, FixState, MatchDetail, MatchReport, Unmatched, match_sbom};
 pub use severity::{CvssScore, Rated};
-pub use customs_types::time::parse_rfc3339;

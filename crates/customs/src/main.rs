@@ -52,6 +52,15 @@ fn main() -> ExitCode {
             Command::SignBlob(args) => commands::blob::sign(&args),
             Command::Provenance(args) => commands::attest::provenance(&args),
             Command::VerifyBlob(args) => commands::blob::verify(&args),
+            Command::Gate(args) => commands::gate::run(args, &cli.global).await,
+            Command::Exceptions(command) => commands::exceptions::run(command, &cli.global),
+            Command::Vex(customs_cli::VexCommand::Export(args)) => {
+                commands::exceptions::export(&args, &cli.global)
+            }
+            Command::Licenses(args) => commands::licenses::run(args, &cli.global).await,
+            Command::Base(command) => commands::base::run(command, &cli.global).await,
+            Command::Recommend(args) => commands::recommend::run(args, &cli.global).await,
+            Command::Policy(args) => commands::policy::run(&args, &cli.global),
         }
     };
     let result = runtime.block_on(async {

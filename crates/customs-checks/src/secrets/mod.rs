@@ -82,6 +82,11 @@ pub enum ConfigError {
 struct ConfigFile {
     #[serde(default)]
     secrets: SecretsConfig,
+    // The policy's tables, read (and checked) by customs-policy.
+    #[serde(default, rename = "policy")]
+    _policy: Option<toml::Table>,
+    #[serde(default, rename = "environments")]
+    _environments: Option<toml::Table>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -2,18 +2,24 @@
 
 pub(crate) mod attest;
 pub(crate) mod attestations;
+pub(crate) mod base;
 pub(crate) mod blob;
 mod checks_output;
 pub(crate) mod db;
 pub(crate) mod digest;
+pub(crate) mod exceptions;
 pub(crate) mod files;
+pub(crate) mod gate;
 pub(crate) mod inspect;
 pub(crate) mod key;
 mod keys;
+pub(crate) mod licenses;
 pub(crate) mod lint;
 mod output;
 pub(crate) mod pin;
+pub(crate) mod policy;
 pub(crate) mod quickview;
+pub(crate) mod recommend;
 pub(crate) mod sbom;
 pub(crate) mod scan;
 pub(crate) mod secrets;

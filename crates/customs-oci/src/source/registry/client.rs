@@ -1129,6 +1129,62 @@ impl RegistryClient {
         Ok(Some(out))
     }
 
+    /// The tags of a repository (`/v2/<name>/tags/list`), following `Link`
+    /// pages on the same registry; `limit` bounds each page's bytes.
+    pub(crate) async fn tags(
+        &self,
+        repository: &str,
+        limit: u64,
+        max_pages: usize,
+    ) -> Result<Vec<String>, SourceError> {
+        #[derive(serde::Deserialize)]
+        struct TagList {
+            #[serde(default)]
+            tags: Option<Vec<String>>,
+        }
+        let base = self.base().await?;
+        let scope = pull_scope(repository);
+        let mut url = format!("{base}/v2/{repository}/tags/list?n=1000");
+        let mut out = Vec::new();
+        for page in 0.. {
+            if page == max_pages {
+                return Err(SourceError::malformed(
+                    format!("tags of {}/{repository}", self.registry),
+                    format!("more than {max_pages} pages"),
+                ));
+            }
+            let response = self
+                .send(&url, &scope, self.options.request_timeout, || {
+                    self.http
+                        .get(&url)
+                        .header(header::ACCEPT, "application/json")
+                })
+                .await?;
+            check_status(&response, &url)?;
+            let next = response
+                .headers()
+                .get(header::LINK)
+                .and_then(|v| v.to_str().ok())
+                .and_then(next_link);
+            let bytes = read_limited(response, limit, &url).await?;
+            let list: TagList = serde_json::from_slice(&bytes).map_err(|e| {
+                SourceError::malformed(redact_url(&url), format!("not a tag list: {e}"))
+            })?;
+            out.extend(list.tags.unwrap_or_default());
+            let Some(next) = next.map(|n| registry_url(base, &n)) else {
+                break;
+            };
+            if !next.starts_with(base) {
+                return Err(SourceError::malformed(
+                    redact_url(&url),
+                    "the next page of tags is on another host",
+                ));
+            }
+            url = next;
+        }
+        Ok(out)
+    }
+
     /// Puts a manifest at `reference` (a tag or its digest) and returns the
     /// digest the registry reports, checked against the bytes sent.
     ///

@@ -280,6 +280,16 @@ impl RegistrySource {
         }
     }
 
+    /// The repository's tags, every page.
+    ///
+    /// # Errors
+    /// Transport, auth and format errors.
+    pub async fn tags(&self) -> Result<Vec<String>, SourceError> {
+        self.client
+            .tags(self.reference.repository(), 16 << 20, 1000)
+            .await
+    }
+
     /// Every manifest that names `digest` as its `subject`, optionally only
     /// of `artifact_type`: from the OCI 1.1 referrers API when the registry
     /// has it, and from the referrers tag schema (`sha256-<hex>`, an image

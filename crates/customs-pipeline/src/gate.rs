@@ -1,0 +1,503 @@
+//! The gate's evidence: everything known about one digest turned into the
+//! policy input document, from one walk of the image (SBOM and secrets
+//! together), the advisory index, the signatures and attestations next to
+//! it (verified against what the environment trusts), its base image, the
+//! deploy manifests and the previous release. The CLI and the server call
+//! this same function.
+
+use std::collections::BTreeMap;
+
+use customs_oci::{AnySource, Image, ImageRef};
+use customs_policy::input::{
+    AttestationInput, BaseImageInput, CheckInput, ConfigInput, DatabaseInput, EnvironmentInput,
+    HistoryInput, ImageInput, PackageInput, PolicyInput, PreviousInput, ProvenanceInput, SbomInput,
+    SignaturesInput, SignerInput, VexInput, VulnerabilityInput,
+};
+use customs_policy::vex::{FindingRef, VexSet};
+use customs_policy::{Environment, kev::Kev};
+use customs_sbom::Sbom;
+use customs_vuln::{FixState, MatchReport};
+
+use crate::base::{BaseCatalogue, DetectedBase};
+use crate::{Evidence, PipelineError};
+
+/// What the environment trusts, loaded: a description for people and the
+/// verifier.
+pub struct Trusted<'a> {
+    /// `key cosign.pub`, `identity … from …`.
+    pub described: String,
+    /// The verifier.
+    pub trust: customs_sign::Trust<'a>,
+}
+
+/// Everything besides the image that goes into the input.
+pub struct GateContext<'a> {
+    /// The reference as given.
+    pub reference: &'a str,
+    /// The environment's name.
+    pub environment: &'a str,
+    /// Its configuration.
+    pub config: &'a Environment,
+    /// What it trusts.
+    pub trusted: &'a [Trusted<'a>],
+    /// VEX statements.
+    pub vex: &'a VexSet,
+    /// The KEV catalogue, when given.
+    pub kev: Option<&'a Kev>,
+    /// The base catalogue.
+    pub bases: &'a BaseCatalogue,
+    /// Deploy-manifest findings.
+    pub manifests: Vec<customs_checks::Finding>,
+    /// The previous release.
+    pub previous: Option<PreviousInput>,
+    /// The block-list entry of the digest.
+    pub blocked: Option<customs_policy::input::BlockInput>,
+    /// The advisory database.
+    pub database: Option<DatabaseInput>,
+    /// When (seconds since the epoch): injected, so that tests and
+    /// re-checks can say when.
+    pub now: i64,
+}
+
+/// How the reference chose the image.
+fn resolution(reference: &str) -> (String, Option<String>, Option<String>) {
+    match ImageRef::parse(reference) {
+        Ok(ImageRef::Registry(r)) => {
+            let by = if r.digest().is_some() {
+                "digest"
+            } else {
+                "tag"
+            };
+            (by.to_owned(), r.tag().map(str::to_owned), Some(r.name()))
+        }
+        Ok(
+            ImageRef::OciLayout { tag: Some(tag), .. }
+            | ImageRef::OciArchive { tag: Some(tag), .. },
+        ) => ("tag".to_owned(), Some(tag), None),
+        _ if reference.contains("@sha256:") => ("digest".to_owned(), None, None),
+        _ => ("local".to_owned(), None, None),
+    }
+}
+
+fn check(f: &customs_checks::Finding) -> CheckInput {
+    CheckInput {
+        rule: f.rule.to_owned(),
+        severity: f.severity.to_string(),
+        title: f.title.clone(),
+        location: f.location.display(),
+        fingerprint: f.fingerprint.clone(),
+    }
+}
+
+/// The image part of the input.
+#[must_use]
+pub fn image_input(reference: &str, image: &Image) -> ImageInput {
+    let (resolved_by, tag, repository) = resolution(reference);
+    let c = image.config.config.clone().unwrap_or_default();
+    let redact = |s: &str| customs_checks::redact::redact_text(s);
+    ImageInput {
+        reference: reference.to_owned(),
+        resolved_by,
+        tag,
+        repository,
+        digest: image.manifest_digest.to_string(),
+        index_digest: image.index_digest().map(ToString::to_string),
+        platform: image.platform().to_string(),
+        created: image.config.created.clone(),
+        size: image.layers().iter().map(|l| l.descriptor.size).sum(),
+        layers: image.layers().len(),
+        config: ConfigInput {
+            user: c.user.clone().unwrap_or_default(),
+            labels: c.labels.clone().unwrap_or_default(),
+            healthcheck: c.healthcheck.as_ref().is_some_and(|h| {
+                !h.test.is_empty() && h.test.first().map(String::as_str) != Some("NONE")
+            }),
+            exposed_ports: c
+                .exposed_ports
+                .as_ref()
+                .map(|p| p.keys().cloned().collect())
+                .unwrap_or_default(),
+            entrypoint: c.entrypoint.clone().unwrap_or_default(),
+            cmd: c.cmd.clone().unwrap_or_default(),
+            env_names: c
+                .env
+                .iter()
+                .flatten()
+                .map(|e| e.split('=').next().unwrap_or(e).to_owned())
+                .collect(),
+            working_dir: c.working_dir.clone().unwrap_or_default(),
+        },
+        annotations: image.manifest.annotations.clone(),
+        history: image
+            .config
+            .history
+            .iter()
+            .map(|h| HistoryInput {
+                created_by: redact(h.created_by.as_deref().unwrap_or("")),
+                empty_layer: h.empty_layer,
+            })
+            .collect(),
+    }
+}
+
+/// The SBOM part of the input.
+#[must_use]
+pub fn sbom_input(sbom: &Sbom, source: &str) -> SbomInput {
+    SbomInput {
+        present: true,
+        source: source.to_owned(),
+        incomplete: sbom
+            .unknowns
+            .iter()
+            .filter(|u| u.package_type.is_some_and(customs_sbom::PackageType::is_os))
+            .map(|u| format!("{}: {}", u.path, u.message))
+            .collect(),
+        distro: sbom.distro.as_ref().map(|d| {
+            format!("{} {}", d.id, d.version_id.as_deref().unwrap_or(""))
+                .trim()
+                .to_owned()
+        }),
+        counts: sbom
+            .counts()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        packages: sbom
+            .packages
+            .iter()
+            .map(|p| PackageInput {
+                name: p.name.clone(),
+                version: p.version.clone(),
+                kind: p.kind.to_string(),
+                purl: p.purl.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// A finding as the policy sees it, with its KEV mark and the VEX
+/// statement that decided it (if any).
+fn vulnerability(
+    f: &customs_vuln::Finding,
+    digest: &str,
+    vex: &VexSet,
+    kev: Option<&Kev>,
+) -> VulnerabilityInput {
+    let mut ids = vec![f.id.clone()];
+    ids.extend(f.aliases.iter().cloned());
+    let statement = vex.decide(&FindingRef {
+        ids: &ids,
+        purl: &f.package.purl,
+        image_digest: Some(digest),
+    });
+    VulnerabilityInput {
+        id: f.id.clone(),
+        aliases: f.aliases.clone(),
+        severity: f.severity().to_string(),
+        cvss_score: f.rating.score,
+        fix_available: f.fix_state == FixState::Fixed,
+        fixed_versions: f.fixed_versions.clone(),
+        package: PackageInput {
+            name: f.package.name.clone(),
+            version: f.package.version.clone(),
+            kind: f.package.kind.to_string(),
+            purl: f.package.purl.clone(),
+        },
+        kev: kev.is_some_and(|k| k.lists(&ids)),
+        vex: statement.map(|s| VexInput {
+            status: s.status.as_str().to_owned(),
+            justification: s.justification.clone(),
+            statement: s
+                .impact_statement
+                .clone()
+                .or_else(|| s.action_statement.clone()),
+            document: s.document.clone(),
+        }),
+    }
+}
+
+/// Splits findings into those that apply and those VEX suppressed.
+#[must_use]
+pub fn vulnerabilities(
+    matches: &MatchReport,
+    digest: &str,
+    vex: &VexSet,
+    kev: Option<&Kev>,
+) -> (Vec<VulnerabilityInput>, Vec<VulnerabilityInput>) {
+    matches
+        .findings
+        .iter()
+        .map(|f| vulnerability(f, digest, vex, kev))
+        .partition(|v| {
+            !v.vex
+                .as_ref()
+                .is_some_and(|s| matches!(s.status.as_str(), "not_affected" | "fixed"))
+        })
+}
+
+/// Signatures and attestations next to the image, each checked against
+/// every trusted signer. An image outside a registry has none to check.
+async fn attachments(
+    source: &AnySource,
+    image: &Image,
+    ctx: &GateContext<'_>,
+) -> Result<
+    (
+        SignaturesInput,
+        Vec<AttestationInput>,
+        Vec<(ProvenanceInput, serde_json::Value)>,
+    ),
+    PipelineError,
+> {
+    let digest = &image.manifest_digest;
+    let mut signatures = SignaturesInput {
+        trusted: ctx.trusted.iter().map(|t| t.described.clone()).collect(),
+        ..SignaturesInput::default()
+    };
+    let mut attestations = Vec::new();
+    let mut provenance = Vec::new();
+    let builder_allowed = |builder: Option<&str>| {
+        ctx.config.builders.is_empty()
+            || builder.is_some_and(|b| {
+                ctx.config
+                    .builders
+                    .iter()
+                    .any(|g| customs_policy::matching::glob_matches(g, b))
+            })
+    };
+    let mut add_provenance =
+        |statement: &customs_sign::intoto::Statement, source: &str, verified: bool| {
+            if !statement
+                .predicate_type
+                .starts_with("https://slsa.dev/provenance/")
+            {
+                return;
+            }
+            let p = &statement.predicate;
+            let builder = p
+                .pointer("/runDetails/builder/id")
+                .or_else(|| p.pointer("/builder/id"))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned);
+            let repository = p
+                .pointer("/buildDefinition/externalParameters/workflow/repository")
+                .or_else(|| p.pointer("/invocation/configSource/uri"))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned);
+            let revision = p
+                .pointer("/invocation/configSource/digest/sha1")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned);
+            provenance.push((
+                ProvenanceInput {
+                    predicate_type: statement.predicate_type.clone(),
+                    source: source.to_owned(),
+                    verified,
+                    builder_allowed: builder_allowed(builder.as_deref()),
+                    builder,
+                    build_type: p
+                        .pointer("/buildDefinition/buildType")
+                        .or_else(|| p.pointer("/buildType"))
+                        .and_then(serde_json::Value::as_str)
+                        .map(str::to_owned),
+                    source_repository: repository,
+                    source_revision: revision,
+                },
+                p.clone(),
+            ));
+        };
+    if let AnySource::Registry(registry) = source {
+        signatures.checked = true;
+        let found = crate::signatures::read_all(registry, digest).await?;
+        signatures.found = found.signatures.len();
+        let repository = registry.reference().name();
+        let mut failures = Vec::new();
+        for t in ctx.trusted {
+            let v = customs_sign::verify_image(
+                &found.signatures,
+                t.trust,
+                &customs_sign::verify::Expectations {
+                    digest,
+                    repository: Some(&repository),
+                    strict_reference: false,
+                    annotations: &[],
+                },
+            );
+            for s in v.signatures.iter().filter(|s| s.check.verified) {
+                signatures.verified.push(SignerInput {
+                    signer: match s.signer.as_deref() {
+                        Some("key") | None => t.described.clone(),
+                        Some(identity) => identity.to_owned(),
+                    },
+                    source: s.check.source.clone(),
+                });
+            }
+            if let Some(failure) = v.failure() {
+                failures.push(format!("{}: {failure}", t.described));
+            }
+        }
+        signatures.outcome = if signatures.verified.is_empty() {
+            if found.signatures.is_empty() {
+                "no signature found".to_owned()
+            } else {
+                failures.join("; ")
+            }
+        } else {
+            "verified".to_owned()
+        };
+        // Attestations: verified when any trusted signer verifies them.
+        let mut verified: BTreeMap<String, (String, customs_sign::intoto::Statement)> =
+            BTreeMap::new();
+        for t in ctx.trusted {
+            let v = customs_sign::verify_attestations(&found.attestations, t.trust, digest, None);
+            for a in v.attestations {
+                if let (true, Some(statement)) = (a.check.verified, a.statement) {
+                    let signer = match a.signer.as_deref() {
+                        Some("key") | None => t.described.clone(),
+                        Some(identity) => identity.to_owned(),
+                    };
+                    verified
+                        .entry(a.check.source.clone())
+                        .or_insert((signer, statement));
+                }
+            }
+        }
+        for layer in &found.attestations {
+            let hit = verified.get(&layer.source);
+            let predicate_type = hit
+                .map(|(_, s)| s.predicate_type.clone())
+                .or_else(|| layer.annotations.get("predicateType").cloned())
+                .unwrap_or_default();
+            attestations.push(AttestationInput {
+                predicate_type: predicate_type.clone(),
+                source: layer.source.clone(),
+                verified: hit.is_some(),
+                signer: hit.map(|(s, _)| s.clone()),
+            });
+            match hit {
+                Some((_, statement)) => add_provenance(statement, &layer.source, true),
+                None if predicate_type.starts_with("https://slsa.dev/provenance/") => {
+                    // Unverified: present, and the rule says it is unsigned.
+                    let statement = customs_sign::intoto::Statement {
+                        kind: String::new(),
+                        subject: Vec::new(),
+                        predicate_type,
+                        predicate: serde_json::Value::Null,
+                    };
+                    add_provenance(&statement, &layer.source, false);
+                }
+                None => {}
+            }
+        }
+    } else {
+        signatures.outcome =
+            "signatures are only read from a registry: gate the image by its registry reference"
+                .to_owned();
+    }
+    // BuildKit's own attestations, unsigned.
+    for b in crate::attestations::buildkit(source, image).await? {
+        let Some(statement) = &b.statement else {
+            continue;
+        };
+        if b.problem.is_some() {
+            continue;
+        }
+        attestations.push(AttestationInput {
+            predicate_type: statement.predicate_type.clone(),
+            source: b.source.clone(),
+            verified: false,
+            signer: None,
+        });
+        add_provenance(statement, &b.source, false);
+    }
+    Ok((signatures, attestations, provenance))
+}
+
+fn base_input(detected: DetectedBase, config: &Environment, now: i64) -> BaseImageInput {
+    let entry = detected.entry.as_ref();
+    let created = entry.and_then(|e| e.created.clone());
+    let age_days = created
+        .as_deref()
+        .and_then(customs_types::time::parse_rfc3339)
+        .map(|ns| (now - ns.div_euclid(1_000_000_000)).div_euclid(86_400));
+    let repository = |name: &str| {
+        customs_oci::RegistryRef::parse(name)
+            .map(|r| r.name())
+            .unwrap_or_else(|_| name.to_owned())
+    };
+    let on_list = config.base_images.iter().any(|allowed| {
+        detected.digest.as_deref() == Some(allowed.as_str())
+            || detected.name.as_deref().is_some_and(|n| {
+                customs_policy::matching::glob_matches(allowed, &repository(n))
+                    || customs_policy::matching::glob_matches(allowed, n)
+            })
+    });
+    BaseImageInput {
+        name: detected
+            .name
+            .clone()
+            .or_else(|| entry.map(|e| e.name.clone())),
+        digest: detected
+            .digest
+            .clone()
+            .or_else(|| entry.map(|e| e.digest.clone())),
+        detected_by: detected.detected_by.to_owned(),
+        created,
+        age_days,
+        owner: entry.and_then(|e| e.owner.clone()),
+        approved: on_list || entry.is_some_and(|e| e.approved),
+    }
+}
+
+/// Builds the policy input document of an image whose evidence (one walk)
+/// and vulnerability matches are at hand.
+///
+/// # Errors
+/// [`PipelineError`] when the signatures or attestations cannot be read.
+pub async fn input(
+    source: &AnySource,
+    image: &Image,
+    evidence: &Evidence,
+    matches: &MatchReport,
+    ctx: &GateContext<'_>,
+) -> Result<PolicyInput, PipelineError> {
+    let digest = image.manifest_digest.to_string();
+    let (signatures, attestations, provenance) = attachments(source, image, ctx).await?;
+    let predicates: Vec<&serde_json::Value> = provenance.iter().map(|(_, p)| p).collect();
+    let base = crate::base::detect(image, &predicates, ctx.bases)
+        .map(|d| base_input(d, ctx.config, ctx.now));
+    let (vulnerabilities, suppressed) = vulnerabilities(matches, &digest, ctx.vex, ctx.kev);
+    let lint = customs_checks::image_config::check(
+        &image.config,
+        &customs_checks::image_config::Options {
+            allowed_ports: ctx.config.ports.clone(),
+        },
+        customs_checks::secrets::SecretScanner::shared(),
+    );
+    Ok(PolicyInput {
+        schema_version: customs_policy::input::SCHEMA_VERSION,
+        evaluated_at: customs_sbom::rfc3339(u64::try_from(ctx.now).unwrap_or(0)),
+        now: ctx.now,
+        environment: EnvironmentInput {
+            name: ctx.environment.to_owned(),
+            profile: ctx.config.profile(ctx.environment).to_owned(),
+            config: ctx.config.clone(),
+        },
+        image: image_input(ctx.reference, image),
+        sbom: sbom_input(&evidence.sbom, "generated"),
+        vulnerabilities,
+        suppressed,
+        secrets: evidence.secrets.findings.iter().map(check).collect(),
+        lint: lint.iter().map(check).collect(),
+        manifests: ctx.manifests.iter().map(check).collect(),
+        licenses: customs_policy::licenses::judge(&ctx.config.licenses, &evidence.sbom),
+        signatures,
+        attestations,
+        provenance: provenance.into_iter().map(|(p, _)| p).collect(),
+        base_image: base,
+        base_catalogue: ctx.bases.bases.len(),
+        previous: ctx.previous.clone(),
+        blocked: ctx.blocked.clone(),
+        database: ctx.database.clone(),
+    })
+}

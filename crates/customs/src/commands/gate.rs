@@ -1,0 +1,263 @@
+//! `customs gate REF --env NAME`: may this digest ship to this environment?
+
+use anyhow::Context as _;
+use customs_cli::{GateArgs, GlobalArgs};
+use customs_oci::Target;
+use customs_pipeline::gate::{GateContext, Trusted};
+use customs_policy::input::{DatabaseInput, PreviousInput};
+use customs_policy::{DecisionRecord, Gatekeeper, PolicyInput, Verdict};
+
+use super::output::{emit, outputs};
+use crate::exit::ExitStatus;
+use crate::progress::progress;
+
+/// The predicate type of a gate decision: a SLSA verification summary.
+pub(crate) const VSA_PREDICATE: &str = "https://slsa.dev/verification_summary/v1";
+
+/// The largest saved input document read.
+const MAX_INPUT_BYTES: u64 = 256 << 20;
+
+#[derive(Debug, Clone, Copy)]
+enum GateFormat {
+    Table,
+    Json,
+    Sarif,
+}
+
+impl GateFormat {
+    fn parse(name: &str) -> anyhow::Result<Self> {
+        Ok(match name {
+            "table" => Self::Table,
+            "json" => Self::Json,
+            "sarif" => Self::Sarif,
+            other => anyhow::bail!("unknown gate format `{other}` (formats: table, json, sarif)"),
+        })
+    }
+}
+
+/// The decision as a SLSA Verification Summary (v1), with the whole
+/// decision record as an extension field.
+fn vsa(record: &DecisionRecord, resource: &str) -> serde_json::Value {
+    let hex = |d: &str| d.strip_prefix("sha256:").unwrap_or(d).to_owned();
+    serde_json::json!({
+        "verifier": {
+            "id": format!("{}/gate", env!("CARGO_PKG_REPOSITORY")),
+            "version": {"customs": env!("CARGO_PKG_VERSION")},
+        },
+        "timeVerified": record.evaluated_at,
+        "resourceUri": resource,
+        "policy": {
+            "uri": format!("customs:policy-bundle/{}", record.environment),
+            "digest": {"sha256": hex(&record.policy.digest)},
+        },
+        "inputAttestations": [],
+        "verificationResult": if record.verdict == Verdict::Deny { "FAILED" } else { "PASSED" },
+        "verifiedLevels": if record.verdict == Verdict::Deny {
+            Vec::new()
+        } else {
+            vec![format!("CUSTOMS_GATE_{}", record.environment.to_ascii_uppercase())]
+        },
+        format!("{}/decision/v1", env!("CARGO_PKG_REPOSITORY")): record,
+    })
+}
+
+fn read_input(path: &std::path::Path) -> anyhow::Result<PolicyInput> {
+    let meta = fs_err::metadata(path)?;
+    anyhow::ensure!(
+        meta.len() <= MAX_INPUT_BYTES,
+        "{}: larger than {MAX_INPUT_BYTES} bytes",
+        path.display()
+    );
+    let input: PolicyInput = serde_json::from_slice(&fs_err::read(path)?)
+        .with_context(|| format!("{}: not a customs policy input document", path.display()))?;
+    anyhow::ensure!(
+        input.schema_version == customs_policy::input::SCHEMA_VERSION,
+        "{}: policy input schema version {} (this customs reads {})",
+        path.display(),
+        input.schema_version,
+        customs_policy::input::SCHEMA_VERSION
+    );
+    Ok(input)
+}
+
+pub(crate) async fn run(args: GateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    let formats = outputs(&args.output, GateFormat::parse)?;
+    let loaded = super::policy::load(&args.policy)?;
+    let env = loaded.config.environment(&args.env)?;
+    let gatekeeper = Gatekeeper {
+        policy: &loaded.policy,
+        config: &loaded.config,
+        exceptions: &loaded.exceptions,
+    };
+    if let Some(path) = &args.from_input {
+        // A re-check: the same input, this policy, these exceptions, as of
+        // --now when given (else as of when the input was made).
+        let mut input = read_input(path)?;
+        input.environment.name.clone_from(&args.env);
+        input.environment.profile = env.profile(&args.env).to_owned();
+        input.environment.config = env.clone();
+        if args.policy.now.is_some() {
+            input.now = loaded.now;
+            input.evaluated_at = customs_sbom::rfc3339(u64::try_from(loaded.now)?);
+        }
+        let reference = args
+            .image
+            .clone()
+            .unwrap_or_else(|| input.image.reference.clone());
+        let record = gatekeeper.evaluate(&input, &reference)?;
+        return finish(&record, &formats, &loaded.policy, global);
+    }
+    let reference = args
+        .image
+        .clone()
+        .context("give the image to gate (or --from-input FILE)")?;
+    let attacher = super::attest::Attacher::new(&args.attach, &reference, &args.source)?;
+    let trusted = super::policy::trusted(env)?;
+    let index = super::scan::open_index(&super::db_dir(&args.db))?;
+    let (_, target, options) = super::open(&reference, &args.source)?;
+    let Target::Image(source) = target else {
+        anyhow::bail!("the gate decides about an image with a digest: {reference} is a directory");
+    };
+    let image = source.image(&super::platform_choice(&args.source)?).await?;
+    let catalogers = customs_catalog::select(
+        customs_catalog::default_catalogers(),
+        &args.catalogers.selection,
+        false,
+    )?;
+    let evidence = customs_pipeline::evidence_of_image(
+        &source,
+        &image,
+        catalogers,
+        &loaded.allow,
+        &options.limits,
+        progress(global.quiet).as_ref(),
+    )
+    .await?;
+    for unknown in &evidence.sbom.unknowns {
+        super::warn(&format!("{}: {}", unknown.path, unknown.message));
+    }
+    let matches = tokio::task::block_in_place(|| customs_vuln::match_sbom(&index, &evidence.sbom))?;
+    let production = env.profile(&args.env) == "prod";
+    let mut manifests = Vec::new();
+    for path in &args.manifest {
+        let text = super::read_text(path)?;
+        let name = path.display().to_string();
+        manifests.extend(customs_checks::manifest::lint(
+            &name,
+            &text,
+            customs_checks::manifest::Options { production },
+        )?);
+    }
+    let previous = match &args.compare {
+        Some(previous) => {
+            let (_, before) = super::open_image(previous, &args.source).await?;
+            let layers = before.layers();
+            Some(PreviousInput {
+                reference: previous.clone(),
+                digest: before.manifest_digest.to_string(),
+                size: layers.iter().map(|l| l.descriptor.size).sum(),
+                layers: layers.len(),
+            })
+        }
+        None => None,
+    };
+    let database = DatabaseInput {
+        built_at: customs_sbom::rfc3339(index.built_at()?),
+        newest_advisory: index.newest_advisory()?.map(customs_sbom::rfc3339),
+        digest: index.file_digest()?.to_string(),
+    };
+    let bases = customs_pipeline::base::BaseCatalogue::load(&super::policy::catalogue_path(
+        args.base_catalogue.as_deref(),
+    ))?;
+    let trusted: Vec<Trusted<'_>> = trusted
+        .iter()
+        .map(|t| Trusted {
+            described: t.described.clone(),
+            trust: t.verifier(),
+        })
+        .collect();
+    let context = GateContext {
+        reference: &reference,
+        environment: &args.env,
+        config: env,
+        trusted: &trusted,
+        vex: &loaded.vex,
+        kev: loaded.kev.as_ref(),
+        bases: &bases,
+        manifests,
+        previous,
+        blocked: loaded.blocklist.as_ref().and_then(|b| {
+            b.blocking(
+                image.manifest_digest.as_str(),
+                loaded.now.div_euclid(86_400),
+            )
+        }),
+        database: Some(database),
+        now: loaded.now,
+    };
+    let input =
+        customs_pipeline::gate::input(&source, &image, &evidence, &matches, &context).await?;
+    if args.input_only {
+        crate::render::json(&input)?;
+        return Ok(ExitStatus::Success);
+    }
+    let record = gatekeeper.evaluate(&input, &reference)?;
+    let status = finish(&record, &formats, &loaded.policy, global)?;
+    if let Some(attacher) = attacher {
+        let resource = customs_pipeline::image_purl(&image)
+            .unwrap_or_else(|| image.manifest_digest.to_string());
+        attacher
+            .attach(
+                &image.manifest_digest,
+                Some(&image.manifest_bytes),
+                VSA_PREDICATE,
+                vsa(&record, &resource),
+                global,
+            )
+            .await?;
+    }
+    Ok(status)
+}
+
+fn finish(
+    record: &DecisionRecord,
+    formats: &[(GateFormat, Option<std::path::PathBuf>)],
+    policy: &customs_policy::Policy,
+    global: &GlobalArgs,
+) -> anyhow::Result<ExitStatus> {
+    for (format, file) in formats {
+        let bytes = match format {
+            GateFormat::Table => customs_report::gate::table(record).into_bytes(),
+            GateFormat::Json => {
+                let mut v = serde_json::to_vec_pretty(record)?;
+                v.push(b'\n');
+                v
+            }
+            GateFormat::Sarif => customs_report::gate::sarif(record, policy.rules())?,
+        };
+        match (format, file) {
+            (GateFormat::Table, None) => crate::render::text(&String::from_utf8_lossy(&bytes))?,
+            _ => emit(&bytes, file.as_deref())?,
+        }
+    }
+    for e in &record.exceptions_expired {
+        super::warn(&format!("{} ({}): it no longer applies", e.message, e.id));
+    }
+    Ok(match record.verdict {
+        Verdict::Deny => {
+            if !global.quiet {
+                super::warn(&format!(
+                    "denied in {}: {} reason(s) at deny",
+                    record.environment,
+                    record
+                        .reasons
+                        .iter()
+                        .filter(|r| r.counts() && r.level == customs_policy::Level::Deny)
+                        .count()
+                ));
+            }
+            ExitStatus::Failure
+        }
+        Verdict::Pass | Verdict::Warn => ExitStatus::Success,
+    })
+}
