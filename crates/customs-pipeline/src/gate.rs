@@ -501,3 +501,101 @@ pub async fn input(
         database: ctx.database.clone(),
     })
 }
+
+/// The gate rule a finding would be reported under (so that an exception
+/// naming one applies the same way in `scan` as in `gate`).
+fn rule_of(f: &customs_vuln::Finding) -> &'static str {
+    use customs_types::Severity;
+    match (f.severity(), f.fix_state) {
+        (Severity::Critical, FixState::Fixed) => "critical-vulnerability",
+        (Severity::High, FixState::Fixed) => "high-vulnerability",
+        _ => "vulnerability",
+    }
+}
+
+/// Who a scan's findings are suppressed for.
+pub struct Suppression<'a> {
+    /// VEX statements.
+    pub vex: &'a VexSet,
+    /// Exceptions.
+    pub exceptions: &'a customs_policy::Exceptions,
+    /// The environment exceptions are scoped to, if any.
+    pub environment: Option<&'a str>,
+    /// Today (days since the epoch).
+    pub today: i64,
+}
+
+/// Moves the findings VEX says are `not_affected`/`fixed`, and those an
+/// active exception waives, out of `matches`; returns them with why, and
+/// the exceptions that would have applied had they not expired. The same
+/// matching as the gate's, so `scan` and `gate` cannot disagree.
+#[must_use]
+pub fn suppress(
+    matches: &mut MatchReport,
+    digest: Option<&str>,
+    repository: Option<&str>,
+    how: &Suppression<'_>,
+) -> (
+    Vec<customs_report::scan::Suppressed>,
+    Vec<customs_policy::decision::ExpiredException>,
+) {
+    let mut suppressed = Vec::new();
+    let mut expired: Vec<customs_policy::decision::ExpiredException> = Vec::new();
+    let mut kept = Vec::new();
+    for f in std::mem::take(&mut matches.findings) {
+        let mut ids = vec![f.id.clone()];
+        ids.extend(f.aliases.iter().cloned());
+        if let Some(s) = how.vex.decide(&FindingRef {
+            ids: &ids,
+            purl: &f.package.purl,
+            image_digest: digest,
+        }) && s.status.suppresses()
+        {
+            let reason = format!(
+                "{}{} in {}",
+                s.status.as_str(),
+                s.justification
+                    .as_deref()
+                    .map_or_else(String::new, |j| format!(" ({j})")),
+                s.document
+            );
+            suppressed.push(customs_report::scan::Suppressed {
+                finding: f,
+                suppressed_by: "vex",
+                reason,
+            });
+            continue;
+        }
+        let subject = customs_policy::exceptions::Subject {
+            rule: rule_of(&f),
+            vulnerabilities: &ids,
+            package: Some(&f.package.purl),
+            digest: digest.unwrap_or(""),
+            repository,
+            environment: how.environment.unwrap_or(""),
+        };
+        let environment_ok =
+            |e: &&customs_policy::Exception| how.environment.is_some() || e.environments.is_empty();
+        let (active, lapsed) = how.exceptions.covering(&subject, how.today);
+        match (active.filter(environment_ok), lapsed.filter(environment_ok)) {
+            (Some(e), _) => suppressed.push(customs_report::scan::Suppressed {
+                finding: f,
+                suppressed_by: "exception",
+                reason: format!("{} (expires {}): {}", e.id, e.expires, e.justification),
+            }),
+            (None, Some(e)) => {
+                if !expired.iter().any(|x| x.id == e.id) {
+                    expired.push(customs_policy::decision::ExpiredException {
+                        id: e.id.clone(),
+                        expired_on: e.expires.clone(),
+                        message: format!("exception {} expired on {}", e.id, e.expires),
+                    });
+                }
+                kept.push(f);
+            }
+            (None, None) => kept.push(f),
+        }
+    }
+    matches.findings = kept;
+    (suppressed, expired)
+}

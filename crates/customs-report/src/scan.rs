@@ -34,10 +34,27 @@ pub struct DatabaseInfo {
 pub struct ScanReport {
     /// The SBOM.
     pub sbom: Sbom,
-    /// The findings.
+    /// The findings (those that apply).
     pub matches: MatchReport,
     /// The index used.
     pub database: DatabaseInfo,
+    /// Findings a VEX statement or an exception suppressed.
+    pub suppressed: Vec<Suppressed>,
+    /// Whether the table lists the suppressed findings.
+    pub show_suppressed: bool,
+}
+
+/// A finding that does not apply, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suppressed {
+    /// The finding.
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// Why: `vex`, or `exception`.
+    pub suppressed_by: &'static str,
+    /// The statement or exception, for people (`not_affected
+    /// (vulnerable_code_not_in_execute_path) in vex.json`, `EXC-1 until …`).
+    pub reason: String,
 }
 
 /// Counts by severity, with and without a fix.
@@ -200,7 +217,34 @@ pub fn table(report: &ScanReport) -> String {
         let _ = writeln!(out, "\nNOT MATCHED ({})", rows.len());
         out.push_str(&columns::render(&["PACKAGE", "VERSION", "REASON"], &rows));
     }
+    if !report.suppressed.is_empty() && report.show_suppressed {
+        let rows: Vec<Vec<String>> = report
+            .suppressed
+            .iter()
+            .map(|x| {
+                vec![
+                    x.finding.id.clone(),
+                    x.finding.package.name.clone(),
+                    x.finding.package.version.clone(),
+                    x.finding.severity().to_string(),
+                    x.reason.clone(),
+                ]
+            })
+            .collect();
+        let _ = writeln!(out, "\nSUPPRESSED ({})", rows.len());
+        out.push_str(&columns::render(
+            &["ID", "PACKAGE", "INSTALLED", "SEVERITY", "WHY"],
+            &rows,
+        ));
+    }
     let _ = writeln!(out, "\n{}", summary_line(&counts));
+    if !report.suppressed.is_empty() && !report.show_suppressed {
+        let _ = writeln!(
+            out,
+            "{} more suppressed by VEX or exceptions (--show-suppressed lists them)",
+            report.suppressed.len()
+        );
+    }
     for caveat in caveats(report) {
         let _ = writeln!(out, "{caveat}");
     }
@@ -275,6 +319,9 @@ struct JsonDocument<'a> {
     database: &'a DatabaseInfo,
     summary: JsonSummary,
     findings: &'a [Finding],
+    /// Findings VEX or an exception suppressed.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    suppressed: &'a [Suppressed],
     /// Packages whose version could not be compared.
     unmatched: &'a [customs_vuln::Unmatched],
     /// Ecosystems without any advisory in the database, with package counts.
@@ -317,6 +364,7 @@ fn document(report: &ScanReport) -> JsonDocument<'_> {
             counts: Counts::of(&report.matches.findings),
         },
         findings: &report.matches.findings,
+        suppressed: &report.suppressed,
         unmatched: &report.matches.unmatched,
         ecosystems_without_advisories: &report.matches.ecosystems_without_advisories,
         unknowns: &report.sbom.unknowns,
@@ -372,7 +420,20 @@ pub fn sarif(report: &ScanReport) -> Result<Vec<u8>, serde_json::Error> {
     let mut rules = Vec::new();
     let mut results = Vec::new();
     let mut seen = BTreeSet::new();
-    for f in &report.matches.findings {
+    // Suppressed findings stay in the log, marked, as code scanning expects.
+    let all =
+        report
+            .matches
+            .findings
+            .iter()
+            .map(|f| (f, None))
+            .chain(report.suppressed.iter().map(|x| {
+                (
+                    &x.finding,
+                    Some(format!("{}: {}", x.suppressed_by, x.reason)),
+                )
+            }));
+    for (f, suppressed) in all {
         let rule_id = format!("{}-{}", f.id, f.package.name);
         let what = format!("{} {}", f.package.name, f.package.version);
         let fix = if f.fixed_versions.is_empty() {
@@ -433,7 +494,7 @@ pub fn sarif(report: &ScanReport) -> Result<Vec<u8>, serde_json::Error> {
             path,
             line: None,
             fingerprint: format!("{}:{}:{}", f.id, f.package.purl, f.package.version),
-            suppressed: None,
+            suppressed,
         });
     }
     let category = report.sbom.subject.digest.as_ref().map(ToString::to_string);

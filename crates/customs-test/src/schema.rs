@@ -43,8 +43,14 @@ fn escape_sarif_language_patterns(value: &mut Value) {
 /// The validation errors of `document` against `schema_file` (empty when valid).
 #[must_use]
 pub fn errors(schema_file: &str, document: &[u8]) -> Vec<String> {
-    let mut schema: Value =
-        serde_json::from_slice(&fs_err::read(dir().join(schema_file)).unwrap()).unwrap();
+    errors_at(&dir().join(schema_file), document)
+}
+
+/// The validation errors of `document` against the schema at `path` (one
+/// kept elsewhere, such as `../shared/interop`'s OpenVEX schema).
+#[must_use]
+pub fn errors_at(path: &std::path::Path, document: &[u8]) -> Vec<String> {
+    let mut schema: Value = serde_json::from_slice(&fs_err::read(path).unwrap()).unwrap();
     // The official SARIF 2.1.0 schema's `language` patterns end in `]?$`: a
     // literal `]`, valid ECMA-262 that jsonschema's meta-schema check
     // rejects. The file stays unmodified; the same pattern, escaped, is used.

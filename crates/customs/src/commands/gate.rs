@@ -241,7 +241,7 @@ fn finish(
         }
     }
     for e in &record.exceptions_expired {
-        super::warn(&format!("{} ({}): it no longer applies", e.message, e.id));
+        super::warn(&format!("{}: it no longer applies", e.message));
     }
     Ok(match record.verdict {
         Verdict::Deny => {

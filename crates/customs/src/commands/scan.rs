@@ -84,6 +84,8 @@ pub(crate) fn report(index: &VulnIndex, sbom: Sbom) -> anyhow::Result<ScanReport
             newest_advisory,
             path: index.path().display().to_string(),
         },
+        suppressed: Vec::new(),
+        show_suppressed: false,
     })
 }
 
@@ -155,6 +157,62 @@ async fn attested_sbom(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<S
     Ok(sbom)
 }
 
+/// `--vex`, `--exceptions`, `--env`: what suppresses findings.
+struct ScanPolicy {
+    vex: customs_policy::vex::VexSet,
+    exceptions: customs_policy::Exceptions,
+    today: i64,
+}
+
+impl ScanPolicy {
+    fn load(args: &ScanArgs) -> anyhow::Result<Self> {
+        let files = customs_cli::PolicyFiles::default();
+        let config = super::policy::config(&files)?;
+        let now = super::policy::now(&files)?;
+        let today = now.div_euclid(86_400);
+        Ok(Self {
+            vex: customs_policy::vex::VexSet::load(&args.vex)?,
+            exceptions: customs_policy::Exceptions::load(
+                &args.exceptions,
+                today,
+                config.max_exception_days,
+            )?,
+            today,
+        })
+    }
+}
+
+/// Applies VEX and exceptions: the same matching as the gate's.
+fn suppress(report: &mut ScanReport, args: &ScanArgs, policy: &ScanPolicy) -> anyhow::Result<()> {
+    report.show_suppressed = args.show_suppressed;
+    if policy.vex.is_empty() && policy.exceptions.entries.is_empty() {
+        return Ok(());
+    }
+    let digest = report.sbom.subject.digest.as_ref().map(ToString::to_string);
+    let repository = customs_oci::ImageRef::parse(&args.image)
+        .ok()
+        .and_then(|r| match r {
+            customs_oci::ImageRef::Registry(r) => Some(r.name()),
+            _ => None,
+        });
+    let (suppressed, expired) = customs_pipeline::gate::suppress(
+        &mut report.matches,
+        digest.as_deref(),
+        repository.as_deref(),
+        &customs_pipeline::gate::Suppression {
+            vex: &policy.vex,
+            exceptions: &policy.exceptions,
+            environment: args.env.as_deref(),
+            today: policy.today,
+        },
+    );
+    for e in expired {
+        super::warn(&format!("{}: it no longer applies", e.message));
+    }
+    report.suppressed = suppressed;
+    Ok(())
+}
+
 pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let outputs = outputs(&args.output, ScanFormat::parse)?;
     let wanted = severities(&args.severity).context("invalid --severity")?;
@@ -165,6 +223,8 @@ pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<E
         .transpose()
         .context("invalid --fail-on")?;
     let index = open_index(&super::db_dir(&args.db))?;
+    // VEX and exceptions are read (and checked) before the image is.
+    let policy = ScanPolicy::load(&args)?;
     let attacher = super::attest::Attacher::new(&args.attach, &args.image, &args.source)?;
     let started = customs_sbom::timestamp();
     let (sbom, image) = match args.sbom_source {
@@ -194,6 +254,7 @@ pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<E
         },
     };
     let mut report = report(&index, sbom)?;
+    suppress(&mut report, &args, &policy)?;
     report.filter(&wanted, args.only_fixed);
     for (format, file) in outputs {
         emit(&format.render(&report)?, file.as_deref())?;

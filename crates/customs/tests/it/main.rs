@@ -6,6 +6,7 @@ mod checks;
 mod common;
 mod example;
 mod files;
+mod gate;
 mod inspect;
 mod registry;
 mod regression;
