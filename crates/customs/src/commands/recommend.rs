@@ -1,7 +1,8 @@
 //! `customs recommend REF`: as `docker scout recommendations` does, find
 //! newer tags of the image's base repository, scan each candidate, and show
 //! what moving to it fixes and introduces, its size and age, recommending
-//! the one with the fewest critical and high findings (newest on a tie).
+//! the one with the fewest critical and high findings (on a tie, the same
+//! major line first, then the newest).
 
 use std::collections::BTreeSet;
 
@@ -187,6 +188,8 @@ pub(crate) async fn run(args: RecommendArgs, global: &GlobalArgs) -> anyhow::Res
                 c.critical,
                 c.high,
                 c.total,
+                // On a tie, staying on the same major line is the smaller move.
+                !c.same_line,
                 std::cmp::Reverse(version(&c.tag).map(|(v, _)| v).unwrap_or_default()),
             )
         })

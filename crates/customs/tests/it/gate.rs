@@ -726,3 +726,185 @@ fn signatures_and_provenance_from_a_real_registry_satisfy_the_gate() {
     let (counting, _) = reasons(&record);
     assert!(has(&counting, "non-root", "deny") && has(&counting, "secrets", "deny"));
 }
+
+/// A Debian-like base: os-release and a dpkg database (`status`).
+fn base_image(dir: &Path, tag: &str, status: &str) {
+    use customs_test::{ImageBuilder, LayerBuilder};
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../customs-test/data/example");
+    let os_release = fs_err::read_to_string(data.join("os-release")).unwrap();
+    ImageBuilder::new()
+        .layer(
+            LayerBuilder::new()
+                .created_by(&format!("ADD rootfs-{tag}.tar /"))
+                .dir("etc")
+                .dir("var/lib/dpkg")
+                .file("etc/os-release", &os_release)
+                .file("etc/debian_version", tag)
+                .file("var/lib/dpkg/status", status),
+        )
+        .build()
+        .write_oci_layout(dir, Some(tag));
+}
+
+#[test]
+fn base_images_are_catalogued_detected_approved_and_recommended() {
+    let mut home = Home::new();
+    let registry = TestRegistry::start();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../customs-test/data/example");
+    let vulnerable = fs_err::read_to_string(data.join("dpkg-status")).unwrap();
+    for (tag, status) in [
+        ("12.1", vulnerable.as_str()),
+        ("12.2", ""),
+        ("13.0", ""),
+        ("12.1-slim", ""),
+    ] {
+        let dir = home.path().join(format!("base-{tag}"));
+        base_image(&dir, tag, status);
+        registry.push(
+            &format!("oci:{}:{tag}", dir.display()),
+            "os/debian",
+            tag,
+            None,
+        );
+    }
+    // The application: the 12.1 base and one layer of its own.
+    let app = home.path().join("app");
+    {
+        use customs_test::{ImageBuilder, LayerBuilder};
+        let os_release = fs_err::read_to_string(data.join("os-release")).unwrap();
+        ImageBuilder::new()
+            .layer(
+                LayerBuilder::new()
+                    .created_by("ADD rootfs-12.1.tar /")
+                    .dir("etc")
+                    .dir("var/lib/dpkg")
+                    .file("etc/os-release", &os_release)
+                    .file("etc/debian_version", "12.1")
+                    .file("var/lib/dpkg/status", &vulnerable),
+            )
+            .layer(
+                LayerBuilder::new()
+                    .dir("app")
+                    .file("app/run.sh", "#!/bin/sh\n"),
+            )
+            .build()
+            .write_oci_layout(&app, Some("1.0"));
+    }
+    registry.push(
+        &format!("oci:{}:1.0", app.display()),
+        "shop/app",
+        "1.0",
+        None,
+    );
+    let docker = home.path().join("docker");
+    fs_err::create_dir_all(&docker).unwrap();
+    write_docker_config(&docker, &registry.addr, &registry.user, &registry.password);
+    home.docker = Some(docker);
+    let app_ref = format!("{}/shop/app:1.0", registry.addr);
+    let catalogue = home.path().join("bases.json");
+    let cat = catalogue.to_str().unwrap();
+    // Not catalogued yet: unknown.
+    let out = home.run(&["base", "detect", &app_ref, "--catalogue", cat, "-o", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(serde_json::from_slice::<Value>(&out.stdout).unwrap()["base"].is_null());
+    let base_12_1 = format!("{}/os/debian:12.1", registry.addr);
+    let out = home.run(&[
+        "base",
+        "add",
+        &base_12_1,
+        "--owner",
+        "team-os",
+        "--catalogue",
+        cat,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = home.run(&["base", "detect", &app_ref, "--catalogue", cat, "-o", "json"]);
+    let detected: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(detected["base"]["detected_by"], "catalogue");
+    assert_eq!(detected["base"]["name"], base_12_1.as_str());
+    assert_eq!(detected["base"]["catalogue"]["owner"], "team-os");
+    // The gate: a catalogued base that is not approved is a reason.
+    let (_, record) = home.gate(&[&app_ref, "--env", "prod", "--base-catalogue", cat]);
+    assert!(
+        has(&reasons(&record).0, "base-image-approved", "deny"),
+        "{record:#}"
+    );
+    let out = home.run(&[
+        "base",
+        "add",
+        &base_12_1,
+        "--owner",
+        "team-os",
+        "--approved",
+        "--catalogue",
+        cat,
+    ]);
+    assert!(out.status.success());
+    let (_, record) = home.gate(&[&app_ref, "--env", "prod", "--base-catalogue", cat]);
+    let counting = reasons(&record).0;
+    assert!(
+        !counting.iter().any(|(r, _)| r == "base-image-approved"),
+        "{counting:?}"
+    );
+    // Too old for an environment that wants recent bases (the test
+    // images were built on 2024-01-01).
+    home.write(
+        "customs.toml",
+        "[environments.prod]\nbase_max_age_days = 3\n",
+    );
+    let (_, record) = home.gate(&[
+        &app_ref,
+        "--env",
+        "prod",
+        "--base-catalogue",
+        cat,
+        "--now",
+        "2026-12-01",
+    ]);
+    assert!(
+        has(&reasons(&record).0, "base-image-age", "deny"),
+        "{record:#}"
+    );
+    // Recommend: newer tags of the same variant, scanned.
+    let out = home.run(&[
+        "recommend",
+        &app_ref,
+        "--catalogue",
+        cat,
+        "-o",
+        "json",
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rec: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tags: Vec<&str> = rec["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["tag"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tags,
+        ["12.1", "12.2", "13.0"],
+        "the -slim variant is another line"
+    );
+    assert_eq!(
+        rec["recommended"], "12.2",
+        "as clean as 13.0 and on the same major line"
+    );
+    let current = &rec["candidates"][0];
+    assert!(current["current"].as_bool().unwrap() && current["total"].as_u64().unwrap() > 0);
+    let better = &rec["candidates"][1];
+    assert_eq!(better["total"], 0);
+    assert_eq!(better["fixed"], current["total"]);
+    let out = home.run(&["recommend", &app_ref, "--catalogue", cat, "-q"]);
+    assert!(
+        stdout(&out).contains("Recommended: ") && stdout(&out).contains("os/debian:12.2"),
+        "{}",
+        stdout(&out)
+    );
+    let out = home.run(&["base", "list", "--catalogue", cat]);
+    assert!(stdout(&out).contains("team-os"));
+    let out = home.run(&["base", "remove", &base_12_1, "--catalogue", cat]);
+    assert!(out.status.success());
+}
