@@ -235,20 +235,22 @@ pub fn vulnerabilities(
         })
 }
 
+/// What is attached to an image, checked.
+struct Attached {
+    signatures: SignaturesInput,
+    attestations: Vec<AttestationInput>,
+    provenance: Vec<(ProvenanceInput, serde_json::Value)>,
+    /// OpenVEX statements from attestations a trusted signer signed.
+    vex: Vec<customs_policy::vex::Statement>,
+}
+
 /// Signatures and attestations next to the image, each checked against
 /// every trusted signer. An image outside a registry has none to check.
 async fn attachments(
     source: &AnySource,
     image: &Image,
     ctx: &GateContext<'_>,
-) -> Result<
-    (
-        SignaturesInput,
-        Vec<AttestationInput>,
-        Vec<(ProvenanceInput, serde_json::Value)>,
-    ),
-    PipelineError,
-> {
+) -> Result<Attached, PipelineError> {
     let digest = &image.manifest_digest;
     let mut signatures = SignaturesInput {
         trusted: ctx.trusted.iter().map(|t| t.described.clone()).collect(),
@@ -256,6 +258,7 @@ async fn attachments(
     };
     let mut attestations = Vec::new();
     let mut provenance = Vec::new();
+    let mut vex = Vec::new();
     let builder_allowed = |builder: Option<&str>| {
         ctx.config.builders.is_empty()
             || builder.is_some_and(|b| {
@@ -375,6 +378,15 @@ async fn attachments(
                 signer: hit.map(|(s, _)| s.clone()),
             });
             match hit {
+                Some((_, statement))
+                    if statement
+                        .predicate_type
+                        .starts_with("https://openvex.dev/ns") =>
+                {
+                    // Signed VEX: its statements count like --vex documents.
+                    let bytes = serde_json::to_vec(&statement.predicate).unwrap_or_default();
+                    vex.extend(customs_policy::vex::parse(&layer.source, &bytes)?);
+                }
                 Some((_, statement)) => add_provenance(statement, &layer.source, true),
                 None if predicate_type.starts_with("https://slsa.dev/provenance/") => {
                     // Unverified: present, and the rule says it is unsigned.
@@ -410,7 +422,12 @@ async fn attachments(
         });
         add_provenance(statement, &b.source, false);
     }
-    Ok((signatures, attestations, provenance))
+    Ok(Attached {
+        signatures,
+        attestations,
+        provenance,
+        vex,
+    })
 }
 
 fn base_input(detected: DetectedBase, config: &Environment, now: i64) -> BaseImageInput {
@@ -462,11 +479,25 @@ pub async fn input(
     ctx: &GateContext<'_>,
 ) -> Result<PolicyInput, PipelineError> {
     let digest = image.manifest_digest.to_string();
-    let (signatures, attestations, provenance) = attachments(source, image, ctx).await?;
+    let Attached {
+        signatures,
+        attestations,
+        provenance,
+        vex: attached_vex,
+    } = attachments(source, image, ctx).await?;
     let predicates: Vec<&serde_json::Value> = provenance.iter().map(|(_, p)| p).collect();
+    let merged;
+    let vex = if attached_vex.is_empty() {
+        ctx.vex
+    } else {
+        let mut all = ctx.vex.clone();
+        all.extend(attached_vex);
+        merged = all;
+        &merged
+    };
     let base = crate::base::detect(image, &predicates, ctx.bases)
         .map(|d| base_input(d, ctx.config, ctx.now));
-    let (vulnerabilities, suppressed) = vulnerabilities(matches, &digest, ctx.vex, ctx.kev);
+    let (vulnerabilities, suppressed) = vulnerabilities(matches, &digest, vex, ctx.kev);
     let lint = customs_checks::image_config::check(
         &image.config,
         &customs_checks::image_config::Options {

@@ -725,6 +725,44 @@ fn signatures_and_provenance_from_a_real_registry_satisfy_the_gate() {
     assert_eq!(code, 1);
     let (counting, _) = reasons(&record);
     assert!(has(&counting, "non-root", "deny") && has(&counting, "secrets", "deny"));
+    // A signed OpenVEX attestation on it suppresses what it says, like --vex;
+    // one signed by a key the environment does not trust does not.
+    let vex = home.write(
+        "hello.vex.json",
+        r#"{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.com/vex/2", "author": "team-hello",
+  "timestamp": "2026-11-01T00:00:00Z", "version": 1,
+  "statements": [{"vulnerability": {"name": "CVE-2021-23337"}, "products": [{"@id": "pkg:npm/lodash"}],
+    "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"}]}"#,
+    );
+    let suppressed = |home: &Home| {
+        let out = home.run(&["gate", &hello, "--env", "prod", "--input-only", "-q"]);
+        let input: Value = serde_json::from_slice(&out.stdout).unwrap();
+        input["suppressed"].as_array().unwrap().len()
+    };
+    let out = home.run(&[
+        "attest",
+        &hello,
+        "--type",
+        "openvex",
+        "--predicate",
+        vex.to_str().unwrap(),
+        "--key",
+        "other.key",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(suppressed(&home), 0, "signed by a key prod does not trust");
+    let out = home.run(&[
+        "attest",
+        &hello,
+        "--type",
+        "openvex",
+        "--predicate",
+        vex.to_str().unwrap(),
+        "--key",
+        "keep.key",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(suppressed(&home), 1);
 }
 
 /// A Debian-like base: os-release and a dpkg database (`status`).
