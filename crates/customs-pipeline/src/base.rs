@@ -222,6 +222,27 @@ pub fn from_provenance(predicate: &serde_json::Value) -> Option<(String, Option<
         })
 }
 
+/// Detects the base image of an opened image, reading the provenance
+/// BuildKit put in its index (signed provenance is the gate's business).
+///
+/// # Errors
+/// [`PipelineError`] when the index's attestations cannot be read.
+pub async fn detect_image(
+    source: &customs_oci::AnySource,
+    image: &Image,
+    catalogue: &BaseCatalogue,
+) -> Result<Option<DetectedBase>, PipelineError> {
+    let provenance: Vec<serde_json::Value> = crate::attestations::buildkit(source, image)
+        .await?
+        .into_iter()
+        .filter_map(|b| b.statement)
+        .filter(|s| s.predicate_type.starts_with("https://slsa.dev/provenance/"))
+        .map(|s| s.predicate)
+        .collect();
+    let refs: Vec<&serde_json::Value> = provenance.iter().collect();
+    Ok(detect(image, &refs, catalogue))
+}
+
 /// Detects the base image; see the module documentation.
 #[must_use]
 pub fn detect(

@@ -124,14 +124,30 @@ pub async fn sbom_of_image(
     progress: &dyn Progress,
 ) -> Result<Sbom, PipelineError> {
     let run = CatalogRun::new(catalogers);
-    let walk = walk_image(source, image, &run.visitors(), limits, progress).await?;
+    let (catalog, _) = catalog_image(source, image, run, &[], limits, progress).await?;
+    Ok(assemble(image_subject(image), catalog))
+}
+
+/// Walks an image once with `run`'s catalogers and the `others` visitors,
+/// and resolves the catalog.
+async fn catalog_image(
+    source: &AnySource,
+    image: &Image,
+    run: CatalogRun,
+    others: &[&dyn FileVisitor],
+    limits: &Limits,
+    progress: &dyn Progress,
+) -> Result<(Catalog, Walk), PipelineError> {
+    let mut visitors = run.visitors();
+    visitors.extend_from_slice(others);
+    let walk = walk_image(source, image, &visitors, limits, progress).await?;
+    drop(visitors);
     let layers: Vec<_> = image
         .layers()
         .into_iter()
         .map(|l| l.descriptor.digest)
         .collect();
-    let catalog = run.finish(&walk, &layers);
-    Ok(assemble(image_subject(image), catalog))
+    Ok((run.finish(&walk, &layers), walk))
 }
 
 /// The package URL of an image, as the purl spec's `oci` type says: the
@@ -229,15 +245,7 @@ pub async fn evidence_of_image(
 ) -> Result<Evidence, PipelineError> {
     let run = CatalogRun::new(catalogers);
     let visitor = secrets::SecretsVisitor::new();
-    let mut visitors = run.visitors();
-    visitors.push(&visitor);
-    let walk = walk_image(source, image, &visitors, limits, progress).await?;
-    let layers: Vec<_> = image
-        .layers()
-        .into_iter()
-        .map(|l| l.descriptor.digest)
-        .collect();
-    let catalog = run.finish(&walk, &layers);
+    let (catalog, walk) = catalog_image(source, image, run, &[&visitor], limits, progress).await?;
     let mut report = visitor.finish(&walk, allow);
     report
         .findings

@@ -81,16 +81,7 @@ pub(crate) async fn run(command: BaseCommand, global: &GlobalArgs) -> anyhow::Re
                 args.catalogue.path.as_deref(),
             ))?;
             let (source, image) = super::open_image(&args.image, &args.source).await?;
-            let provenance: Vec<serde_json::Value> =
-                customs_pipeline::attestations::buildkit(&source, &image)
-                    .await?
-                    .into_iter()
-                    .filter_map(|b| b.statement)
-                    .filter(|s| s.predicate_type.starts_with("https://slsa.dev/provenance/"))
-                    .map(|s| s.predicate)
-                    .collect();
-            let refs: Vec<&serde_json::Value> = provenance.iter().collect();
-            let detected = base::detect(&image, &refs, &catalogue);
+            let detected = base::detect_image(&source, &image, &catalogue).await?;
             let value = detected.as_ref().map(|d| {
                 serde_json::json!({
                     "name": d.name, "digest": d.digest, "detected_by": d.detected_by,

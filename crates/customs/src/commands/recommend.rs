@@ -104,15 +104,8 @@ pub(crate) async fn run(args: RecommendArgs, global: &GlobalArgs) -> anyhow::Res
                 &super::policy::catalogue_path(args.catalogue.path.as_deref()),
             )?;
             let (source, image) = super::open_image(&args.image, &args.source).await?;
-            let provenance: Vec<serde_json::Value> =
-                customs_pipeline::attestations::buildkit(&source, &image)
-                    .await?
-                    .into_iter()
-                    .filter_map(|b| b.statement)
-                    .map(|s| s.predicate)
-                    .collect();
-            let refs: Vec<&serde_json::Value> = provenance.iter().collect();
-            customs_pipeline::base::detect(&image, &refs, &catalogue)
+            customs_pipeline::base::detect_image(&source, &image, &catalogue)
+                .await?
                 .and_then(|d| d.name)
                 .with_context(|| {
                     format!(

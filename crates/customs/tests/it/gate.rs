@@ -57,6 +57,16 @@ impl Home {
         cmd.args(args).output().unwrap()
     }
 
+    /// `gate IMAGE --env prod EXTRA…` must fail with exit 2 saying `why`.
+    fn refused(&self, image: &str, extra: &[&str], why: &[&str]) {
+        let mut all = vec!["gate", image, "--env", "prod"];
+        all.extend_from_slice(extra);
+        let out = self.run(&all);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        let err = stderr(&out);
+        assert!(why.iter().all(|w| err.contains(w)), "{extra:?}: {err}");
+    }
+
     /// `gate … -o json`: the exit code and the decision record.
     fn gate(&self, args: &[&str]) -> (i32, Value) {
         let mut all = vec!["gate"];
@@ -391,62 +401,38 @@ fn bad_policy_inputs_are_errors_naming_file_and_line() {
         "policy/team.rego",
         "package customs.rules.team\nimport rego.v1\n\nviolation contains v if {\n  v := \n}\n",
     );
-    let out = home.run(&[
-        "gate",
+    let dir = rego.parent().unwrap().to_str().unwrap();
+    home.refused(
         &image,
-        "--env",
-        "prod",
-        "--policy",
-        rego.parent().unwrap().to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("team.rego:5:"), "{}", stderr(&out));
+        &["--policy", dir],
+        &["team.rego:5:", "invalid Rego"],
+    );
     let yaml = home.write(
         "bad.yaml",
         "exceptions:\n  - scope: { all: true\n    rule: x\n",
     );
-    let out = home.run(&[
-        "gate",
+    home.refused(
         &image,
-        "--env",
-        "prod",
-        "--exceptions",
-        yaml.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("bad.yaml") && stderr(&out).contains("line"),
-        "{}",
-        stderr(&out)
+        &["--exceptions", yaml.to_str().unwrap()],
+        &["bad.yaml", "line"],
     );
     let unbounded = home.write(
         "forever.yaml",
         "exceptions:\n  - scope: { all: true }\n    rule: healthcheck\n    justification: later\n",
     );
-    let out = home.run(&[
-        "gate",
+    home.refused(
         &image,
-        "--env",
-        "prod",
-        "--exceptions",
-        unbounded.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("no expiry"), "{}", stderr(&out));
-    let vex = home.write("bad.vex.json", "{\"@context\": \"https://openvex.dev/ns/v0.2.0\", \"statements\": [{\"vulnerability\": {\"name\": \"CVE-1\"}, \"status\": \"perhaps\"}]}");
-    let out = home.run(&[
-        "gate",
+        &["--exceptions", unbounded.to_str().unwrap()],
+        &["forever.yaml", "no expiry"],
+    );
+    let vex = home.write(
+        "bad.vex.json",
+        "{\"@context\": \"https://openvex.dev/ns/v0.2.0\", \"statements\": [{\"vulnerability\": {\"name\": \"CVE-1\"}, \"status\": \"perhaps\"}]}",
+    );
+    home.refused(
         &image,
-        "--env",
-        "prod",
-        "--vex",
-        vex.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("bad.vex.json") && stderr(&out).contains("statement 1"),
-        "{}",
-        stderr(&out)
+        &["--vex", vex.to_str().unwrap()],
+        &["bad.vex.json", "statement 1"],
     );
     let out = home.run(&["gate", &image, "--env", "qa"]);
     assert_eq!(out.status.code(), Some(2));

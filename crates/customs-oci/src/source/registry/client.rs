@@ -1067,29 +1067,79 @@ impl RegistryClient {
         max_pages: usize,
     ) -> Result<Option<Vec<crate::manifest::Descriptor>>, SourceError> {
         let base = self.base().await?;
-        let scope = pull_scope(repository);
         let mut url = format!("{base}/v2/{repository}/referrers/{digest}");
         if let Some(t) = artifact_type {
             url.push_str("?artifactType=");
             url.push_str(&t.replace('+', "%2B").replace('/', "%2F"));
         }
+        let what = format!("referrers of {digest} in {}/{repository}", self.registry);
+        let Some(pages) = self
+            .pages(
+                url,
+                repository,
+                crate::media_type::OCI_INDEX,
+                limit,
+                max_pages,
+                &what,
+                true,
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        for (i, (url, bytes)) in pages.into_iter().enumerate() {
+            let Ok(index) = serde_json::from_slice::<crate::manifest::ImageIndex>(&bytes) else {
+                if i == 0 {
+                    return Ok(None);
+                }
+                return Err(SourceError::malformed(
+                    redact_url(&url),
+                    "a referrers page is not an image index",
+                ));
+            };
+            out.extend(index.manifests);
+        }
+        if let Some(t) = artifact_type {
+            // The registry may ignore the filter (no `OCI-Filters-Applied`).
+            out.retain(|d| d.artifact_type.as_deref() == Some(t));
+        }
+        Ok(Some(out))
+    }
+
+    /// Every page of a paginated listing (`Link: <…>; rel="next"`, followed
+    /// on the same registry only: credentials never follow a link
+    /// elsewhere), each page's URL and bytes. With `optional`, a first page
+    /// answered 400, 404, 405 or 501 means the registry has no such API:
+    /// `None`.
+    #[allow(clippy::too_many_arguments)]
+    async fn pages(
+        &self,
+        mut url: String,
+        repository: &str,
+        accept: &'static str,
+        limit: u64,
+        max_pages: usize,
+        what: &str,
+        optional: bool,
+    ) -> Result<Option<Vec<(String, Vec<u8>)>>, SourceError> {
+        let base = self.base().await?;
+        let scope = pull_scope(repository);
         let mut out = Vec::new();
         for page in 0.. {
             if page == max_pages {
                 return Err(SourceError::malformed(
-                    format!("referrers of {digest} in {}/{repository}", self.registry),
+                    what.to_owned(),
                     format!("more than {max_pages} pages"),
                 ));
             }
             let response = self
                 .send(&url, &scope, self.options.request_timeout, || {
-                    self.http
-                        .get(&url)
-                        .header(header::ACCEPT, crate::media_type::OCI_INDEX)
+                    self.http.get(&url).header(header::ACCEPT, accept)
                 })
                 .await?;
             let status = response.status().as_u16();
-            if page == 0 && matches!(status, 400 | 404 | 405 | 501) {
+            if optional && page == 0 && matches!(status, 400 | 404 | 405 | 501) {
                 return Ok(None);
             }
             check_status(&response, &url)?;
@@ -1099,38 +1149,23 @@ impl RegistryClient {
                 .and_then(|v| v.to_str().ok())
                 .and_then(next_link);
             let bytes = read_limited(response, limit, &url).await?;
-            let Ok(index) = serde_json::from_slice::<crate::manifest::ImageIndex>(&bytes) else {
-                if page == 0 {
-                    return Ok(None);
-                }
-                return Err(SourceError::malformed(
-                    redact_url(&url),
-                    "a referrers page is not an image index",
-                ));
-            };
-            out.extend(index.manifests);
+            out.push((url.clone(), bytes));
             let Some(next) = next.map(|n| registry_url(base, &n)) else {
                 break;
             };
-            // Only on the same registry: credentials never follow a link
-            // elsewhere.
             if !next.starts_with(base) {
                 return Err(SourceError::malformed(
                     redact_url(&url),
-                    "the next page of referrers is on another host",
+                    format!("the next page of {what} is on another host"),
                 ));
             }
             url = next;
         }
-        if let Some(t) = artifact_type {
-            // The registry may ignore the filter (no `OCI-Filters-Applied`).
-            out.retain(|d| d.artifact_type.as_deref() == Some(t));
-        }
         Ok(Some(out))
     }
 
-    /// The tags of a repository (`/v2/<name>/tags/list`), following `Link`
-    /// pages on the same registry; `limit` bounds each page's bytes.
+    /// The tags of a repository (`/v2/<name>/tags/list`), every page;
+    /// `limit` bounds each page's bytes.
     pub(crate) async fn tags(
         &self,
         repository: &str,
@@ -1143,44 +1178,26 @@ impl RegistryClient {
             tags: Option<Vec<String>>,
         }
         let base = self.base().await?;
-        let scope = pull_scope(repository);
-        let mut url = format!("{base}/v2/{repository}/tags/list?n=1000");
+        let url = format!("{base}/v2/{repository}/tags/list?n=1000");
+        let what = format!("tags of {}/{repository}", self.registry);
+        let pages = self
+            .pages(
+                url,
+                repository,
+                "application/json",
+                limit,
+                max_pages,
+                &what,
+                false,
+            )
+            .await?
+            .unwrap_or_default();
         let mut out = Vec::new();
-        for page in 0.. {
-            if page == max_pages {
-                return Err(SourceError::malformed(
-                    format!("tags of {}/{repository}", self.registry),
-                    format!("more than {max_pages} pages"),
-                ));
-            }
-            let response = self
-                .send(&url, &scope, self.options.request_timeout, || {
-                    self.http
-                        .get(&url)
-                        .header(header::ACCEPT, "application/json")
-                })
-                .await?;
-            check_status(&response, &url)?;
-            let next = response
-                .headers()
-                .get(header::LINK)
-                .and_then(|v| v.to_str().ok())
-                .and_then(next_link);
-            let bytes = read_limited(response, limit, &url).await?;
+        for (url, bytes) in pages {
             let list: TagList = serde_json::from_slice(&bytes).map_err(|e| {
                 SourceError::malformed(redact_url(&url), format!("not a tag list: {e}"))
             })?;
             out.extend(list.tags.unwrap_or_default());
-            let Some(next) = next.map(|n| registry_url(base, &n)) else {
-                break;
-            };
-            if !next.starts_with(base) {
-                return Err(SourceError::malformed(
-                    redact_url(&url),
-                    "the next page of tags is on another host",
-                ));
-            }
-            url = next;
         }
         Ok(out)
     }
