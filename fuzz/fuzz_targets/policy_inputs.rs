@@ -31,8 +31,7 @@ fuzz_target!(|data: &[u8]| {
             let _ = PolicyConfig::parse(Path::new("customs.toml"), &text);
         }
         _ => {
-            let mut engine = regorus::Engine::new();
-            let _ = engine.add_policy("fuzz.rego".to_owned(), text.into_owned());
+            let _ = customs_policy::engine::check_module("fuzz.rego", &text);
         }
     }
 });

@@ -567,6 +567,36 @@ fn malformed_rego_names_file_and_line() {
 }
 
 #[test]
+fn deeply_nested_rego_is_refused_before_the_parser_sees_it() {
+    // Found by fuzzing: regorus's parse time doubles with each level of
+    // `{`/`[` nesting (22 levels took seconds).
+    for open in ["{", "["] {
+        let text = format!("package customs.rules.deep\nx := {}", open.repeat(40));
+        let started = std::time::Instant::now();
+        let err = engine::check_module("deep.rego", &text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("deep.rego:2:") && err.contains("nested deeper"),
+            "{err}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    }
+    // Brackets inside strings and comments do not count.
+    let text = format!(
+        "package customs.rules.fine\n# {}\ns := \"{}\"\nr := `{}`\n",
+        "{".repeat(40),
+        "[".repeat(40),
+        "{".repeat(40)
+    );
+    engine::check_module("fine.rego", &text).unwrap();
+    // What the built-in bundle nests stays well under the limit.
+    for (name, text) in engine::BUILTIN {
+        engine::check_nesting(name, text).unwrap();
+    }
+}
+
+#[test]
 fn the_decision_record_pins_its_inputs() {
     let policy = Policy::builtin().unwrap();
     let a = evaluate(
