@@ -7,7 +7,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-const REDACTED: &str = "[redacted]";
+/// What stands for a redacted value.
+pub const REDACTED: &str = "[redacted]";
 
 /// Words that make a variable name secret-looking on their own.
 const SECRET_WORDS: &[&str] = &[

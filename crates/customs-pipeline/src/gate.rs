@@ -108,7 +108,22 @@ pub fn image_input(reference: &str, image: &Image) -> ImageInput {
         layers: image.layers().len(),
         config: ConfigInput {
             user: c.user.clone().unwrap_or_default(),
-            labels: c.labels.clone().unwrap_or_default(),
+            // Values as `lint` shows them: a token in a label is redacted
+            // (and reported by the secrets rule).
+            labels: c
+                .labels
+                .iter()
+                .flatten()
+                .map(|(k, v)| {
+                    let secret = customs_checks::redact::secret_name(k) && !v.is_empty();
+                    let value = if secret {
+                        customs_checks::redact::REDACTED.to_owned()
+                    } else {
+                        redact(v)
+                    };
+                    (k.clone(), value)
+                })
+                .collect(),
             healthcheck: c.healthcheck.as_ref().is_some_and(|h| {
                 !h.test.is_empty() && h.test.first().map(String::as_str) != Some("NONE")
             }),
@@ -117,8 +132,8 @@ pub fn image_input(reference: &str, image: &Image) -> ImageInput {
                 .as_ref()
                 .map(|p| p.keys().cloned().collect())
                 .unwrap_or_default(),
-            entrypoint: c.entrypoint.clone().unwrap_or_default(),
-            cmd: c.cmd.clone().unwrap_or_default(),
+            entrypoint: c.entrypoint.iter().flatten().map(|a| redact(a)).collect(),
+            cmd: c.cmd.iter().flatten().map(|a| redact(a)).collect(),
             env_names: c
                 .env
                 .iter()
@@ -127,7 +142,12 @@ pub fn image_input(reference: &str, image: &Image) -> ImageInput {
                 .collect(),
             working_dir: c.working_dir.clone().unwrap_or_default(),
         },
-        annotations: image.manifest.annotations.clone(),
+        annotations: image
+            .manifest
+            .annotations
+            .iter()
+            .map(|(k, v)| (k.clone(), redact(v)))
+            .collect(),
         history: image
             .config
             .history

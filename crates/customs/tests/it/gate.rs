@@ -467,6 +467,18 @@ fn a_saved_input_is_re_checked_to_the_same_decision_and_sarif_is_valid() {
     let saved = home.write("input.json", &stdout(&out));
     let input: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(input["schema_version"], 1);
+    // The example's secrets are in it as findings, never in clear.
+    for secret in [
+        "example-fake-password",
+        "AKIAEXAMPLEFAKEKEY01",
+        "fakeSecretKeyForTheCustomsExample",
+    ] {
+        assert!(
+            !stdout(&out).contains(secret),
+            "{secret} leaked into the input document"
+        );
+    }
+    assert!(input["secrets"].as_array().unwrap().len() >= 3);
     // docs/policy-input.md documents every top-level field.
     let docs = fs_err::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/policy-input.md"),
