@@ -167,16 +167,17 @@ struct ScanPolicy {
 impl ScanPolicy {
     fn load(args: &ScanArgs) -> anyhow::Result<Self> {
         let files = customs_cli::PolicyFiles::default();
-        let config = super::policy::config(&files)?;
-        let now = super::policy::now(&files)?;
-        let today = now.div_euclid(86_400);
+        let today = super::policy::now(&files)?.div_euclid(86_400);
+        // customs.toml is read only for exceptions (their longest term).
+        let exceptions = if args.exceptions.is_empty() {
+            customs_policy::Exceptions::default()
+        } else {
+            let config = super::policy::config(&files)?;
+            customs_policy::Exceptions::load(&args.exceptions, today, config.max_exception_days)?
+        };
         Ok(Self {
             vex: customs_policy::vex::VexSet::load(&args.vex)?,
-            exceptions: customs_policy::Exceptions::load(
-                &args.exceptions,
-                today,
-                config.max_exception_days,
-            )?,
+            exceptions,
             today,
         })
     }
