@@ -199,14 +199,15 @@ struct PolicyTable {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ConfigFile {
     #[serde(default)]
     policy: PolicyTable,
     #[serde(default)]
     environments: BTreeMap<String, Environment>,
-    // Other tables (`[secrets]`) belong to other checks.
-    #[serde(flatten)]
-    _rest: BTreeMap<String, toml::Value>,
+    // `[secrets]` belongs to the secret scanner, which checks it.
+    #[serde(default, rename = "secrets")]
+    _secrets: Option<toml::Value>,
 }
 
 /// The longest an exception may run, by default.
@@ -367,6 +368,10 @@ rules = { healthcheck = "off" }
                 "issuer",
             ),
             ("[policy]\nfolder = \"x\"", "unknown field"),
+            (
+                "[enviroments.prod]\nkeys = []",
+                "unknown field `enviroments`",
+            ),
         ] {
             let err = PolicyConfig::parse(Path::new("customs.toml"), text)
                 .unwrap_err()
