@@ -21,5 +21,5 @@ pub use path::normalize;
 pub use selector::Selector;
 pub use squash::{Fate, FileIndex, Moved, Resolved, Shadowed};
 pub use walker::{
-    FileVisitor, LayerInput, LayerListing, LayerWalker, Walk, WalkError, WalkWarning,
+    FileVisitor, HEAD_BYTES, LayerInput, LayerListing, LayerWalker, Walk, WalkError, WalkWarning,
 };

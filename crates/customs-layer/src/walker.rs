@@ -3,7 +3,7 @@
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
-use std::io::{self, BufRead, BufReader, Read, Seek};
+use std::io::{self, BufRead, BufReader, Read, Seek, Write as _};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Mutex;
@@ -39,7 +39,18 @@ pub trait FileVisitor: Sync {
     /// # Errors
     /// The visitor's own message for a file it could not use.
     fn visit(&self, event: &FileEvent<'_>, content: &mut dyn Read) -> Result<(), String>;
+    /// Whether, having seen the first [`HEAD_BYTES`] of a file it selected
+    /// (all of it, if shorter), it still wants the file. Asked only when
+    /// several visitors want one file: a visitor declining it (a text
+    /// scanner seeing a binary) spares the walk a copy of the whole file
+    /// for the others, and is not visited.
+    fn wants_content(&self, _event: &FileEvent<'_>, _head: &[u8]) -> bool {
+        true
+    }
 }
+
+/// How much of a file [`FileVisitor::wants_content`] sees.
+pub const HEAD_BYTES: usize = 8192;
 
 /// Why a walk failed. A failed walk produces no result at all.
 #[derive(Debug, thiserror::Error)]
@@ -1208,12 +1219,38 @@ fn dispatch(
             return Err(e);
         }
     } else {
-        let mut spool = tempfile::SpooledTempFile::new(SPOOL_IN_MEMORY);
-        io::copy(content, &mut spool)?;
-        for &v in wanting {
-            spool.rewind()?;
-            if let Err(message) = visitors[v].visit(&event, &mut spool) {
-                soft.push((v, message));
+        // The head decides who still wants the file; one visitor left reads
+        // it straight from the stream, several share a spooled copy.
+        let mut head = Vec::with_capacity(HEAD_BYTES);
+        (&mut *content)
+            .take(HEAD_BYTES as u64)
+            .read_to_end(&mut head)?;
+        let still: Vec<usize> = wanting
+            .iter()
+            .copied()
+            .filter(|&v| visitors[v].wants_content(&event, &head))
+            .collect();
+        if let [only] = still[..] {
+            let mut failure = None;
+            let mut chained = io::Cursor::new(head).chain(Guarded {
+                inner: content,
+                failure: &mut failure,
+            });
+            if let Err(message) = visitors[only].visit(&event, &mut chained) {
+                soft.push((only, message));
+            }
+            if let Some(e) = failure {
+                return Err(e);
+            }
+        } else if !still.is_empty() {
+            let mut spool = tempfile::SpooledTempFile::new(SPOOL_IN_MEMORY);
+            spool.write_all(&head)?;
+            io::copy(content, &mut spool)?;
+            for &v in &still {
+                spool.rewind()?;
+                if let Err(message) = visitors[v].visit(&event, &mut spool) {
+                    soft.push((v, message));
+                }
             }
         }
     }

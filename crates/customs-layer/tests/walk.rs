@@ -726,3 +726,56 @@ async fn issue14_entries_are_bounded_over_the_whole_walk() {
     };
     walk_with(image, &[], limits).await.unwrap();
 }
+
+/// A recorder that declines files whose head holds a NUL byte, as a text
+/// scanner does.
+struct TextOnly(Recorder);
+
+impl FileVisitor for TextOnly {
+    fn name(&self) -> &'static str {
+        "text-only"
+    }
+    fn selector(&self) -> &Selector {
+        self.0.selector()
+    }
+    fn visit(&self, event: &FileEvent<'_>, content: &mut dyn Read) -> Result<(), String> {
+        self.0.visit(event, content)
+    }
+    fn wants_content(&self, _event: &FileEvent<'_>, head: &[u8]) -> bool {
+        !head.contains(&0)
+    }
+}
+
+#[tokio::test]
+async fn a_visitor_declining_a_file_by_its_head_leaves_the_others_the_whole_file() {
+    // Larger than the head, so the one visitor left reads head and rest
+    // chained; a text file both want is still shared whole.
+    let mut binary = vec![0u8; 3];
+    binary.extend((0..40_000u32).map(|i| (i % 251) as u8 + 1));
+    let text = "x=1\n".repeat(5000);
+    let image = ImageBuilder::new().layer(
+        LayerBuilder::new()
+            .dir("bin")
+            .file("bin/tool", &binary)
+            .file("bin/notes.txt", &text),
+    );
+    let all = Recorder::new(Selector::all());
+    let text_only = TextOnly(Recorder::new(Selector::all()));
+    walk(image, &[&all, &text_only]).await.unwrap();
+    let by_path = |r: &Recorder, path: &str| {
+        r.seen()
+            .into_iter()
+            .find(|(_, p, _)| p == path)
+            .map(|(_, _, bytes)| bytes)
+    };
+    assert_eq!(by_path(&all, "/bin/tool").unwrap(), binary);
+    assert_eq!(by_path(&all, "/bin/notes.txt").unwrap(), text.as_bytes());
+    assert!(
+        by_path(&text_only.0, "/bin/tool").is_none(),
+        "declined by its head"
+    );
+    assert_eq!(
+        by_path(&text_only.0, "/bin/notes.txt").unwrap(),
+        text.as_bytes()
+    );
+}

@@ -12,8 +12,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use customs_checks::secrets::{AllowList, MAX_FILE_BYTES, SecretScanner, fingerprint, redact};
 use customs_checks::{Finding, Location};
@@ -33,16 +35,98 @@ struct RawSecret {
     found: customs_checks::secrets::SecretMatch,
 }
 
-/// The visitor: scans every file it is offered, and reads dpkg's checksums.
-pub struct SecretsVisitor {
+/// Files at most this large are scanned on a worker thread while the walk
+/// goes on decompressing (larger ones, rare, are scanned in place).
+const OFFLOAD_MAX_BYTES: usize = 256 * 1024;
+
+/// Files are handed to the workers in batches of about this many bytes
+/// (one wake-up per batch, not per file).
+const BATCH_BYTES: usize = 1 << 20;
+
+/// How many batches may wait for a worker: at most about 64 MiB in flight.
+const QUEUE: usize = 64;
+
+/// A file waiting to be scanned.
+struct Job {
+    layer: usize,
+    path: String,
+    bytes: Vec<u8>,
+}
+
+/// What the walk's threads and the scanning workers share.
+struct Shared {
     scanner: SecretScanner,
-    selector: Selector,
     found: Mutex<Vec<RawSecret>>,
+}
+
+impl Shared {
+    /// Scans one file and keeps what it holds.
+    fn scan(&self, layer: usize, path: &str, bytes: &[u8]) -> Result<(), String> {
+        let matches = self.scanner.scan(path, bytes);
+        if matches.is_empty() {
+            return Ok(());
+        }
+        self.record(layer, path, &md5::Md5::digest(bytes), matches)
+    }
+
+    /// Keeps what was found in one file, with the file's MD5 (to tell a
+    /// distro package's own files apart later).
+    fn record(
+        &self,
+        layer: usize,
+        path: &str,
+        md5: &[u8],
+        matches: Vec<customs_checks::secrets::SecretMatch>,
+    ) -> Result<(), String> {
+        let md5: String = md5.iter().map(|b| format!("{b:02x}")).collect();
+        let mut found = self.found.lock().map_err(|_| "poisoned".to_owned())?;
+        for m in matches {
+            found.push(RawSecret {
+                layer,
+                path: path.to_owned(),
+                md5: md5.clone(),
+                found: m,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The visitor: scans every file it is offered, and reads dpkg's checksums.
+/// The scanning (regular expressions over text) runs on worker threads fed
+/// by the walk, so that it overlaps with decompression instead of adding to
+/// it.
+pub struct SecretsVisitor {
+    shared: Arc<Shared>,
+    selector: Selector,
+    queue: Mutex<Option<SyncSender<Vec<Job>>>>,
+    /// The batch being filled, and its size in bytes.
+    batch: Mutex<(Vec<Job>, usize)>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
     /// path → (md5 hex, package) from `/var/lib/dpkg/info/*.md5sums`.
     packaged: Mutex<HashMap<String, (String, String)>>,
     files: AtomicU64,
     bytes: AtomicU64,
     binary: AtomicU64,
+}
+
+fn work(shared: &Shared, batches: &Mutex<Receiver<Vec<Job>>>) {
+    loop {
+        let batch = match batches.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let Ok(batch) = batch else {
+            return; // the walk is over
+        };
+        for job in batch {
+            // Only a poisoned lock fails, after a panic elsewhere, which
+            // `drain` passes on.
+            if shared.scan(job.layer, &job.path, &job.bytes).is_err() {
+                return;
+            }
+        }
+    }
 }
 
 impl Default for SecretsVisitor {
@@ -57,14 +141,80 @@ impl SecretsVisitor {
     /// that overlap by [`OVERLAP_BYTES`], never skipped.
     #[must_use]
     pub fn new() -> Self {
-        Self {
+        let shared = Arc::new(Shared {
             scanner: SecretScanner::new(),
-            selector: Selector::all(),
             found: Mutex::new(Vec::new()),
+        });
+        let (tx, rx) = sync_channel::<Vec<Job>>(QUEUE);
+        let rx = Arc::new(Mutex::new(rx));
+        let count = std::thread::available_parallelism()
+            .map_or(1, |n| n.get().saturating_sub(1))
+            .clamp(1, 4);
+        let workers = (0..count)
+            .filter_map(|i| {
+                let (shared, rx) = (Arc::clone(&shared), Arc::clone(&rx));
+                std::thread::Builder::new()
+                    .name(format!("secrets-{i}"))
+                    .spawn(move || work(&shared, &rx))
+                    .ok()
+            })
+            .collect::<Vec<_>>();
+        Self {
+            shared,
+            selector: Selector::all(),
+            // No worker could start: scan in place.
+            queue: Mutex::new((!workers.is_empty()).then_some(tx)),
+            batch: Mutex::new((Vec::new(), 0)),
+            workers: Mutex::new(workers),
             packaged: Mutex::new(HashMap::new()),
             files: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             binary: AtomicU64::new(0),
+        }
+    }
+
+    /// Hands a batch to the workers (scanning it here if they are gone).
+    fn send(&self, batch: Vec<Job>) -> Result<(), String> {
+        let queue = self
+            .queue
+            .lock()
+            .map_err(|_| "poisoned".to_owned())?
+            .clone();
+        let unsent = match queue {
+            Some(queue) => match queue.send(batch) {
+                Ok(()) => return Ok(()),
+                Err(e) => e.0,
+            },
+            None => batch,
+        };
+        for job in unsent {
+            self.shared.scan(job.layer, &job.path, &job.bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the workers to scan what is queued.
+    fn drain(&self) {
+        let last = self
+            .batch
+            .lock()
+            .map(|mut b| std::mem::take(&mut b.0))
+            .unwrap_or_default();
+        if !last.is_empty() {
+            // Only a poisoned lock fails here, after a panic passed on below.
+            let _ = self.send(last);
+        }
+        if let Ok(mut queue) = self.queue.lock() {
+            queue.take();
+        }
+        if let Ok(mut workers) = self.workers.lock() {
+            for w in workers.drain(..) {
+                // A worker that panicked would leave files unscanned: never
+                // a silent partial result, the panic goes on.
+                if let Err(panic) = w.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
         }
     }
 }
@@ -116,11 +266,36 @@ impl FileVisitor for SecretsVisitor {
                 }
             }
         }
-        let matches = self.scanner.scan(path, &bytes);
-        if matches.is_empty() {
-            return Ok(());
+        if bytes.len() > OFFLOAD_MAX_BYTES {
+            return self.shared.scan(event.layer, path, &bytes);
         }
-        self.record(event, &md5::Md5::digest(&bytes), matches)
+        let full = {
+            let mut batch = self.batch.lock().map_err(|_| "poisoned".to_owned())?;
+            batch.1 += bytes.len();
+            batch.0.push(Job {
+                layer: event.layer,
+                path: path.clone(),
+                bytes,
+            });
+            (batch.1 >= BATCH_BYTES).then(|| {
+                batch.1 = 0;
+                std::mem::take(&mut batch.0)
+            })
+        };
+        match full {
+            Some(batch) => self.send(batch),
+            None => Ok(()),
+        }
+    }
+
+    fn wants_content(&self, _event: &FileEvent<'_>, head: &[u8]) -> bool {
+        // A binary is decided by its head, as `visit` would: counted here.
+        if SecretScanner::is_binary(head) {
+            self.files.fetch_add(1, Ordering::Relaxed);
+            self.binary.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        true
     }
 }
 
@@ -144,7 +319,7 @@ impl SecretsVisitor {
         let mut kept = Vec::new();
         loop {
             let mut here = HashSet::new();
-            for mut m in self.scanner.scan(path, &window) {
+            for mut m in self.shared.scanner.scan(path, &window) {
                 m.line += lines_before;
                 let key = (m.line, m.rule.id, m.fingerprint.clone());
                 if !previous.contains(&key) {
@@ -176,28 +351,8 @@ impl SecretsVisitor {
         if kept.is_empty() {
             return Ok(());
         }
-        self.record(event, &md5.finalize(), kept)
-    }
-
-    /// Keeps what was found in one file, with the file's MD5 (to tell a
-    /// distro package's own files apart later).
-    fn record(
-        &self,
-        event: &FileEvent<'_>,
-        md5: &[u8],
-        matches: Vec<customs_checks::secrets::SecretMatch>,
-    ) -> Result<(), String> {
-        let md5: String = md5.iter().map(|b| format!("{b:02x}")).collect();
-        let mut found = self.found.lock().map_err(|_| "poisoned".to_owned())?;
-        for m in matches {
-            found.push(RawSecret {
-                layer: event.layer,
-                path: event.entry.path.clone(),
-                md5: md5.clone(),
-                found: m,
-            });
-        }
-        Ok(())
+        self.shared
+            .record(event.layer, &event.entry.path, &md5.finalize(), kept)
     }
 }
 
@@ -230,6 +385,7 @@ impl SecretsVisitor {
     /// Resolves what the walk found into findings.
     #[must_use]
     pub fn finish(self, walk: &Walk, allow: &AllowList) -> SecretsReport {
+        self.drain();
         let packaged_files = self.packaged.into_inner().unwrap_or_default();
         let mut report = SecretsReport {
             files: self.files.into_inner(),
@@ -237,7 +393,13 @@ impl SecretsVisitor {
             binary_files: self.binary.into_inner(),
             ..SecretsReport::default()
         };
-        for raw in self.found.into_inner().unwrap_or_default() {
+        let found = self
+            .shared
+            .found
+            .lock()
+            .map(|mut f| std::mem::take(&mut *f))
+            .unwrap_or_default();
+        for raw in found {
             // Read again under its real path (a symlinked parent moved it).
             if walk.index.was_moved(raw.layer, &raw.path) {
                 continue;
