@@ -193,7 +193,7 @@ fn cases() -> Vec<(&'static str, Value, &'static str, [&'static str; 3])> {
         ),
         (
             "unknown base",
-            json!({"base_image": null}),
+            json!({"base_image": null, "environment": {"config": {"base_max_age_days": null}}}),
             "base-image-approved",
             ["warn", "warn", "deny"],
         ),

@@ -52,7 +52,7 @@ pub fn render(report: &ScanReport, base: Option<&BaseImage>) -> String {
     let base_text = base
         .filter(|b| b.name.is_some() || b.digest.is_some())
         .map_or_else(
-            || "unknown (no org.opencontainers.image.base.name annotation)".to_owned(),
+            || "unknown (no base annotation, no catalogued base: customs base add)".to_owned(),
             |b| match (&b.name, &b.digest) {
                 (Some(n), Some(d)) => format!("{n}@{d}"),
                 (Some(n), None) => n.clone(),

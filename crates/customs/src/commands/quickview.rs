@@ -1,7 +1,6 @@
 //! `customs quickview REF`: one screen about an image.
 
 use customs_cli::{Format, GlobalArgs, QuickviewArgs};
-use customs_oci::media_type::{ANNOTATION_BASE_DIGEST, ANNOTATION_BASE_NAME};
 use customs_report::quickview::{self, BaseImage};
 use customs_report::scan::Counts;
 use serde::Serialize;
@@ -25,11 +24,15 @@ struct Document<'a> {
 pub(crate) async fn run(args: QuickviewArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let index = super::scan::open_index(&super::db_dir(&args.db))?;
     let (sbom, image) = super::make_sbom(&args.image, &args.source, &[], global).await?;
+    // The base as the gate tells it: annotations (or labels), else the
+    // local base catalogue.
+    let catalogue =
+        customs_pipeline::base::BaseCatalogue::load(&super::policy::catalogue_path(None))?;
     let base = image.map(|image| {
-        let annotations = &image.manifest.annotations;
+        let detected = customs_pipeline::base::detect(&image, &[], &catalogue);
         BaseImage {
-            name: annotations.get(ANNOTATION_BASE_NAME).cloned(),
-            digest: annotations.get(ANNOTATION_BASE_DIGEST).cloned(),
+            name: detected.as_ref().and_then(|d| d.name.clone()),
+            digest: detected.and_then(|d| d.digest),
         }
     });
     let report = super::scan::report(&index, sbom)?;
