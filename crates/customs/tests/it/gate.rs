@@ -944,3 +944,77 @@ fn base_images_are_catalogued_detected_approved_and_recommended() {
     let out = home.run(&["base", "remove", &base_12_1, "--catalogue", cat]);
     assert!(out.status.success());
 }
+
+#[test]
+fn manifests_previous_release_kev_and_block_list_feed_their_rules() {
+    let home = Home::new();
+    let image = example_ref();
+    let digest = customs_test::registry::skopeo_digest(&image, None);
+    let k8s = home.write(
+        "k8s.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: hello\nspec:\n  hostNetwork: true\n  containers:\n    - name: hello\n      image: registry.example.com/hello@sha256:0000000000000000000000000000000000000000000000000000000000000000\n      securityContext:\n        privileged: true\n",
+    );
+    let kev = home.write(
+        "kev.json",
+        r#"{"title": "CISA Catalog of Known Exploited Vulnerabilities", "catalogVersion": "2026.12.01",
+  "count": 1, "vulnerabilities": [{"cveID": "CVE-2021-23337", "vendorProject": "lodash", "product": "lodash"}]}"#,
+    );
+    let previous = home.path().join("previous");
+    fixed_image(&previous);
+    let (_, record) = home.gate(&[
+        &image,
+        "--env",
+        "prod",
+        "--manifest",
+        k8s.to_str().unwrap(),
+        "--kev",
+        kev.to_str().unwrap(),
+        "--compare",
+        &format!("oci:{}:1.1", previous.display()),
+    ]);
+    let (counting, _) = reasons(&record);
+    for rule in ["deploy-manifest", "kev-vulnerability", "size-growth"] {
+        assert!(has(&counting, rule, "deny"), "{rule}: {counting:?}");
+    }
+    let manifest = record["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["rule"] == "deploy-manifest")
+        .count();
+    assert!(manifest >= 2, "privileged and the host network: {record:#}");
+    // A blocked digest is denied even in dev, until its end date.
+    let blocked = home.write(
+        "blocked.yaml",
+        &format!("blocked:\n  - digest: \"{digest}\"\n    reason: built from a compromised runner\n    until: 2026-12-31\n"),
+    );
+    let b = blocked.to_str().unwrap();
+    let (code, record) = home.gate(&[
+        &image,
+        "--env",
+        "dev",
+        "--blocklist",
+        b,
+        "--now",
+        "2026-12-31",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        reasons(&record)
+            .0
+            .iter()
+            .filter(|(_, l)| l == "deny")
+            .collect::<Vec<_>>(),
+        [&("blocked-digest".to_owned(), "deny".to_owned())]
+    );
+    let (code, _) = home.gate(&[
+        &image,
+        "--env",
+        "dev",
+        "--blocklist",
+        b,
+        "--now",
+        "2027-01-01",
+    ]);
+    assert_eq!(code, 0);
+}
