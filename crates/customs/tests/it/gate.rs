@@ -407,33 +407,41 @@ fn bad_policy_inputs_are_errors_naming_file_and_line() {
         &["--policy", dir],
         &["team.rego:5:", "invalid Rego"],
     );
-    let yaml = home.write(
-        "bad.yaml",
-        "exceptions:\n  - scope: { all: true\n    rule: x\n",
-    );
-    home.refused(
-        &image,
-        &["--exceptions", yaml.to_str().unwrap()],
-        &["bad.yaml", "line"],
-    );
-    let unbounded = home.write(
-        "forever.yaml",
-        "exceptions:\n  - scope: { all: true }\n    rule: healthcheck\n    justification: later\n",
-    );
-    home.refused(
-        &image,
-        &["--exceptions", unbounded.to_str().unwrap()],
-        &["forever.yaml", "no expiry"],
-    );
-    let vex = home.write(
-        "bad.vex.json",
-        "{\"@context\": \"https://openvex.dev/ns/v0.2.0\", \"statements\": [{\"vulnerability\": {\"name\": \"CVE-1\"}, \"status\": \"perhaps\"}]}",
-    );
-    home.refused(
-        &image,
-        &["--vex", vex.to_str().unwrap()],
-        &["bad.vex.json", "statement 1"],
-    );
+    for (file, text, flag, why) in [
+        (
+            "bad.yaml",
+            "exceptions:\n  - scope: { all: true\n    rule: x\n",
+            "--exceptions",
+            "line",
+        ),
+        (
+            "forever.yaml",
+            "exceptions:\n  - scope: { all: true }\n    rule: healthcheck\n    justification: later\n",
+            "--exceptions",
+            "no expiry",
+        ),
+        (
+            "bad.vex.json",
+            "{\"@context\": \"https://openvex.dev/ns/v0.2.0\", \"statements\": [{\"vulnerability\": {\"name\": \"CVE-1\"}, \"status\": \"perhaps\"}]}",
+            "--vex",
+            "statement 1",
+        ),
+        (
+            "bad-kev.json",
+            "{\"vulnerabilities\": 3}",
+            "--kev",
+            "not a CISA KEV catalogue",
+        ),
+        (
+            "bad-block.yaml",
+            "blocked:\n  - digest: nope\n",
+            "--blocklist",
+            "`nope` is not a digest",
+        ),
+    ] {
+        let path = home.write(file, text);
+        home.refused(&image, &[flag, path.to_str().unwrap()], &[file, why]);
+    }
     let out = home.run(&["gate", &image, "--env", "qa"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
