@@ -130,7 +130,8 @@ pub fn rule(code: &str) -> Option<RuleInfo> {
     rules().into_iter().find(|r| r.code == code)
 }
 
-/// Sorts findings most severe first, then by place.
+/// Sorts findings most severe first, then by place; a total order, so that
+/// findings gathered by several threads print the same every run.
 pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         b.severity
@@ -139,6 +140,8 @@ pub fn sort(findings: &mut [Finding]) {
             .then_with(|| a.location.layer.cmp(&b.location.layer))
             .then_with(|| a.location.line.cmp(&b.location.line))
             .then_with(|| a.rule.cmp(b.rule))
+            .then_with(|| a.fingerprint.cmp(&b.fingerprint))
+            .then_with(|| a.title.cmp(&b.title))
     });
 }
 
