@@ -178,26 +178,28 @@ pub fn check_nesting(name: &str, text: &str) -> Result<(), PolicyError> {
                 line += 1;
                 column = 0;
             }
-            '#' => {
-                while chars.peek().is_some_and(|&c| c != '\n') {
-                    chars.next();
-                }
-            }
+            '#' => while chars.next_if(|&c| c != '\n').is_some() {},
             '"' => {
-                while let Some(c) = chars.next() {
+                // An unterminated string ends at the line's end, which the
+                // loop above still counts.
+                while let Some(c) = chars.next_if(|&c| c != '\n') {
+                    column += 1;
                     match c {
                         '\\' => {
-                            chars.next();
+                            chars.next_if(|&c| c != '\n');
+                            column += 1;
                         }
-                        '"' | '\n' => break,
+                        '"' => break,
                         _ => {}
                     }
                 }
             }
             '`' => {
                 for c in chars.by_ref() {
+                    column += 1;
                     if c == '\n' {
                         line += 1;
+                        column = 0;
                     }
                     if c == '`' {
                         break;
@@ -222,21 +224,25 @@ pub fn check_nesting(name: &str, text: &str) -> Result<(), PolicyError> {
     Ok(())
 }
 
+/// Adds one policy file to an engine as [`Policy::load`] does: its nesting
+/// checked first, then parsed; returns its package.
+fn add_module(engine: &mut regorus::Engine, name: &str, text: &str) -> Result<String, PolicyError> {
+    check_nesting(name, text)?;
+    engine
+        .add_policy(name.to_owned(), text.to_owned())
+        .map_err(|e| PolicyError::Rego {
+            what: name.to_owned(),
+            reason: format!("invalid Rego\n{}", e.to_string().trim()),
+        })
+}
+
 /// Checks one policy module as [`Policy::load`] does (nesting, then the
 /// parser), without loading a bundle: for fuzzing and editors.
 ///
 /// # Errors
 /// As [`Policy::load`] for that file.
 pub fn check_module(name: &str, text: &str) -> Result<(), PolicyError> {
-    check_nesting(name, text)?;
-    let mut engine = regorus::Engine::new();
-    engine
-        .add_policy(name.to_owned(), text.to_owned())
-        .map(|_| ())
-        .map_err(|e| PolicyError::Rego {
-            what: name.to_owned(),
-            reason: format!("invalid Rego\n{}", e.to_string().trim()),
-        })
+    add_module(&mut regorus::Engine::new(), name, text).map(|_| ())
 }
 
 /// The value at a path, `None` when it is undefined.
@@ -333,13 +339,7 @@ impl Policy {
         let mut hasher = customs_types::Hasher::new(customs_types::Algorithm::Sha256);
         let mut builtin_packages = Vec::new();
         for (name, text, builtin) in &sources {
-            let package =
-                engine
-                    .add_policy(name.clone(), text.clone())
-                    .map_err(|e| PolicyError::Rego {
-                        what: name.clone(),
-                        reason: format!("invalid Rego\n{}", e.to_string().trim()),
-                    })?;
+            let package = add_module(&mut engine, name, text)?;
             if *builtin {
                 builtin_packages.push(package);
             }

@@ -590,6 +590,16 @@ fn deeply_nested_rego_is_refused_before_the_parser_sees_it() {
         "{".repeat(40)
     );
     engine::check_module("fine.rego", &text).unwrap();
+    // The same check guards a bundle loaded from a folder.
+    let (_dir, policy) = user_policy(&[(
+        "deep.rego",
+        &format!("package customs.rules.deep\nx := {}", "[".repeat(40)),
+    )]);
+    let err = policy.unwrap_err().to_string();
+    assert!(
+        err.contains("deep.rego:2:") && err.contains("nested deeper"),
+        "{err}"
+    );
     // What the built-in bundle nests stays well under the limit.
     for (name, text) in engine::BUILTIN {
         engine::check_nesting(name, text).unwrap();
