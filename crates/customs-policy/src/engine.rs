@@ -444,19 +444,18 @@ impl Policy {
         &self.files
     }
 
-    /// Evaluates every rule against an input document. A rule that fails to
+    /// Evaluates every rule against an input document (its JSON text). A rule that fails to
     /// evaluate (a runtime error, a malformed violation, the time limit) is
     /// an [`Outcome::Error`], never a rule without violations.
     ///
     /// # Errors
     /// [`PolicyError::Rego`] when the input cannot be given to the engine.
-    pub fn evaluate(&self, input: &serde_json::Value) -> Result<Vec<Outcome>, PolicyError> {
+    pub fn evaluate(&self, input_json: &str) -> Result<Vec<Outcome>, PolicyError> {
         let mut engine = self.engine.clone();
-        let value =
-            regorus::Value::from_json_str(&input.to_string()).map_err(|e| PolicyError::Rego {
-                what: "policy input".to_owned(),
-                reason: e.to_string(),
-            })?;
+        let value = regorus::Value::from_json_str(input_json).map_err(|e| PolicyError::Rego {
+            what: "policy input".to_owned(),
+            reason: e.to_string(),
+        })?;
         engine.set_input(value);
         let mut out = Vec::new();
         for meta in &self.rules {

@@ -155,8 +155,8 @@ pub struct DecisionRecord {
 /// The digest of an input document: SHA-256 of its JSON text as
 /// serialised (fields in declaration order).
 #[must_use]
-pub fn input_digest(input: &serde_json::Value) -> String {
-    customs_types::Digest::sha256(input.to_string().as_bytes()).to_string()
+pub fn input_digest(json: &str) -> String {
+    customs_types::Digest::sha256(json.as_bytes()).to_string()
 }
 
 /// Everything one evaluation needs besides the input.
@@ -183,7 +183,8 @@ impl Gatekeeper<'_> {
         reference: &str,
     ) -> Result<DecisionRecord, PolicyError> {
         let env = self.config.environment(&input.environment.name)?;
-        let json = serde_json::to_value(input).map_err(|e| PolicyError::Rego {
+        // Serialised once: what the engine reads is what the digest names.
+        let json = serde_json::to_string(input).map_err(|e| PolicyError::Rego {
             what: "policy input".to_owned(),
             reason: e.to_string(),
         })?;

@@ -120,75 +120,102 @@ fn rank(v: Verdict) -> u8 {
 /// all of them must be satisfiable by allowed licences).
 #[must_use]
 pub fn judge_one(policy: &LicensePolicy, os_package: bool, declared: &[String]) -> Judged {
-    let denied: Vec<String> = policy.deny.iter().map(|d| normal_id(d, false)).collect();
-    let allowed: Vec<String> = policy.allow.iter().map(|d| normal_id(d, false)).collect();
-    let mut out = Judged {
-        licenses: Vec::new(),
-        spdx: !declared.is_empty(),
-        verdict: Verdict::Allowed,
-        reasons: Vec::new(),
-    };
-    let mut unknown = Vec::new();
-    let worsen = |out: &mut Judged, v: Verdict| {
-        if rank(v) > rank(out.verdict) {
-            out.verdict = v;
+    Lists::new(policy).judge(os_package, declared)
+}
+
+/// A licence policy's lists with their ids normalised, once for all the
+/// packages judged.
+struct Lists {
+    denied: Vec<String>,
+    allowed: Vec<String>,
+    include_os_packages: bool,
+}
+
+impl Lists {
+    fn new(policy: &LicensePolicy) -> Self {
+        let normal = |ids: &[String]| ids.iter().map(|d| normal_id(d, false)).collect();
+        Self {
+            denied: normal(&policy.deny),
+            allowed: normal(&policy.allow),
+            include_os_packages: policy.include_os_packages,
         }
-    };
-    for text in declared {
-        let Some(expression) = customs_sbom::format::spdx_expression(text)
-            .and_then(|e| spdx::Expression::parse(&e).ok())
-        else {
-            out.licenses.push(text.clone());
-            out.spdx = false;
-            unknown.push(format!("not an SPDX expression: {text}"));
-            worsen(&mut out, Verdict::Unknown);
-            continue;
+    }
+
+    fn judge(&self, os_package: bool, declared: &[String]) -> Judged {
+        let Self {
+            denied,
+            allowed,
+            include_os_packages,
+        } = self;
+        let mut out = Judged {
+            licenses: Vec::new(),
+            spdx: !declared.is_empty(),
+            verdict: Verdict::Allowed,
+            reasons: Vec::new(),
         };
-        out.licenses.push(expression.to_string());
-        let listed = |req: &spdx::LicenseReq| {
-            let id = requirement_id(req);
-            let bare = id.split(" WITH ").next().unwrap_or(&id).to_owned();
-            if allowed.is_empty() {
-                // A LicenseRef is on nobody's deny list: it is unknown below.
-                !denied.contains(&bare)
-            } else {
-                allowed.contains(&bare) || allowed.contains(&id)
+        let mut unknown = Vec::new();
+        let worsen = |out: &mut Judged, v: Verdict| {
+            if rank(v) > rank(out.verdict) {
+                out.verdict = v;
             }
         };
-        if let Err(failures) = expression.evaluate_with_failures(listed) {
-            worsen(&mut out, Verdict::Denied);
-            for f in failures {
-                let id = requirement_id(&f.req);
-                if !out.reasons.contains(&id) {
-                    out.reasons.push(id);
+        for text in declared {
+            let Some(expression) = customs_sbom::format::spdx_expression(text)
+                .and_then(|e| spdx::Expression::parse(&e).ok())
+            else {
+                out.licenses.push(text.clone());
+                out.spdx = false;
+                unknown.push(format!("not an SPDX expression: {text}"));
+                worsen(&mut out, Verdict::Unknown);
+                continue;
+            };
+            out.licenses.push(expression.to_string());
+            let listed = |req: &spdx::LicenseReq| {
+                let id = requirement_id(req);
+                let bare = id.split(" WITH ").next().unwrap_or(&id).to_owned();
+                if allowed.is_empty() {
+                    // A LicenseRef is on nobody's deny list: it is unknown below.
+                    !denied.contains(&bare)
+                } else {
+                    allowed.contains(&bare) || allowed.contains(&id)
                 }
+            };
+            if let Err(failures) = expression.evaluate_with_failures(listed) {
+                worsen(&mut out, Verdict::Denied);
+                for f in failures {
+                    let id = requirement_id(&f.req);
+                    if !out.reasons.contains(&id) {
+                        out.reasons.push(id);
+                    }
+                }
+            } else if expression
+                .requirements()
+                .any(|r| matches!(r.req.license, spdx::LicenseItem::Other(_)))
+            {
+                out.spdx = false;
+                unknown.push(format!("not on the SPDX licence list: {expression}"));
+                worsen(&mut out, Verdict::Unknown);
             }
-        } else if expression
-            .requirements()
-            .any(|r| matches!(r.req.license, spdx::LicenseItem::Other(_)))
-        {
-            out.spdx = false;
-            unknown.push(format!("not on the SPDX licence list: {expression}"));
-            worsen(&mut out, Verdict::Unknown);
         }
+        if declared.is_empty() {
+            unknown.push("no licence declared".to_owned());
+            out.verdict = Verdict::Unknown;
+        }
+        if out.verdict == Verdict::Unknown {
+            out.reasons = unknown;
+        }
+        if os_package && !include_os_packages {
+            out.verdict = Verdict::NotJudged;
+            out.reasons.clear();
+        }
+        out
     }
-    if declared.is_empty() {
-        unknown.push("no licence declared".to_owned());
-        out.verdict = Verdict::Unknown;
-    }
-    if out.verdict == Verdict::Unknown {
-        out.reasons = unknown;
-    }
-    if os_package && !policy.include_os_packages {
-        out.verdict = Verdict::NotJudged;
-        out.reasons.clear();
-    }
-    out
 }
 
 /// Judges every package of an SBOM, in SBOM order.
 #[must_use]
 pub fn judge(policy: &LicensePolicy, sbom: &Sbom) -> Vec<PackageLicenses> {
+    let lists = Lists::new(policy);
     sbom.packages
         .iter()
         .map(|p| {
@@ -197,7 +224,7 @@ pub fn judge(policy: &LicensePolicy, sbom: &Sbom) -> Vec<PackageLicenses> {
                 spdx,
                 verdict,
                 reasons,
-            } = judge_one(policy, p.kind.is_os(), &p.licenses);
+            } = lists.judge(p.kind.is_os(), &p.licenses);
             PackageLicenses {
                 name: p.name.clone(),
                 version: p.version.clone(),
