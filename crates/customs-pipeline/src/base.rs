@@ -140,6 +140,17 @@ impl BaseCatalogue {
     }
 }
 
+/// An image's layer chain: its config's `diff_ids`.
+fn diff_ids(image: &Image) -> Vec<String> {
+    image
+        .config
+        .rootfs
+        .diff_ids
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
 /// A catalogue entry for an image.
 #[must_use]
 pub fn entry_of(image: &Image, owner: Option<String>, approved: bool) -> BaseEntry {
@@ -148,13 +159,7 @@ pub fn entry_of(image: &Image, owner: Option<String>, approved: bool) -> BaseEnt
         name: image.name.clone(),
         repository,
         digest: image.manifest_digest.to_string(),
-        diff_ids: image
-            .config
-            .rootfs
-            .diff_ids
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
+        diff_ids: diff_ids(image),
         created: image.config.created.clone(),
         owner,
         approved,
@@ -258,22 +263,14 @@ pub fn detect(
             .or_else(|| labels.and_then(|l| l.get(key)))
             .cloned()
     };
+    // The catalogued base sharing the longest layer prefix: the base itself
+    // when nothing else names one, its catalogue entry when something does.
+    let layered = catalogue.by_layers(&diff_ids(image), image.manifest_digest.as_str());
     let with_entry = |name: Option<String>, digest: Option<String>, by: &'static str| {
         let entry = digest
             .as_deref()
             .and_then(|d| catalogue.by_digest(d))
-            .or_else(|| {
-                catalogue.by_layers(
-                    &image
-                        .config
-                        .rootfs
-                        .diff_ids
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>(),
-                    image.manifest_digest.as_str(),
-                )
-            })
+            .or(layered)
             .cloned();
         DetectedBase {
             name,
@@ -292,21 +289,12 @@ pub fn detect(
     if let Some((name, digest)) = provenance.iter().find_map(|p| from_provenance(p)) {
         return Some(with_entry(Some(name), digest, "provenance"));
     }
-    let diff_ids: Vec<String> = image
-        .config
-        .rootfs
-        .diff_ids
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    catalogue
-        .by_layers(&diff_ids, image.manifest_digest.as_str())
-        .map(|b| DetectedBase {
-            name: Some(b.name.clone()),
-            digest: Some(b.digest.clone()),
-            detected_by: "catalogue",
-            entry: Some(b.clone()),
-        })
+    layered.map(|b| DetectedBase {
+        name: Some(b.name.clone()),
+        digest: Some(b.digest.clone()),
+        detected_by: "catalogue",
+        entry: Some(b.clone()),
+    })
 }
 
 #[cfg(test)]

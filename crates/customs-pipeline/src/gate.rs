@@ -30,6 +30,24 @@ pub struct Trusted<'a> {
     pub trust: customs_sign::Trust<'a>,
 }
 
+impl Trusted<'_> {
+    /// Who a verification says signed: this key's description, or the
+    /// certificate identity.
+    fn signer_name(&self, signer: Option<&str>) -> String {
+        match signer {
+            Some("key") | None => self.described.clone(),
+            Some(identity) => identity.to_owned(),
+        }
+    }
+}
+
+/// A finding's id and aliases: what exceptions and VEX match on.
+fn ids(f: &customs_vuln::Finding) -> Vec<String> {
+    let mut ids = vec![f.id.clone()];
+    ids.extend(f.aliases.iter().cloned());
+    ids
+}
+
 /// Everything besides the image that goes into the input.
 pub struct GateContext<'a> {
     /// The reference as given.
@@ -104,8 +122,8 @@ pub fn image_input(reference: &str, image: &Image) -> ImageInput {
         index_digest: image.index_digest().map(ToString::to_string),
         platform: image.platform().to_string(),
         created: image.config.created.clone(),
-        size: image.layers().iter().map(|l| l.descriptor.size).sum(),
-        layers: image.layers().len(),
+        size: image.compressed_size(),
+        layers: image.manifest.layers.len(),
         config: ConfigInput {
             user: c.user.clone().unwrap_or_default(),
             // Values as `lint` shows them: a token in a label is redacted
@@ -203,8 +221,7 @@ fn vulnerability(
     vex: &VexSet,
     kev: Option<&Kev>,
 ) -> VulnerabilityInput {
-    let mut ids = vec![f.id.clone()];
-    ids.extend(f.aliases.iter().cloned());
+    let ids = ids(f);
     let statement = vex.decide(&FindingRef {
         ids: &ids,
         purl: &f.package.purl,
@@ -289,14 +306,10 @@ async fn attachments(
             })
     };
     let mut add_provenance =
-        |statement: &customs_sign::intoto::Statement, source: &str, verified: bool| {
-            if !statement
-                .predicate_type
-                .starts_with("https://slsa.dev/provenance/")
-            {
+        |predicate_type: &str, p: &serde_json::Value, source: &str, verified: bool| {
+            if !predicate_type.starts_with("https://slsa.dev/provenance/") {
                 return;
             }
-            let p = &statement.predicate;
             let builder = p
                 .pointer("/runDetails/builder/id")
                 .or_else(|| p.pointer("/builder/id"))
@@ -313,7 +326,7 @@ async fn attachments(
                 .map(str::to_owned);
             provenance.push((
                 ProvenanceInput {
-                    predicate_type: statement.predicate_type.clone(),
+                    predicate_type: predicate_type.to_owned(),
                     source: source.to_owned(),
                     verified,
                     builder_allowed: builder_allowed(builder.as_deref()),
@@ -348,10 +361,7 @@ async fn attachments(
             );
             for s in v.signatures.iter().filter(|s| s.check.verified) {
                 signatures.verified.push(SignerInput {
-                    signer: match s.signer.as_deref() {
-                        Some("key") | None => t.described.clone(),
-                        Some(identity) => identity.to_owned(),
-                    },
+                    signer: t.signer_name(s.signer.as_deref()),
                     source: s.check.source.clone(),
                 });
             }
@@ -375,13 +385,9 @@ async fn attachments(
             let v = customs_sign::verify_attestations(&found.attestations, t.trust, digest, None);
             for a in v.attestations {
                 if let (true, Some(statement)) = (a.check.verified, a.statement) {
-                    let signer = match a.signer.as_deref() {
-                        Some("key") | None => t.described.clone(),
-                        Some(identity) => identity.to_owned(),
-                    };
                     verified
                         .entry(a.check.source.clone())
-                        .or_insert((signer, statement));
+                        .or_insert((t.signer_name(a.signer.as_deref()), statement));
                 }
             }
         }
@@ -407,18 +413,19 @@ async fn attachments(
                     let bytes = serde_json::to_vec(&statement.predicate).unwrap_or_default();
                     vex.extend(customs_policy::vex::parse(&layer.source, &bytes)?);
                 }
-                Some((_, statement)) => add_provenance(statement, &layer.source, true),
-                None if predicate_type.starts_with("https://slsa.dev/provenance/") => {
-                    // Unverified: present, and the rule says it is unsigned.
-                    let statement = customs_sign::intoto::Statement {
-                        kind: String::new(),
-                        subject: Vec::new(),
-                        predicate_type,
-                        predicate: serde_json::Value::Null,
-                    };
-                    add_provenance(&statement, &layer.source, false);
-                }
-                None => {}
+                Some((_, statement)) => add_provenance(
+                    &statement.predicate_type,
+                    &statement.predicate,
+                    &layer.source,
+                    true,
+                ),
+                // Unverified: present, unread, and the rule says it is unsigned.
+                None => add_provenance(
+                    &predicate_type,
+                    &serde_json::Value::Null,
+                    &layer.source,
+                    false,
+                ),
             }
         }
     } else {
@@ -440,7 +447,12 @@ async fn attachments(
             verified: false,
             signer: None,
         });
-        add_provenance(statement, &b.source, false);
+        add_provenance(
+            &statement.predicate_type,
+            &statement.predicate,
+            &b.source,
+            false,
+        );
     }
     Ok(Attached {
         signatures,
@@ -455,8 +467,7 @@ fn base_input(detected: DetectedBase, config: &Environment, now: i64) -> BaseIma
     let created = entry.and_then(|e| e.created.clone());
     let age_days = created
         .as_deref()
-        .and_then(customs_types::time::parse_rfc3339)
-        .map(|ns| (now - ns.div_euclid(1_000_000_000)).div_euclid(86_400));
+        .and_then(|c| customs_types::time::days_since(c, now));
     let repository = |name: &str| {
         customs_oci::RegistryRef::parse(name)
             .map(|r| r.name())
@@ -594,8 +605,7 @@ pub fn suppress(
     let mut expired: Vec<customs_policy::decision::ExpiredException> = Vec::new();
     let mut kept = Vec::new();
     for f in std::mem::take(&mut matches.findings) {
-        let mut ids = vec![f.id.clone()];
-        ids.extend(f.aliases.iter().cloned());
+        let ids = ids(&f);
         if let Some(s) = how.vex.decide(&FindingRef {
             ids: &ids,
             purl: &f.package.purl,
@@ -625,23 +635,15 @@ pub fn suppress(
             repository,
             environment: how.environment.unwrap_or(""),
         };
-        let environment_ok =
-            |e: &&customs_policy::Exception| how.environment.is_some() || e.environments.is_empty();
-        let (active, lapsed) = how.exceptions.covering(&subject, how.today);
-        match (active.filter(environment_ok), lapsed.filter(environment_ok)) {
+        // Without --env, `covers` leaves out the exceptions scoped to one.
+        match how.exceptions.covering(&subject, how.today) {
             (Some(e), _) => suppressed.push(customs_report::scan::Suppressed {
                 finding: f,
                 suppressed_by: "exception",
                 reason: format!("{} (expires {}): {}", e.id, e.expires, e.justification),
             }),
             (None, Some(e)) => {
-                if !expired.iter().any(|x| x.id == e.id) {
-                    expired.push(customs_policy::decision::ExpiredException {
-                        id: e.id.clone(),
-                        expired_on: e.expires.clone(),
-                        message: format!("exception {} expired on {}", e.id, e.expires),
-                    });
-                }
+                customs_policy::decision::ExpiredException::note(&mut expired, e);
                 kept.push(f);
             }
             (None, None) => kept.push(f),

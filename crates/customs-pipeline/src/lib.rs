@@ -35,9 +35,6 @@ pub enum PipelineError {
     /// A policy, exceptions, VEX or configuration file is not valid.
     #[error(transparent)]
     Policy(#[from] customs_policy::PolicyError),
-    /// The advisory index could not be read.
-    #[error(transparent)]
-    Index(#[from] customs_vuln::IndexError),
     /// A document (an SBOM) cannot be read.
     #[error("{what}: {reason}")]
     Document {
@@ -246,14 +243,9 @@ pub async fn evidence_of_image(
     let run = CatalogRun::new(catalogers);
     let visitor = secrets::SecretsVisitor::new();
     let (catalog, walk) = catalog_image(source, image, run, &[&visitor], limits, progress).await?;
-    let mut report = visitor.finish(&walk, allow);
-    report
-        .findings
-        .extend(secrets::config_secrets(&image.config, allow));
-    customs_checks::sort(&mut report.findings);
     Ok(Evidence {
         sbom: assemble(image_subject(image), catalog),
-        secrets: report,
+        secrets: visitor.finish_image(&walk, image, allow),
     })
 }
 
@@ -290,12 +282,7 @@ pub async fn secrets_of_image(
 ) -> Result<secrets::SecretsReport, PipelineError> {
     let visitor = secrets::SecretsVisitor::new();
     let walk = walk_image(source, image, &[&visitor], limits, progress).await?;
-    let mut report = visitor.finish(&walk, allow);
-    report
-        .findings
-        .extend(secrets::config_secrets(&image.config, allow));
-    customs_checks::sort(&mut report.findings);
-    Ok(report)
+    Ok(visitor.finish_image(&walk, image, allow))
 }
 
 /// Scans an unpacked root filesystem (`dir:`) for secrets.

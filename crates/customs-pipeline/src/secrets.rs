@@ -382,6 +382,21 @@ fn fate_text(fate: Fate) -> Option<String> {
 }
 
 impl SecretsVisitor {
+    /// Resolves what the walk of an image found, with the secrets of its
+    /// configuration and history, most severe first.
+    #[must_use]
+    pub fn finish_image(
+        self,
+        walk: &Walk,
+        image: &customs_oci::Image,
+        allow: &AllowList,
+    ) -> SecretsReport {
+        let mut report = self.finish(walk, allow);
+        report.findings.extend(config_secrets(&image.config, allow));
+        customs_checks::sort(&mut report.findings);
+        report
+    }
+
     /// Resolves what the walk found into findings.
     #[must_use]
     pub fn finish(self, walk: &Walk, allow: &AllowList) -> SecretsReport {

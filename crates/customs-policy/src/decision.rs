@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Environment, Level};
 use crate::engine::Outcome;
-use crate::exceptions::{Exceptions, Subject};
+use crate::exceptions::{Exception, Exceptions, Subject};
 
 /// The decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -43,6 +43,30 @@ pub struct ExpiredException {
     pub expired_on: String,
     /// `exception X expired on D`.
     pub message: String,
+}
+
+impl ExpiredException {
+    /// The note for `exception`.
+    #[must_use]
+    pub fn of(exception: &Exception) -> Self {
+        Self {
+            id: exception.id.clone(),
+            expired_on: exception.expires.clone(),
+            message: format!(
+                "exception {} expired on {}",
+                exception.id, exception.expires
+            ),
+        }
+    }
+
+    /// Adds the note for `exception` to `notes` once.
+    pub fn note(notes: &mut Vec<Self>, exception: &Exception) -> Self {
+        let note = Self::of(exception);
+        if !notes.iter().any(|x| x.id == note.id) {
+            notes.push(note.clone());
+        }
+        note
+    }
 }
 
 /// An exception that waived something.
@@ -177,17 +201,7 @@ pub fn decide(outcomes: &[Outcome], ctx: &Context<'_>) -> Decision {
                     };
                     let (active, lapsed) = ctx.exceptions.covering(&subject, ctx.today);
                     let expired_exception = match (active, lapsed) {
-                        (None, Some(e)) => {
-                            let note = ExpiredException {
-                                id: e.id.clone(),
-                                expired_on: e.expires.clone(),
-                                message: format!("exception {} expired on {}", e.id, e.expires),
-                            };
-                            if !expired.iter().any(|x| x.id == e.id) {
-                                expired.push(note.clone());
-                            }
-                            Some(note)
-                        }
+                        (None, Some(e)) => Some(ExpiredException::note(&mut expired, e)),
                         _ => None,
                     };
                     if let Some(e) = active {

@@ -141,6 +141,13 @@ pub fn parse_date(text: &str) -> Option<i64> {
         .then(|| days_from_civil(year, month, day))
 }
 
+/// Whole days from an RFC 3339 time to `now` (seconds since the epoch):
+/// an image's or a base's age. `None` when `time` is not RFC 3339.
+#[must_use]
+pub fn days_since(time: &str, now: i64) -> Option<i64> {
+    parse_rfc3339(time).map(|ns| (now - ns.div_euclid(1_000_000_000)).div_euclid(86_400))
+}
+
 /// `YYYY-MM-DD` of a day number since 1970-01-01.
 #[must_use]
 pub fn format_date(days: i64) -> String {
@@ -194,6 +201,14 @@ mod tests {
         assert_eq!(super::parse_date("1970-01-01"), Some(0));
         assert_eq!(super::parse_date("2024-02-29"), Some(19_782));
         assert_eq!(super::format_date(19_782), "2024-02-29");
+        assert_eq!(
+            super::days_since("2024-02-29T12:00:00Z", 19_783 * 86_400),
+            Some(0)
+        );
+        assert_eq!(
+            super::days_since("2024-02-28T00:00:00Z", 19_783 * 86_400),
+            Some(2)
+        );
         for bad in [
             "2023-02-29",
             "2024-1-01",

@@ -133,9 +133,7 @@ pub(crate) async fn run(args: GateArgs, global: &GlobalArgs) -> anyhow::Result<E
         progress(global.quiet).as_ref(),
     )
     .await?;
-    for unknown in &evidence.sbom.unknowns {
-        super::warn(&format!("{}: {}", unknown.path, unknown.message));
-    }
+    super::warn_unknowns(&evidence.sbom);
     let matches = tokio::task::block_in_place(|| customs_vuln::match_sbom(&index, &evidence.sbom))?;
     let production = env.profile(&args.env) == "prod";
     let mut manifests = Vec::new();
@@ -151,12 +149,11 @@ pub(crate) async fn run(args: GateArgs, global: &GlobalArgs) -> anyhow::Result<E
     let previous = match &args.compare {
         Some(previous) => {
             let (_, before) = super::open_image(previous, &args.source).await?;
-            let layers = before.layers();
             Some(PreviousInput {
                 reference: previous.clone(),
                 digest: before.manifest_digest.to_string(),
-                size: layers.iter().map(|l| l.descriptor.size).sum(),
-                layers: layers.len(),
+                size: before.compressed_size(),
+                layers: before.manifest.layers.len(),
             })
         }
         None => None,

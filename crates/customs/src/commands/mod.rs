@@ -190,7 +190,13 @@ pub(crate) async fn make_sbom(
             (sbom, Some(image))
         }
     };
-    // Warnings stay with --quiet: it hides progress and information only.
+    warn_unknowns(&sbom);
+    Ok((sbom, image))
+}
+
+/// The package files an SBOM could not read, as warnings (they stay with
+/// --quiet: it hides progress and information only).
+pub(crate) fn warn_unknowns(sbom: &Sbom) {
     for unknown in &sbom.unknowns {
         warn(&format!(
             "{}{}: {}",
@@ -201,7 +207,6 @@ pub(crate) async fn make_sbom(
             unknown.message
         ));
     }
-    Ok((sbom, image))
 }
 
 /// Reads an SPDX 2.3 or CycloneDX JSON document (customs's or another

@@ -74,8 +74,7 @@ async fn scan(
     let created = image.config.created.clone();
     let age_days = created
         .as_deref()
-        .and_then(customs_types::time::parse_rfc3339)
-        .map(|ns| (now - ns.div_euclid(1_000_000_000)).div_euclid(86_400));
+        .and_then(|c| customs_types::time::days_since(c, now));
     Ok((
         Candidate {
             tag: String::new(),
@@ -87,7 +86,7 @@ async fn scan(
             total: matches.findings.len(),
             fixed: 0,
             introduced: 0,
-            size: image.layers().iter().map(|l| l.descriptor.size).sum(),
+            size: image.compressed_size(),
             created,
             age_days,
         },
