@@ -745,47 +745,44 @@ fn signatures_and_provenance_from_a_real_registry_satisfy_the_gate() {
         let input: Value = serde_json::from_slice(&out.stdout).unwrap();
         input["suppressed"].as_array().unwrap().len()
     };
-    let out = home.run(&[
-        "attest",
-        &hello,
-        "--type",
-        "openvex",
-        "--predicate",
-        vex.to_str().unwrap(),
-        "--key",
-        "other.key",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(suppressed(&home), 0, "signed by a key prod does not trust");
-    let out = home.run(&[
-        "attest",
-        &hello,
-        "--type",
-        "openvex",
-        "--predicate",
-        vex.to_str().unwrap(),
-        "--key",
-        "keep.key",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(suppressed(&home), 1);
+    for (key, wanted) in [("other.key", 0), ("keep.key", 1)] {
+        let predicate = vex.to_str().unwrap();
+        let out = home.run(&[
+            "attest",
+            &hello,
+            "--type",
+            "openvex",
+            "--predicate",
+            predicate,
+            "--key",
+            key,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(
+            suppressed(&home),
+            wanted,
+            "signed with {key}: prod trusts keep.pub only"
+        );
+    }
 }
 
-/// A Debian-like base: os-release and a dpkg database (`status`).
-fn base_image(dir: &Path, tag: &str, status: &str) {
-    use customs_test::{ImageBuilder, LayerBuilder};
+/// A Debian-like root layer: os-release and a dpkg database (`status`).
+fn debian_layer(tag: &str, status: &str) -> customs_test::LayerBuilder {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../customs-test/data/example");
     let os_release = fs_err::read_to_string(data.join("os-release")).unwrap();
-    ImageBuilder::new()
-        .layer(
-            LayerBuilder::new()
-                .created_by(&format!("ADD rootfs-{tag}.tar /"))
-                .dir("etc")
-                .dir("var/lib/dpkg")
-                .file("etc/os-release", &os_release)
-                .file("etc/debian_version", tag)
-                .file("var/lib/dpkg/status", status),
-        )
+    customs_test::LayerBuilder::new()
+        .created_by(&format!("ADD rootfs-{tag}.tar /"))
+        .dir("etc")
+        .dir("var/lib/dpkg")
+        .file("etc/os-release", &os_release)
+        .file("etc/debian_version", tag)
+        .file("var/lib/dpkg/status", status)
+}
+
+/// A Debian-like base image of that one layer.
+fn base_image(dir: &Path, tag: &str, status: &str) {
+    customs_test::ImageBuilder::new()
+        .layer(debian_layer(tag, status))
         .build()
         .write_oci_layout(dir, Some(tag));
 }
@@ -813,27 +810,15 @@ fn base_images_are_catalogued_detected_approved_and_recommended() {
     }
     // The application: the 12.1 base and one layer of its own.
     let app = home.path().join("app");
-    {
-        use customs_test::{ImageBuilder, LayerBuilder};
-        let os_release = fs_err::read_to_string(data.join("os-release")).unwrap();
-        ImageBuilder::new()
-            .layer(
-                LayerBuilder::new()
-                    .created_by("ADD rootfs-12.1.tar /")
-                    .dir("etc")
-                    .dir("var/lib/dpkg")
-                    .file("etc/os-release", &os_release)
-                    .file("etc/debian_version", "12.1")
-                    .file("var/lib/dpkg/status", &vulnerable),
-            )
-            .layer(
-                LayerBuilder::new()
-                    .dir("app")
-                    .file("app/run.sh", "#!/bin/sh\n"),
-            )
-            .build()
-            .write_oci_layout(&app, Some("1.0"));
-    }
+    customs_test::ImageBuilder::new()
+        .layer(debian_layer("12.1", &vulnerable))
+        .layer(
+            customs_test::LayerBuilder::new()
+                .dir("app")
+                .file("app/run.sh", "#!/bin/sh\n"),
+        )
+        .build()
+        .write_oci_layout(&app, Some("1.0"));
     registry.push(
         &format!("oci:{}:1.0", app.display()),
         "shop/app",
