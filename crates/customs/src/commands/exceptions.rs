@@ -12,14 +12,15 @@ use crate::render;
 /// `14d`, `2w`, `36h` (rounded up to days).
 fn days(text: &str) -> anyhow::Result<i64> {
     let bad = || anyhow::anyhow!("`{text}` is not a duration (examples: 14d, 2w, 48h)");
-    let (number, unit) = text.split_at(text.len().saturating_sub(1));
-    let n: i64 = number.parse().map_err(|_| bad())?;
-    match unit {
-        "d" => Ok(n),
-        "w" => Ok(n * 7),
-        "h" => Ok((n + 23) / 24),
-        _ => Err(bad()),
-    }
+    let number = |suffix: char| {
+        text.strip_suffix(suffix)
+            .and_then(|n| n.parse::<i64>().ok())
+            .filter(|n| (0..=100_000).contains(n))
+    };
+    number('d')
+        .or_else(|| number('w').map(|n| n * 7))
+        .or_else(|| number('h').map(|n| (n + 23) / 24))
+        .ok_or_else(bad)
 }
 
 /// The exceptions of the files given, else of customs.toml.
@@ -217,4 +218,17 @@ pub(crate) fn export(args: &VexExportArgs, _global: &GlobalArgs) -> anyhow::Resu
     bytes.push(b'\n');
     super::output::emit(&bytes, args.output.as_deref())?;
     Ok(ExitStatus::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn durations() {
+        assert_eq!(super::days("14d").unwrap(), 14);
+        assert_eq!(super::days("2w").unwrap(), 14);
+        assert_eq!(super::days("25h").unwrap(), 2);
+        for bad in ["", "d", "14", "14é", "-1d", "99999999999999999999d"] {
+            assert!(super::days(bad).is_err(), "{bad}");
+        }
+    }
 }
