@@ -77,6 +77,15 @@ pub struct GateContext<'a> {
     pub now: i64,
 }
 
+/// The repository (`registry/name`) a registry reference names.
+#[must_use]
+pub fn repository_of(reference: &str) -> Option<String> {
+    match ImageRef::parse(reference) {
+        Ok(ImageRef::Registry(r)) => Some(r.name()),
+        _ => None,
+    }
+}
+
 /// How the reference chose the image.
 fn resolution(reference: &str) -> (String, Option<String>, Option<String>) {
     match ImageRef::parse(reference) {

@@ -154,7 +154,6 @@ pub struct Context<'a> {
 /// Decides; see the module documentation.
 #[must_use]
 pub fn decide(outcomes: &[Outcome], ctx: &Context<'_>) -> Decision {
-    let profile = ctx.config.profile(ctx.environment);
     let mut reasons = Vec::new();
     let mut applied: Vec<AppliedException> = Vec::new();
     let mut expired: Vec<ExpiredException> = Vec::new();
@@ -179,12 +178,7 @@ pub fn decide(outcomes: &[Outcome], ctx: &Context<'_>) -> Decision {
                 expired_exception: None,
             }),
             Outcome::Rule { meta, violations } => {
-                let level = ctx
-                    .config
-                    .rules
-                    .get(&meta.id)
-                    .copied()
-                    .unwrap_or_else(|| meta.default_level(profile));
+                let level = meta.level_in(ctx.environment, ctx.config);
                 if level == Level::Off {
                     continue;
                 }

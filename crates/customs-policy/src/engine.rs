@@ -81,6 +81,16 @@ pub struct RuleMeta {
 }
 
 impl RuleMeta {
+    /// Its level in the environment `name` configured as `env`: what
+    /// customs.toml sets, else the default of the environment's profile.
+    #[must_use]
+    pub fn level_in(&self, name: &str, env: &crate::Environment) -> Level {
+        env.rules
+            .get(&self.id)
+            .copied()
+            .unwrap_or_else(|| self.default_level(env.profile(name)))
+    }
+
     /// The default level for a built-in environment (profile): what the
     /// rule says, else deny in prod and warn elsewhere.
     #[must_use]

@@ -147,14 +147,7 @@ pub(crate) fn run(args: &PolicyArgs, _global: &GlobalArgs) -> anyhow::Result<Exi
         config
             .environments
             .iter()
-            .map(|(name, env)| {
-                let level = env
-                    .rules
-                    .get(&rule.id)
-                    .copied()
-                    .unwrap_or_else(|| rule.default_level(env.profile(name)));
-                (name.clone(), level.as_str())
-            })
+            .map(|(name, env)| (name.clone(), rule.level_in(name, env).as_str()))
             .collect()
     };
     match args.output {

@@ -190,12 +190,7 @@ fn suppress(report: &mut ScanReport, args: &ScanArgs, policy: &ScanPolicy) -> an
         return Ok(());
     }
     let digest = report.sbom.subject.digest.as_ref().map(ToString::to_string);
-    let repository = customs_oci::ImageRef::parse(&args.image)
-        .ok()
-        .and_then(|r| match r {
-            customs_oci::ImageRef::Registry(r) => Some(r.name()),
-            _ => None,
-        });
+    let repository = customs_pipeline::gate::repository_of(&args.image);
     let (suppressed, expired) = customs_pipeline::gate::suppress(
         &mut report.matches,
         digest.as_deref(),
