@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use customs_policy::{DecisionRecord, Level, RuleMeta};
 use customs_types::Severity;
 
-use crate::sarif;
+use crate::{columns, sarif};
 
 /// `DENY`, `WARN`, `PASS`.
 fn verdict(record: &DecisionRecord) -> String {
@@ -30,21 +30,18 @@ pub fn table(record: &DecisionRecord) -> String {
     let counting: Vec<_> = record.reasons.iter().filter(|r| r.counts()).collect();
     let waived: Vec<_> = record.reasons.iter().filter(|r| !r.counts()).collect();
     if !counting.is_empty() {
-        out.push('\n');
-        let width = counting
+        let rows: Vec<Vec<String>> = counting
             .iter()
-            .map(|r| r.rule.len())
-            .max()
-            .unwrap_or(4)
-            .max(4);
-        let _ = writeln!(out, "{:<5} {:<width$} REASON", "LEVEL", "RULE");
-        for r in &counting {
-            let mut line = r.message.clone();
-            if let Some(e) = &r.expired_exception {
-                let _ = write!(line, " ({})", e.message);
-            }
-            let _ = writeln!(out, "{:<5} {:<width$} {line}", r.level.as_str(), r.rule);
-        }
+            .map(|r| {
+                let mut reason = r.message.clone();
+                if let Some(e) = &r.expired_exception {
+                    let _ = write!(reason, " ({})", e.message);
+                }
+                vec![r.level.as_str().to_owned(), r.rule.clone(), reason]
+            })
+            .collect();
+        out.push('\n');
+        out.push_str(&columns::render(&["LEVEL", "RULE", "REASON"], &rows));
     }
     if !waived.is_empty() {
         out.push_str("\nWaived by exceptions:\n");
