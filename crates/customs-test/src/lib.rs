@@ -13,6 +13,7 @@ mod builder;
 mod example;
 pub mod fault;
 pub mod oci11;
+pub mod postgres;
 pub mod registry;
 pub mod schema;
 pub mod sigstore;

@@ -325,31 +325,83 @@ impl VulnIndex {
                 Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
             })
             .map_err(sqlite(&self.path))?;
-        let scheme = Scheme::for_ecosystem(ecosystem);
         let mut out = Vec::new();
         for row in rows {
             let (advisory, blob) = row.map_err(sqlite(&self.path))?;
-            let damaged = || IndexError::Damaged {
-                path: self.path.clone(),
-                what: format!("{ecosystem}/{name} in {advisory}"),
-            };
-            let affected: StoredAffected = serde_json::from_slice(&blob).map_err(|_| damaged())?;
-            let ranges = match scheme {
-                Some(scheme) => affected
-                    .ranges
-                    .iter()
-                    .map(|r| ParsedRange::parse(r, scheme))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|_| damaged())?,
-                None => Vec::new(),
-            };
-            out.push(Candidate {
-                advisory,
-                affected,
-                ranges,
-            });
+            out.push(self.candidate(ecosystem, name, advisory, &blob)?);
         }
         Ok(out)
+    }
+
+    /// Every handle of the advisory `id` and of the records that alias it
+    /// (a CVE's Debian, GHSA and language records), with the ecosystem and
+    /// package name each one is for: what `customs affected` re-matches a
+    /// fleet's packages against.
+    ///
+    /// # Errors
+    /// [`IndexError`] when the file is damaged.
+    pub fn handles_of(&self, id: &str) -> Result<Vec<(String, String, Candidate)>, IndexError> {
+        let mut ids: Vec<String> = vec![id.to_owned()];
+        {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT advisory FROM aliases WHERE alias = ?1")
+                .map_err(sqlite(&self.path))?;
+            let aliased: Vec<String> = stmt
+                .query_map([id], |r| r.get(0))
+                .map_err(sqlite(&self.path))?
+                .collect::<Result<_, _>>()
+                .map_err(sqlite(&self.path))?;
+            ids.extend(aliased);
+        }
+        ids.sort();
+        ids.dedup();
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT ecosystem, name, affected FROM handles WHERE advisory = ?1")
+            .map_err(sqlite(&self.path))?;
+        let mut out = Vec::new();
+        for advisory in ids {
+            let rows: Vec<(String, String, Vec<u8>)> = stmt
+                .query_map([&advisory], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(sqlite(&self.path))?
+                .collect::<Result<_, _>>()
+                .map_err(sqlite(&self.path))?;
+            for (ecosystem, name, blob) in rows {
+                let candidate = self.candidate(&ecosystem, &name, advisory.clone(), &blob)?;
+                out.push((ecosystem, name, candidate));
+            }
+        }
+        Ok(out)
+    }
+
+    /// A handle's affected entry, its ranges parsed in the ecosystem's scheme.
+    fn candidate(
+        &self,
+        ecosystem: &str,
+        name: &str,
+        advisory: String,
+        blob: &[u8],
+    ) -> Result<Candidate, IndexError> {
+        let damaged = || IndexError::Damaged {
+            path: self.path.clone(),
+            what: format!("{ecosystem}/{name} in {advisory}"),
+        };
+        let affected: StoredAffected = serde_json::from_slice(blob).map_err(|_| damaged())?;
+        let ranges = match Scheme::for_ecosystem(ecosystem) {
+            Some(scheme) => affected
+                .ranges
+                .iter()
+                .map(|r| ParsedRange::parse(r, scheme))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| damaged())?,
+            None => Vec::new(),
+        };
+        Ok(Candidate {
+            advisory,
+            affected,
+            ranges,
+        })
     }
 
     /// The SHA-256 of the index file: what a scan record names to say

@@ -1,0 +1,469 @@
+//! Every test runs on SQLite and on a real PostgreSQL server (Debian's
+//! binaries, started per test on loopback).
+#![allow(clippy::unwrap_used)]
+
+use std::future::Future;
+
+use customs_sbom::{Distro, Package, PackageType, Sbom};
+use customs_test::postgres::Postgres;
+use customs_types::Digest;
+
+use super::*;
+
+/// Runs `test` on a fresh SQLite file, then on a fresh PostgreSQL database.
+async fn each_backend<F, Fut>(test: F)
+where
+    F: Fn(Store) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("sub/customs.db").to_str().unwrap())
+        .await
+        .unwrap()
+        .with_actor("tester");
+    assert_eq!(store.backend(), Backend::Sqlite);
+    test(store.clone()).await;
+    store.close().await;
+    let server = Postgres::start();
+    let store = Store::open(&server.database())
+        .await
+        .unwrap()
+        .with_actor("tester");
+    assert_eq!(store.backend(), Backend::Postgres);
+    test(store.clone()).await;
+    store.close().await;
+}
+
+fn digest(n: u8) -> Digest {
+    Digest::sha256(&[n])
+}
+
+fn seen(n: u8, tag: &str) -> Seen {
+    Seen {
+        digest: digest(n),
+        name: format!("registry.test:5000/shop/app:{tag}"),
+        tags: vec![format!("registry.test:5000/shop/app:{tag}")],
+    }
+}
+
+fn deb(name: &str, version: &str) -> Package {
+    Package::new(
+        PackageType::Deb,
+        name,
+        version,
+        format!("pkg:deb/debian/{name}@{version}?arch=amd64&distro=debian-12"),
+        "dpkg-db-cataloger",
+        "var/lib/dpkg/status",
+    )
+}
+
+fn sbom(packages: Vec<Package>) -> Sbom {
+    Sbom {
+        distro: Some(Distro {
+            id: "debian".to_owned(),
+            version_id: Some("12".to_owned()),
+            ..Distro::default()
+        }),
+        packages,
+        ..Sbom::default()
+    }
+}
+
+fn deployment(environment: &str, service: &str, image: Seen) -> NewDeployment {
+    NewDeployment {
+        environment: environment.to_owned(),
+        service: service.to_owned(),
+        cluster: String::new(),
+        namespace: String::new(),
+        reference: image.name.clone(),
+        image,
+        source: "test".to_owned(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn records_are_kept_and_the_sbom_stored_once() {
+    each_backend(|store| async move {
+        let image = seen(1, "1.0");
+        let first = store
+            .record(NewRecord {
+                subject: image.clone(),
+                kind: "scan".to_owned(),
+                environment: None,
+                summary: serde_json::json!({"line": "2 findings", "findings": 2}),
+                document: Some(
+                    Document::json(&serde_json::json!({"big": "x".repeat(10_000)}), "report")
+                        .unwrap(),
+                ),
+            })
+            .await
+            .unwrap();
+        let second = store
+            .record(NewRecord {
+                subject: image.clone(),
+                kind: "scan".to_owned(),
+                environment: None,
+                summary: serde_json::json!({"line": "1 finding", "findings": 1}),
+                document: None,
+            })
+            .await
+            .unwrap();
+        assert!(second.id > first.id);
+        assert_ne!(first.digest, second.digest);
+        let records = store.records(&image.digest, Some("scan")).await.unwrap();
+        assert_eq!(records, vec![first.clone(), second]);
+        // The document reads back whole (stored compressed: over 4 KiB).
+        let bytes = store
+            .document(first.document.as_deref().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            String::from_utf8(bytes)
+                .unwrap()
+                .contains(&"x".repeat(10_000))
+        );
+
+        let packages = vec![deb("openssl", "3.0.9-1"), deb("bash", "5.2.15-2+b2")];
+        assert!(
+            store
+                .record_sbom(&image, &sbom(packages.clone()))
+                .await
+                .unwrap()
+        );
+        // Stored once: a second SBOM of the same digest is not.
+        assert!(
+            !store
+                .record_sbom(&image, &sbom(vec![deb("zlib", "1")]))
+                .await
+                .unwrap()
+        );
+        let stored = store.sbom(&image.digest).await.unwrap().unwrap();
+        assert_eq!(stored.sbom.packages, packages);
+
+        let history = store.history(&image.digest).await.unwrap();
+        let kinds: Vec<&str> = history.iter().map(|h| h.kind.as_str()).collect();
+        assert_eq!(kinds, ["tag", "scan", "scan", "sbom-stored"]);
+        assert_eq!(history[0].what, "seen as registry.test:5000/shop/app:1.0");
+        assert_eq!(history[1].what, "2 findings");
+        assert_eq!(history[1].actor, "tester");
+
+        // Found by tag, full digest and prefix; an unknown one is not.
+        let prefix = &image.digest.hex()[..10];
+        assert_eq!(
+            store.resolve("shop/app:1.0").await.unwrap(),
+            vec![image.digest.clone()]
+        );
+        assert_eq!(
+            store.resolve(prefix).await.unwrap(),
+            vec![image.digest.clone()]
+        );
+        assert_eq!(
+            store.resolve(image.digest.as_str()).await.unwrap(),
+            vec![image.digest.clone()]
+        );
+        assert!(store.resolve("shop/app:2.0").await.unwrap().is_empty());
+        assert!(store.knows(&image.digest).await.unwrap());
+        assert!(!store.knows(&digest(99)).await.unwrap());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deployments_blocks_and_inventory() {
+    each_backend(|store| async move {
+        let old = seen(1, "1.0");
+        let new = seen(2, "1.1");
+        store
+            .record_sbom(&old, &sbom(vec![deb("openssl", "3.0.9-1")]))
+            .await
+            .unwrap();
+        store
+            .record_sbom(&new, &sbom(vec![deb("openssl", "3.0.11-1~deb12u2")]))
+            .await
+            .unwrap();
+        store
+            .record_deployment(&deployment("prod", "shop", old.clone()))
+            .await
+            .unwrap();
+        store
+            .record_deployment(&deployment("staging", "shop", new.clone()))
+            .await
+            .unwrap();
+        store
+            .record_deployment(&deployment("prod", "shop", new.clone()))
+            .await
+            .unwrap();
+
+        // `where`: the old digest ran in prod until the new one replaced it.
+        let old_runs = store.deployments_of(&old.digest).await.unwrap();
+        assert_eq!(old_runs.len(), 1);
+        assert!(old_runs[0].until.is_some());
+        let new_runs = store.deployments_of(&new.digest).await.unwrap();
+        assert_eq!(new_runs.len(), 2);
+        assert!(new_runs.iter().all(Deployment::current));
+        let current = store.deployments(Some("prod"), false).await.unwrap();
+        assert_eq!(current.len(), 1);
+        assert_eq!(current[0].digest, new.digest.to_string());
+        assert_eq!(store.deployments(None, true).await.unwrap().len(), 3);
+
+        // who-has: by range in dpkg order, and only what runs.
+        let filter = PackageFilter::parse("openssl@<3.0.11-1~deb12u2", Some("deb")).unwrap();
+        let holders = store.who_has(&filter, false, None).await.unwrap();
+        assert_eq!(holders.len(), 1);
+        assert_eq!(holders[0].digest, old.digest.to_string());
+        assert!(store.who_has(&filter, true, None).await.unwrap().is_empty());
+        let any = PackageFilter::parse("openssl", None).unwrap();
+        let running = store.who_has(&any, true, Some("staging")).await.unwrap();
+        assert_eq!(running.len(), 1);
+        assert_eq!(running[0].deployments[0].service, "shop");
+
+        // Blocks: in force until lifted or past their day.
+        let now = "2027-01-01T00:00:00Z";
+        store
+            .block(&old.digest, "CVE-2023-5678 exploited", Some("2027-06-30"))
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .block_of(&old.digest, now)
+                .await
+                .unwrap()
+                .unwrap()
+                .reason,
+            "CVE-2023-5678 exploited"
+        );
+        assert!(
+            store
+                .block_of(&old.digest, "2027-07-01T00:00:00Z")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(store.blocks(now).await.unwrap().len(), 1);
+        store.unblock(&old.digest, "rebuilt").await.unwrap();
+        assert!(store.block_of(&old.digest, now).await.unwrap().is_none());
+        assert!(store.blocks(now).await.unwrap().is_empty());
+        let kinds: Vec<String> = store
+            .history(&old.digest)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|h| h.kind)
+            .collect();
+        assert!(
+            kinds.ends_with(&["block".to_owned(), "unblock".to_owned()]),
+            "{kinds:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn affected_rematches_stored_packages() {
+    let advisories = tempfile::tempdir().unwrap();
+    fs_err::write(
+        advisories.path().join("DSA-0001.json"),
+        serde_json::json!({
+            "id": "DSA-0001-1",
+            "aliases": ["CVE-2099-0001"],
+            "modified": "2026-01-01T00:00:00Z",
+            "affected": [{
+                "package": {"ecosystem": "Debian:12", "name": "openssl"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.11-1~deb12u2"}]}]
+            }]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let db = tempfile::tempdir().unwrap();
+    customs_vuln::import(
+        db.path(),
+        &[customs_vuln::ImportSource::path(advisories.path())],
+        1,
+    )
+    .unwrap();
+    let db = db.path().to_path_buf();
+    each_backend(|store| {
+        let db = db.clone();
+        async move {
+            let index = customs_vuln::VulnIndex::open(&db).unwrap();
+            let old = seen(1, "1.0");
+            let new = seen(2, "1.1");
+            let other = seen(3, "1.2");
+            store
+                .record_sbom(&old, &sbom(vec![deb("openssl", "3.0.9-1")]))
+                .await
+                .unwrap();
+            store
+                .record_sbom(&new, &sbom(vec![deb("openssl", "3.0.11-1~deb12u2")]))
+                .await
+                .unwrap();
+            store
+                .record_sbom(
+                    &other,
+                    &sbom(vec![deb("openssl", "3.0.8-1"), deb("bash", "5")]),
+                )
+                .await
+                .unwrap();
+            store
+                .record_deployment(&deployment("prod", "shop", old.clone()))
+                .await
+                .unwrap();
+            let affected = store.affected(&index, "CVE-2099-0001", None).await.unwrap();
+            assert!(affected.known);
+            assert_eq!(affected.advisories, ["DSA-0001-1"]);
+            let digests: Vec<&str> = affected.images.iter().map(|i| i.digest.as_str()).collect();
+            // Deployed first, then by digest; the fixed build is not there.
+            assert_eq!(digests[0], old.digest.as_str());
+            assert_eq!(digests.len(), 2);
+            assert!(digests.contains(&other.digest.as_str()));
+            assert_eq!(
+                affected.images[0].fixed.as_deref(),
+                Some("3.0.11-1~deb12u2")
+            );
+            assert_eq!(affected.images[0].deployments[0].environment, "prod");
+            let in_prod = store
+                .affected(&index, "DSA-0001-1", Some("prod"))
+                .await
+                .unwrap();
+            assert_eq!(in_prod.images.len(), 1);
+            let unknown = store.affected(&index, "CVE-1900-0001", None).await.unwrap();
+            assert!(!unknown.known && unknown.images.is_empty());
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_writers_lose_nothing() {
+    each_backend(|store| async move {
+        let mut tasks = Vec::new();
+        for writer in 0..4u8 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                for n in 0..20u8 {
+                    let image = seen(writer * 50 + n, "x");
+                    // Overlapping package sets: the same rows race.
+                    let packages = (0..30)
+                        .map(|p| deb(&format!("pkg{p}"), &format!("{}", (p + n) % 7)))
+                        .collect();
+                    store.record_sbom(&image, &sbom(packages)).await.unwrap();
+                    store
+                        .record(NewRecord {
+                            subject: image,
+                            kind: "scan".to_owned(),
+                            environment: None,
+                            summary: serde_json::json!({"n": n}),
+                            document: None,
+                        })
+                        .await
+                        .unwrap();
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let (_, images) = store.size().await.unwrap();
+        assert_eq!(images, 80);
+        for writer in 0..4u8 {
+            for n in 0..20u8 {
+                let image = seen(writer * 50 + n, "x");
+                assert_eq!(store.records(&image.digest, None).await.unwrap().len(), 1);
+                assert_eq!(
+                    store
+                        .sbom(&image.digest)
+                        .await
+                        .unwrap()
+                        .unwrap()
+                        .sbom
+                        .packages
+                        .len(),
+                    30
+                );
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_newer_schema_is_refused_before_anything_is_written() {
+    each_backend(|store| async move {
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (99, 'from the future', TRUE, $1, 0)",
+        )
+        .bind(vec![0u8; 48])
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        let url = match store.backend() {
+            Backend::Sqlite => {
+                let file: String = sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                    .fetch_one(&store.pool)
+                    .await
+                    .unwrap();
+                file
+            }
+            Backend::Postgres => {
+                let db: String = sqlx::query_scalar("SELECT CAST(current_database() AS TEXT)").fetch_one(&store.pool).await.unwrap();
+                let port: String = sqlx::query_scalar("SELECT current_setting('port')").fetch_one(&store.pool).await.unwrap();
+                format!("postgres://postgres@127.0.0.1:{port}/{db}")
+            }
+        };
+        let error = Store::open(&url).await.unwrap_err();
+        assert!(matches!(error, StoreError::NewerSchema { found: 99, known: SCHEMA_VERSION, .. }), "{error}");
+        assert!(error.to_string().contains("upgrade customs"), "{error}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn damaged_documents_and_unreachable_servers_are_errors() {
+    each_backend(|store| async move {
+        let record = store
+            .record(NewRecord {
+                subject: seen(1, "1"),
+                kind: "gate".to_owned(),
+                environment: Some("prod".to_owned()),
+                summary: serde_json::json!({}),
+                document: Some(
+                    Document::json(&serde_json::json!({"verdict": "pass"}), "decision").unwrap(),
+                ),
+            })
+            .await
+            .unwrap();
+        let digest = record.document.unwrap();
+        // Tampered with behind customs's back.
+        sqlx::query("UPDATE documents SET content = $1 WHERE digest = $2")
+            .bind(br#"{"verdict":"deny"}"#.to_vec())
+            .bind(&digest)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let error = store.document(&digest).await.unwrap_err();
+        assert!(
+            error.to_string().contains("does not match its digest"),
+            "{error}"
+        );
+    })
+    .await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let error = Store::open(&format!(
+        "postgres://alice:hunter2@127.0.0.1:{port}/customs"
+    ))
+    .await
+    .unwrap_err();
+    let text = format!("{error}");
+    assert!(
+        text.contains(&format!("postgres://alice:***@127.0.0.1:{port}/customs")),
+        "{text}"
+    );
+    assert!(!format!("{error:?}").contains("hunter2"));
+    assert!(Store::open("mysql://x/y").await.is_err());
+}
