@@ -654,3 +654,109 @@ fn kubernetes(
 
 #[cfg(test)]
 mod tests;
+
+/// An image a workload of a deploy manifest runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkloadImage {
+    /// The service: a compose service's name, a Kubernetes workload's
+    /// `metadata.name`.
+    pub service: String,
+    /// The Kubernetes namespace, when the manifest names one.
+    pub namespace: Option<String>,
+    /// The container (Kubernetes) or the service again (compose).
+    pub container: String,
+    /// The image reference as written.
+    pub image: String,
+}
+
+/// Every image the workloads of a compose file or Kubernetes manifests run
+/// (`List` items included), in file order.
+///
+/// # Errors
+/// [`ManifestError`] when the file is not valid YAML, or neither compose
+/// nor Kubernetes.
+pub fn workload_images(path: &str, text: &str) -> Result<Vec<WorkloadImage>, ManifestError> {
+    fn kubernetes(doc: &Value, out: &mut Vec<WorkloadImage>) {
+        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
+        if kind == "List" {
+            for item in doc
+                .get("items")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                kubernetes(item, out);
+            }
+            return;
+        }
+        let spec = match kind {
+            "Pod" => doc.get("spec"),
+            "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "ReplicaSet"
+            | "Job"
+            | "ReplicationController" => doc.pointer("/spec/template/spec"),
+            "CronJob" => doc.pointer("/spec/jobTemplate/spec/template/spec"),
+            _ => None,
+        };
+        let Some(spec) = spec else { return };
+        let service = doc
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_owned();
+        let namespace = doc
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        for list in ["initContainers", "containers"] {
+            for c in spec
+                .get(list)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(image) = c.get("image").and_then(Value::as_str) {
+                    out.push(WorkloadImage {
+                        service: service.clone(),
+                        namespace: namespace.clone(),
+                        container: c
+                            .get("name")
+                            .and_then(Value::as_str)
+                            .unwrap_or("?")
+                            .to_owned(),
+                        image: image.to_owned(),
+                    });
+                }
+            }
+        }
+    }
+    let documents = documents(path, text)?;
+    let mut out = Vec::new();
+    let mut recognised = false;
+    for (_, doc) in &documents {
+        if let Some(services) = doc.get("services").and_then(Value::as_object) {
+            recognised = true;
+            for (name, service) in services {
+                if let Some(image) = service.get("image").and_then(Value::as_str) {
+                    out.push(WorkloadImage {
+                        service: name.clone(),
+                        namespace: None,
+                        container: name.clone(),
+                        image: image.to_owned(),
+                    });
+                }
+            }
+        } else if doc.get("kind").is_some() {
+            recognised = true;
+            kubernetes(doc, &mut out);
+        }
+    }
+    if !recognised && !documents.is_empty() {
+        return Err(ManifestError::Unknown {
+            path: path.to_owned(),
+        });
+    }
+    Ok(out)
+}

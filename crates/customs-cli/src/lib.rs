@@ -26,6 +26,12 @@ impl EnvVars {
     pub const CUSTOMS_PASSWORD: &'static str = "CUSTOMS_PASSWORD";
     /// The same, under the name cosign users already set.
     pub const COSIGN_PASSWORD: &'static str = "COSIGN_PASSWORD";
+    /// The evidence store (`sqlite://PATH` or `postgres://…`).
+    pub const CUSTOMS_DATABASE_URL: &'static str = "CUSTOMS_DATABASE_URL";
+    /// Set to record nothing in the evidence store (as `--no-record`).
+    pub const CUSTOMS_NO_RECORD: &'static str = "CUSTOMS_NO_RECORD";
+    /// Who records are by (default: the CI's identity, else `$USER`).
+    pub const CUSTOMS_ACTOR: &'static str = "CUSTOMS_ACTOR";
 }
 
 /// customs — container image supply-chain evidence: which image, what is in
@@ -54,6 +60,19 @@ pub struct GlobalArgs {
     /// running on the CPU finishes its current step first.
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 3600)]
     pub deadline: u64,
+    /// The evidence store: `sqlite://PATH` (default: customs.db in
+    /// $XDG_DATA_HOME/customs) or `postgres://USER@HOST/DB`.
+    #[arg(
+        long,
+        global = true,
+        env = EnvVars::CUSTOMS_DATABASE_URL,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
+    /// Record nothing in the evidence store.
+    #[arg(long, global = true, env = EnvVars::CUSTOMS_NO_RECORD)]
+    pub no_record: bool,
 }
 
 /// The commands.
@@ -142,6 +161,361 @@ pub enum Command {
     /// The rules of the policy bundle (built-in and yours) and their levels
     /// per environment.
     Policy(PolicyArgs),
+    /// Everything the evidence store knows about a digest: tags, scans,
+    /// decisions, signatures, promotions, releases, deployments, blocks.
+    History(HistoryArgs),
+    /// Copy an image (every platform, blob and referrer) to another
+    /// repository or registry after gating it for the target environment;
+    /// the digest stays the same.
+    Promote(PromoteArgs),
+    /// Make, store and print the release evidence bundle of a service
+    /// release; `release show` reads one back.
+    #[command(subcommand)]
+    Release(ReleaseCommand),
+    /// Record and verify deployments.
+    #[command(subcommand)]
+    Deploy(DeployCommand),
+    /// Every environment, service and cluster where a digest runs or ran.
+    Where(WhereArgs),
+    /// Every stored image (or running service) that contains a package.
+    WhoHas(WhoHasArgs),
+    /// Which stored and deployed digests advisories affect, by re-matching
+    /// stored SBOMs against the current advisory database (nothing is pulled).
+    Affected(AffectedArgs),
+    /// Re-match the stored SBOMs of deployed digests and record what is new.
+    Rescan(RescanArgs),
+    /// Block a digest: the gate denies it in every environment and promote
+    /// refuses it.
+    Block(BlockArgs),
+    /// Lift the block of a digest.
+    Unblock(UnblockArgs),
+    /// What changed between two images: packages, size, layers, config,
+    /// vulnerabilities fixed and new.
+    Diff(DiffArgs),
+}
+
+/// `customs history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// A digest (or a unique prefix of one), or a `repository:tag` the
+    /// store has seen.
+    pub image: String,
+    /// Output format.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Source flags (an image the store does not know by name is read
+    /// for its digest).
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs promote`.
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The image to promote (a registry reference; pinned to its digest
+    /// before anything else).
+    pub source: String,
+    /// Where to: `REGISTRY/REPOSITORY[:TAG]` (no tag: the source's tag,
+    /// else the digest only).
+    pub target: String,
+    /// The environment the target serves: the gate runs for it first.
+    #[arg(long, value_name = "NAME")]
+    pub env: String,
+    /// Tags that may move to another digest (channel tags such as `1.4`,
+    /// `latest`); a release tag never moves.
+    #[arg(long, value_name = "TAG")]
+    pub allow_mutable: Vec<String>,
+    /// What a release tag looks like (a regular expression; default
+    /// `^v?[0-9]+\.[0-9]+\.[0-9]+([-+.].*)?$`).
+    #[arg(long, value_name = "REGEX")]
+    pub release_pattern: Option<String>,
+    /// Gate anew even when a decision for this digest, environment, policy,
+    /// exceptions and advisory database is recorded.
+    #[arg(long)]
+    pub regate: bool,
+    /// Blobs copied at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub jobs: usize,
+    /// Output format of the promotion summary.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Policy files.
+    #[command(flatten)]
+    pub policy: PolicyFiles,
+    /// Which catalogers make the SBOM.
+    #[command(flatten)]
+    pub catalogers: CatalogerArgs,
+    /// Database location.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Source flags (they apply to both registries).
+    #[command(flatten)]
+    pub source_flags: SourceArgs,
+}
+
+/// `customs release …`.
+#[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
+pub enum ReleaseCommand {
+    /// Assemble the evidence bundle of a release from the store and the
+    /// image, store it, print it (and attach it with --attest).
+    Create(ReleaseArgs),
+    /// Print a stored release bundle.
+    Show(ReleaseShowArgs),
+}
+
+/// `customs release create`.
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    /// The image released.
+    pub image: String,
+    /// The service.
+    #[arg(long, value_name = "NAME")]
+    pub service: String,
+    /// The release version.
+    #[arg(long, value_name = "VERSION")]
+    pub version: String,
+    /// The environment.
+    #[arg(long, value_name = "NAME")]
+    pub env: String,
+    /// Who approved it (default: the recording identity).
+    #[arg(long, value_name = "WHO")]
+    pub approver: Option<String>,
+    /// A file to keep with the bundle (Dockerfile, build log, manifest);
+    /// stored content-addressed. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub file: Vec<PathBuf>,
+    /// Output: yaml or json.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = ReleaseFormat::Yaml)]
+    pub output: ReleaseFormat,
+    /// Attach the bundle to the image as a signed attestation.
+    #[command(flatten)]
+    pub attach: AttachArgs,
+    /// Source flags.
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs release show`.
+#[derive(Debug, Args)]
+pub struct ReleaseShowArgs {
+    /// The service.
+    pub service: String,
+    /// The release version.
+    pub version: String,
+    /// Only this environment's.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Output: yaml or json.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = ReleaseFormat::Yaml)]
+    pub output: ReleaseFormat,
+    /// Write the bundle's files into this folder, each checked against its
+    /// digest.
+    #[arg(long, value_name = "DIR")]
+    pub extract: Option<PathBuf>,
+}
+
+/// A release bundle's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReleaseFormat {
+    /// YAML.
+    Yaml,
+    /// JSON.
+    Json,
+}
+
+/// `customs deploy …`.
+#[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
+pub enum DeployCommand {
+    /// Record what runs: one `IMAGE@DIGEST` (or a tag, resolved) with
+    /// --service, or every image of Kubernetes / compose manifests.
+    Record(DeployRecordArgs),
+    /// The current deployments (every event with --all).
+    List(DeployListArgs),
+    /// Compare what a cluster reports (`kubectl get pods -o json`, `docker
+    /// service ps --no-trunc` / `docker service inspect` JSON) with the
+    /// recorded deployments; exit 1 when anything differs.
+    Verify(DeployVerifyArgs),
+}
+
+/// `customs deploy record`.
+#[derive(Debug, Args)]
+pub struct DeployRecordArgs {
+    /// Images (`reg/app@sha256:…`, or a tag, resolved) or manifest files
+    /// (`.yaml`, `.yml`, `.json`).
+    #[arg(required = true)]
+    pub targets: Vec<String>,
+    /// The environment.
+    #[arg(long, value_name = "NAME")]
+    pub env: String,
+    /// The service (required for an image; manifests name their own).
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// The cluster.
+    #[arg(long, value_name = "NAME", default_value = "")]
+    pub cluster: String,
+    /// The namespace (manifests may name their own).
+    #[arg(long, value_name = "NAME", default_value = "")]
+    pub namespace: String,
+    /// Source flags (to resolve tags).
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs deploy list`.
+#[derive(Debug, Args)]
+pub struct DeployListArgs {
+    /// Only this environment.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Every deployment event, not only the current ones.
+    #[arg(long)]
+    pub all: bool,
+    /// Output format.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+/// `customs deploy verify`.
+#[derive(Debug, Args)]
+pub struct DeployVerifyArgs {
+    /// What the cluster reports (JSON files; `-` for standard input).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The environment the files describe.
+    #[arg(long, value_name = "NAME")]
+    pub env: String,
+    /// Output format.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+/// `customs where`.
+#[derive(Debug, Args)]
+pub struct WhereArgs {
+    /// A digest (or unique prefix), or a `repository:tag` the store saw.
+    #[arg(required_unless_present = "blocked")]
+    pub image: Option<String>,
+    /// Instead: every blocked digest that still runs somewhere (exit 1
+    /// when there is one).
+    #[arg(long, conflicts_with = "image")]
+    pub blocked: bool,
+    /// Output format.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Source flags (an image the store does not know by name is read
+    /// for its digest).
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs who-has`.
+#[derive(Debug, Args)]
+pub struct WhoHasArgs {
+    /// `NAME`, `NAME@VERSION` or `NAME@RANGE` (`openssl@<3.0.12`,
+    /// `log4j-core@>=2.0,<2.17.1`), compared in the package type's order.
+    pub package: String,
+    /// Only packages of this type (deb, apk, rpm, npm, python, go-module,
+    /// java-archive, gem, rust-crate, php-composer, dotnet, binary).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: Option<String>,
+    /// Only images that run now.
+    #[arg(long)]
+    pub deployed: bool,
+    /// Only images that run in this environment.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Output format.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+/// `customs affected`.
+#[derive(Debug, Args)]
+pub struct AffectedArgs {
+    /// Vulnerability IDs (CVE, GHSA, DSA, …; aliases are followed).
+    #[arg(required = true)]
+    pub ids: Vec<String>,
+    /// Only images deployed in this environment.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Output format.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Database location.
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// `customs rescan`.
+#[derive(Debug, Args)]
+pub struct RescanArgs {
+    /// Every digest deployed now (the only selection so far).
+    #[arg(long, required = true)]
+    pub deployed: bool,
+    /// Only digests deployed in this environment.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Output format.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Database location.
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// `customs block`.
+#[derive(Debug, Args)]
+pub struct BlockArgs {
+    /// The digest (a full `sha256:…`, a unique prefix the store knows, or
+    /// `REF@sha256:…`).
+    pub digest: String,
+    /// Why (shown by the gate, `where` and `history`).
+    #[arg(long)]
+    pub reason: String,
+    /// The last day of the block (`YYYY-MM-DD`); for good when absent.
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Source flags (an image the store does not know by name is read
+    /// for its digest).
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs unblock`.
+#[derive(Debug, Args)]
+pub struct UnblockArgs {
+    /// The digest.
+    pub digest: String,
+    /// Why the block is lifted.
+    #[arg(long, default_value = "lifted")]
+    pub reason: String,
+    /// Source flags (an image the store does not know by name is read
+    /// for its digest).
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The image before.
+    pub old: String,
+    /// The image after.
+    pub new: String,
+    /// Output format.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Which catalogers make the SBOMs.
+    #[command(flatten)]
+    pub catalogers: CatalogerArgs,
+    /// Database location.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Source flags.
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 /// Where the policy comes from: `customs.toml` (environments, policy

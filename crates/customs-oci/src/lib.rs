@@ -23,7 +23,8 @@ pub use limits::Limits;
 pub use platform::{Platform, PlatformError};
 pub use reference::{ArchiveSelector, DOCKER_HUB, ImageRef, ReferenceError, RegistryRef};
 pub use source::registry::{
-    Credential, NoProgress, Progress, RegistryError, RegistryOptions, RegistrySource, referrers_tag,
+    CopyReport, Credential, NoProgress, Progress, RegistryError, RegistryOptions, RegistrySource,
+    referrers_tag,
 };
 pub use source::{AnySource, BoxRead, SourceOptions, Target, local_path_suggestion, open};
 pub use verify::{VerifiedReader, read_verified, verify_bytes};

@@ -5,7 +5,9 @@
 
 pub mod attestations;
 pub mod base;
+pub mod diff;
 pub mod gate;
+pub mod ledger;
 pub mod secrets;
 pub mod signatures;
 

@@ -61,6 +61,17 @@ fn main() -> ExitCode {
             Command::Base(command) => commands::base::run(command, &cli.global).await,
             Command::Recommend(args) => commands::recommend::run(args, &cli.global).await,
             Command::Policy(args) => commands::policy::run(&args, &cli.global),
+            Command::History(args) => commands::ledger::history(&args, &cli.global).await,
+            Command::Promote(args) => commands::promote::run(args, &cli.global).await,
+            Command::Release(command) => commands::release::run(command, &cli.global).await,
+            Command::Deploy(command) => commands::ledger::deploy(command, &cli.global).await,
+            Command::Where(args) => commands::ledger::where_(&args, &cli.global).await,
+            Command::WhoHas(args) => commands::ledger::who_has(&args, &cli.global).await,
+            Command::Affected(args) => commands::ledger::affected(&args, &cli.global).await,
+            Command::Rescan(args) => commands::ledger::rescan(&args, &cli.global).await,
+            Command::Block(args) => commands::ledger::block(&args, &cli.global).await,
+            Command::Unblock(args) => commands::ledger::unblock(&args, &cli.global).await,
+            Command::Diff(args) => commands::diff::run(&args, &cli.global).await,
         }
     };
     let result = runtime.block_on(async {

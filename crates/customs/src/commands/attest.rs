@@ -70,6 +70,19 @@ pub(crate) async fn run(args: AttestArgs, global: &GlobalArgs) -> anyhow::Result
             render::text(&lines.join("\n"))?;
         }
     }
+    super::ledger::record(
+        global,
+        super::ledger::new_record(
+            super::ledger::seen_in(&source, &digest),
+            "attest",
+            serde_json::json!({
+                "line": format!("attested {predicate_type}"),
+                "predicate_type": predicate_type,
+                "locations": done.iter().map(|d| d.location.clone()).collect::<Vec<_>>(),
+            }),
+        ),
+    )
+    .await?;
     Ok(ExitStatus::Success)
 }
 

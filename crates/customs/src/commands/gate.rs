@@ -112,16 +112,79 @@ pub(crate) async fn run(args: GateArgs, global: &GlobalArgs) -> anyhow::Result<E
         .clone()
         .context("give the image to gate (or --from-input FILE)")?;
     let attacher = super::attest::Attacher::new(&args.attach, &reference, &args.source)?;
+    let ask = Ask {
+        env: &args.env,
+        manifest: &args.manifest,
+        compare: args.compare.as_deref(),
+        base_catalogue: args.base_catalogue.as_deref(),
+        catalogers: &args.catalogers.selection,
+        db: &args.db,
+        source: &args.source,
+    };
+    let assessed = assess(&ask, &reference, &loaded, global).await?;
+    if args.input_only {
+        crate::render::json(&assessed.input)?;
+        return Ok(ExitStatus::Success);
+    }
+    let record = gatekeeper.evaluate(&assessed.input, &reference)?;
+    let status = finish(&record, &formats, &loaded.policy, global)?;
+    record_decision(&record, &assessed, &args.policy, &loaded, global).await?;
+    if let Some(attacher) = attacher {
+        let image = &assessed.image;
+        let resource = customs_pipeline::image_purl(image)
+            .unwrap_or_else(|| image.manifest_digest.to_string());
+        attacher
+            .attach(
+                &image.manifest_digest,
+                Some(&image.manifest_bytes),
+                VSA_PREDICATE,
+                vsa(&record, &resource),
+                global,
+            )
+            .await?;
+    }
+    Ok(status)
+}
+
+/// What the gate read about an image: the policy input and the image.
+pub(crate) struct Assessed {
+    pub(crate) input: PolicyInput,
+    pub(crate) image: customs_oci::Image,
+    /// The advisory database's digest.
+    pub(crate) database: String,
+}
+
+/// Reads the image and everything the policy input needs about it. The
+/// block list is the file's and the evidence store's: a digest blocked in
+/// either is denied everywhere.
+/// What the gate is asked, from `customs gate` or `customs promote`.
+pub(crate) struct Ask<'a> {
+    pub(crate) env: &'a str,
+    pub(crate) manifest: &'a [std::path::PathBuf],
+    pub(crate) compare: Option<&'a str>,
+    pub(crate) base_catalogue: Option<&'a std::path::Path>,
+    pub(crate) catalogers: &'a [String],
+    pub(crate) db: &'a customs_cli::DbArgs,
+    pub(crate) source: &'a customs_cli::SourceArgs,
+}
+
+pub(crate) async fn assess(
+    args: &Ask<'_>,
+    reference: &str,
+    loaded: &super::policy::Loaded,
+    global: &GlobalArgs,
+) -> anyhow::Result<Assessed> {
+    let env = loaded.config.environment(args.env)?;
     let trusted = super::policy::trusted(env)?;
-    let index = super::scan::open_index(&super::db_dir(&args.db))?;
-    let (_, target, options) = super::open(&reference, &args.source)?;
+    let index = super::scan::open_index(&super::db_dir(args.db))?;
+    let (_, target, options) = super::open(reference, args.source)?;
     let Target::Image(source) = target else {
         anyhow::bail!("the gate decides about an image with a digest: {reference} is a directory");
     };
-    let image = source.image(&super::platform_choice(&args.source)?).await?;
+    let image = source.image(&super::platform_choice(args.source)?).await?;
     let catalogers = customs_catalog::select(
         customs_catalog::default_catalogers(),
-        &args.catalogers.selection,
+        args.catalogers,
         false,
     )?;
     let evidence = customs_pipeline::evidence_of_image(
@@ -135,9 +198,9 @@ pub(crate) async fn run(args: GateArgs, global: &GlobalArgs) -> anyhow::Result<E
     .await?;
     super::warn_unknowns(&evidence.sbom);
     let matches = tokio::task::block_in_place(|| customs_vuln::match_sbom(&index, &evidence.sbom))?;
-    let production = env.profile(&args.env) == "prod";
+    let production = env.profile(args.env) == "prod";
     let mut manifests = Vec::new();
-    for path in &args.manifest {
+    for path in args.manifest {
         let text = super::read_text(path)?;
         let name = path.display().to_string();
         manifests.extend(customs_checks::manifest::lint(
@@ -146,11 +209,11 @@ pub(crate) async fn run(args: GateArgs, global: &GlobalArgs) -> anyhow::Result<E
             customs_checks::manifest::Options { production },
         )?);
     }
-    let previous = match &args.compare {
+    let previous = match args.compare {
         Some(previous) => {
-            let (_, before) = super::open_image(previous, &args.source).await?;
+            let (_, before) = super::open_image(previous, args.source).await?;
             Some(PreviousInput {
-                reference: previous.clone(),
+                reference: previous.to_owned(),
                 digest: before.manifest_digest.to_string(),
                 size: before.compressed_size(),
                 layers: before.manifest.layers.len(),
@@ -164,7 +227,7 @@ pub(crate) async fn run(args: GateArgs, global: &GlobalArgs) -> anyhow::Result<E
         digest: index.file_digest()?.to_string(),
     };
     let bases = customs_pipeline::base::BaseCatalogue::load(&super::policy::catalogue_path(
-        args.base_catalogue.as_deref(),
+        args.base_catalogue,
     ))?;
     let trusted: Vec<Trusted<'_>> = trusted
         .iter()
@@ -173,9 +236,19 @@ pub(crate) async fn run(args: GateArgs, global: &GlobalArgs) -> anyhow::Result<E
             trust: t.verifier(),
         })
         .collect();
+    let seen = customs_pipeline::ledger::seen(&image);
+    let blocked = match loaded.blocklist.as_ref().and_then(|b| {
+        b.blocking(
+            image.manifest_digest.as_str(),
+            loaded.now.div_euclid(86_400),
+        )
+    }) {
+        Some(block) => Some(block),
+        None => stored_block(&seen.digest, &image.manifest_digest, loaded.now, global).await?,
+    };
     let context = GateContext {
-        reference: &reference,
-        environment: &args.env,
+        reference,
+        environment: args.env,
         config: env,
         trusted: &trusted,
         vex: &loaded.vex,
@@ -183,37 +256,124 @@ pub(crate) async fn run(args: GateArgs, global: &GlobalArgs) -> anyhow::Result<E
         bases: &bases,
         manifests,
         previous,
-        blocked: loaded.blocklist.as_ref().and_then(|b| {
-            b.blocking(
-                image.manifest_digest.as_str(),
-                loaded.now.div_euclid(86_400),
-            )
-        }),
-        database: Some(database),
+        blocked,
+        database: Some(database.clone()),
         now: loaded.now,
     };
     let input =
         customs_pipeline::gate::input(&source, &image, &evidence, &matches, &context).await?;
-    if args.input_only {
-        crate::render::json(&input)?;
-        return Ok(ExitStatus::Success);
+    if let Some(store) = super::ledger::recorder(global).await? {
+        store.record_sbom(&seen, &evidence.sbom).await?;
     }
-    let record = gatekeeper.evaluate(&input, &reference)?;
-    let status = finish(&record, &formats, &loaded.policy, global)?;
-    if let Some(attacher) = attacher {
-        let resource = customs_pipeline::image_purl(&image)
-            .unwrap_or_else(|| image.manifest_digest.to_string());
-        attacher
-            .attach(
-                &image.manifest_digest,
-                Some(&image.manifest_bytes),
-                VSA_PREDICATE,
-                vsa(&record, &resource),
-                global,
-            )
-            .await?;
+    Ok(Assessed {
+        input,
+        image,
+        database: database.digest,
+    })
+}
+
+/// The evidence store's block of the image (by the digest its tag names or
+/// its platform manifest's), as the policy input says it. A store that
+/// cannot be read is an error: the gate never passes for want of it.
+async fn stored_block(
+    digest: &customs_types::Digest,
+    manifest: &customs_types::Digest,
+    now: i64,
+    global: &GlobalArgs,
+) -> anyhow::Result<Option<customs_policy::input::BlockInput>> {
+    let store = super::ledger::open_store(global)
+        .await
+        .context("cannot read the block list of the evidence store")?;
+    let now = customs_sbom::rfc3339(u64::try_from(now).unwrap_or(0));
+    for d in [digest, manifest] {
+        if let Some(block) = store.block_of(d, &now).await? {
+            return Ok(Some(customs_policy::input::BlockInput {
+                reason: format!(
+                    "{} (blocked by {} at {})",
+                    block.reason, block.actor, block.at
+                ),
+                until: block.until,
+            }));
+        }
     }
-    Ok(status)
+    Ok(None)
+}
+
+/// What a decision was computed from besides the policy, exceptions and
+/// advisory database: customs.toml and the VEX, KEV, block-list and base
+/// catalogue files, by content.
+pub(crate) fn settings_digest(
+    files: &customs_cli::PolicyFiles,
+    loaded: &super::policy::Loaded,
+    environment: &str,
+) -> String {
+    let mut hasher = customs_types::Hasher::new(customs_types::Algorithm::Sha256);
+    hasher.update(environment.as_bytes());
+    let mut paths: Vec<std::path::PathBuf> = Vec::new();
+    paths.extend(super::policy::config_path(files));
+    paths.extend(loaded.config.vex.iter().cloned());
+    paths.extend(loaded.config.kev.iter().cloned());
+    paths.extend(loaded.config.blocklist.iter().cloned());
+    for path in paths {
+        hasher.update(path.display().to_string().as_bytes());
+        hasher.update(&[0]);
+        hasher.update(&fs_err::read(&path).unwrap_or_default());
+        hasher.update(&[0]);
+    }
+    hasher.finish().to_string()
+}
+
+/// The earliest expiry of the exceptions a decision used (a reused
+/// decision is stale from that day on).
+fn earliest_expiry(record: &DecisionRecord) -> Option<String> {
+    record
+        .exceptions_applied
+        .iter()
+        .map(|e| e.expires.clone())
+        .min()
+}
+
+/// Records a decision: its summary (what reuse compares) and the whole
+/// record as a document.
+pub(crate) async fn record_decision(
+    record: &DecisionRecord,
+    assessed: &Assessed,
+    files: &customs_cli::PolicyFiles,
+    loaded: &super::policy::Loaded,
+    global: &GlobalArgs,
+) -> anyhow::Result<()> {
+    let denying: Vec<&str> = record
+        .reasons
+        .iter()
+        .filter(|r| r.counts() && r.level == customs_policy::Level::Deny)
+        .map(|r| r.rule.as_str())
+        .collect();
+    let summary = serde_json::json!({
+        "line": format!("{} in {} ({} reason(s) at deny{})", record.verdict, record.environment,
+            denying.len(),
+            if record.exceptions_applied.is_empty() { String::new() } else { format!(", {} exception(s) used", record.exceptions_applied.len()) }),
+        "verdict": record.verdict,
+        "deny": denying,
+        "policy": record.policy.digest,
+        "exceptions": record.exceptions_digest,
+        "database": assessed.database,
+        "settings": settings_digest(files, loaded, &record.environment),
+        "input": record.input_digest,
+        "expires": earliest_expiry(record),
+    });
+    let mut new = super::ledger::new_record(
+        customs_pipeline::ledger::seen(&assessed.image),
+        "gate",
+        summary,
+    );
+    new.environment = Some(record.environment.clone());
+    // The decision and the input it was computed from: a release bundle
+    // reads the signers and provenance back from it.
+    new.document = Some(customs_store::Document::json(
+        &serde_json::json!({"decision": record, "input": assessed.input}),
+        "the decision record",
+    )?);
+    super::ledger::record(global, new).await
 }
 
 fn finish(

@@ -214,13 +214,27 @@ fn inspection(image: &Image) -> Inspection {
     }
 }
 
-pub(crate) async fn run(args: InspectArgs, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+pub(crate) async fn run(args: InspectArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let (_, image) = super::open_image(&args.image, &args.source).await?;
     let view = inspection(&image);
     match args.output {
         Format::Json => render::json(&view)?,
         Format::Table => render::text(&table(&view))?,
     }
+    super::ledger::record_image(
+        global,
+        &image,
+        "inspect",
+        serde_json::json!({
+            "line": format!("inspected: {} layers, {} compressed, {}", image.manifest.layers.len(),
+                render::size(image.compressed_size()), image.platform()),
+            "platform": image.platform().to_string(),
+            "layers": image.manifest.layers.len(),
+            "size": image.compressed_size(),
+            "config": image.manifest.config.digest.to_string(),
+        }),
+    )
+    .await?;
     Ok(ExitStatus::Success)
 }
 

@@ -114,9 +114,18 @@ pub(crate) async fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<E
             }
             None => (super::open_image(target, &args.source).await?.1, None),
         };
-        report
-            .findings
-            .extend(image_config::check(&image.config, &options, scanner));
+        let found = image_config::check(&image.config, &options, scanner);
+        super::ledger::record_image(
+            global,
+            &image,
+            "lint",
+            serde_json::json!({
+                "line": format!("{} config finding(s)", found.len()),
+                "findings": found.iter().map(|f| f.rule).collect::<Vec<_>>(),
+            }),
+        )
+        .await?;
+        report.findings.extend(found);
         if let (Some(previous), Some(current)) = (&args.compare, current) {
             let (before_image, before_sbom) = image_and_sbom(previous, &args, global).await?;
             let before = summary(previous, &before_image, &before_sbom);

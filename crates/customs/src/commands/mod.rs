@@ -6,6 +6,7 @@ pub(crate) mod base;
 pub(crate) mod blob;
 mod checks_output;
 pub(crate) mod db;
+pub(crate) mod diff;
 pub(crate) mod digest;
 pub(crate) mod exceptions;
 pub(crate) mod files;
@@ -13,13 +14,16 @@ pub(crate) mod gate;
 pub(crate) mod inspect;
 pub(crate) mod key;
 mod keys;
+pub(crate) mod ledger;
 pub(crate) mod licenses;
 pub(crate) mod lint;
 mod output;
 pub(crate) mod pin;
 pub(crate) mod policy;
+pub(crate) mod promote;
 pub(crate) mod quickview;
 pub(crate) mod recommend;
+pub(crate) mod release;
 pub(crate) mod sbom;
 pub(crate) mod scan;
 pub(crate) mod secrets;
@@ -52,7 +56,7 @@ fn cache_dir(args: &SourceArgs) -> PathBuf {
 
 /// An XDG base directory: the variable's value, else `$HOME/<fallback>`,
 /// else the temporary directory.
-fn xdg_base(variable: &str, fallback: &str) -> PathBuf {
+pub(crate) fn xdg_base(variable: &str, fallback: &str) -> PathBuf {
     std::env::var_os(variable)
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(fallback)))

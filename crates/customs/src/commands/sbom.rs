@@ -53,6 +53,20 @@ pub(crate) async fn run(args: SbomArgs, global: &GlobalArgs) -> anyhow::Result<E
     for (format, file) in &outputs {
         emit(&format.render(&sbom)?, file.as_deref())?;
     }
+    if let Some(image) = &image {
+        super::ledger::record_with_sbom(
+            global,
+            image,
+            &sbom,
+            "sbom",
+            serde_json::json!({
+                "line": format!("SBOM: {} packages", sbom.packages.len()),
+                "packages": sbom.packages.len(),
+                "unknowns": sbom.unknowns.len(),
+            }),
+        )
+        .await?;
+    }
     if let Some(attacher) = attacher {
         // The SBOM customs wrote: CycloneDX when that was the one asked
         // for, else SPDX, as the predicate of its own type.

@@ -251,6 +251,14 @@ pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<E
     };
     let mut report = report(&index, sbom)?;
     suppress(&mut report, &args, &policy)?;
+    if let Some(image) = &image {
+        let summary = customs_pipeline::ledger::scan_summary(
+            &report.matches,
+            report.suppressed.len(),
+            &customs_pipeline::ledger::database_facts(&index)?,
+        );
+        super::ledger::record_with_sbom(global, image, &report.sbom, "scan", summary).await?;
+    }
     report.filter(&wanted, args.only_fixed);
     for (format, file) in outputs {
         emit(&format.render(&report)?, file.as_deref())?;

@@ -24,23 +24,55 @@ pub(crate) async fn run(args: SecretsArgs, global: &GlobalArgs) -> anyhow::Resul
     let plan = super::checks_output::plan(&args.output)?;
     let allow = allow_list(args.config.as_deref())?;
     let (_, target, options) = super::open(&args.image, &args.source)?;
-    let report = match target {
-        Target::RootFs(path) => tokio::task::block_in_place(|| {
-            customs_pipeline::secrets_of_rootfs(&path, &allow, &options.limits)
-        })
-        .with_context(|| format!("cannot scan {}", path.display()))?,
+    let (report, image) = match target {
+        Target::RootFs(path) => (
+            tokio::task::block_in_place(|| {
+                customs_pipeline::secrets_of_rootfs(&path, &allow, &options.limits)
+            })
+            .with_context(|| format!("cannot scan {}", path.display()))?,
+            None,
+        ),
         Target::Image(source) => {
             let image = source.image(&super::platform_choice(&args.source)?).await?;
-            customs_pipeline::secrets_of_image(
+            let report = customs_pipeline::secrets_of_image(
                 &source,
                 &image,
                 &allow,
                 &options.limits,
                 progress(global.quiet).as_ref(),
             )
-            .await?
+            .await?;
+            (report, Some(image))
         }
     };
+    if let Some(image) = &image {
+        // Rules and places only: a secret's value never reaches the store.
+        let found: Vec<String> = report
+            .findings
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}{}",
+                    f.rule,
+                    f.location.path,
+                    f.location
+                        .line
+                        .map_or_else(String::new, |l| format!(":{l}"))
+                )
+            })
+            .collect();
+        super::ledger::record_image(
+            global,
+            image,
+            "secrets",
+            serde_json::json!({
+                "line": format!("{} secret(s) found", found.len()),
+                "findings": found,
+                "files": report.files,
+            }),
+        )
+        .await?;
+    }
     let mut checks = ChecksReport {
         targets: vec![args.image.clone()],
         findings: report.findings,

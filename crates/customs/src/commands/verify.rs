@@ -69,6 +69,31 @@ pub(crate) async fn run(args: VerifyArgs, global: &GlobalArgs) -> anyhow::Result
             print_table(&t, verification.signatures.is_empty(), &verdict)?;
         }
     }
+    let signers: Vec<String> = verification
+        .signatures
+        .iter()
+        .filter(|s| s.check.outcome() == "verified")
+        .filter_map(|s| trust.signer_name(s.signer.as_deref()))
+        .collect();
+    super::ledger::record(
+        global,
+        super::ledger::new_record(
+            super::ledger::seen_in(&source, &digest),
+            "verify",
+            serde_json::json!({
+                "line": if verification.passed() {
+                    format!("signature verified with {}", trust.described)
+                } else {
+                    format!("signature NOT verified with {}", trust.described)
+                },
+                "verified": verification.passed(),
+                "trust": trust.described,
+                "signers": signers,
+                "signatures": verification.signatures.len(),
+            }),
+        ),
+    )
+    .await?;
     Ok(conclude(verification.failure()))
 }
 

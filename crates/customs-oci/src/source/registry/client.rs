@@ -461,7 +461,9 @@ impl RegistryClient {
         if let Some(service) = service {
             query.push(("service", service));
         }
-        if !scope.is_empty() {
+        // Several scopes (a cross-repository mount needs pull on the
+        // source and push on the target) travel as repeated parameters.
+        for scope in scope.split(' ').filter(|s| !s.is_empty()) {
             query.push(("scope", scope));
         }
         let response = match &self.credential {
@@ -473,6 +475,7 @@ impl RegistryClient {
                     ("scope", scope),
                     ("client_id", "customs"),
                 ];
+                // (OAuth2 form: scopes are space-separated in one field.)
                 self.with_retries(realm, self.options.request_timeout, || {
                     self.http.post(realm_url.clone()).form(&form)
                 })
@@ -968,6 +971,29 @@ fn next_link(header: &str) -> Option<String> {
     })
 }
 
+/// A file's bytes as a stream of 256 KiB chunks (read on the runtime's
+/// blocking pool).
+fn file_chunks(
+    file: fs_err::File,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static {
+    futures_util::stream::unfold(Some(file), |state| async move {
+        let mut file = state?;
+        let read = tokio::task::spawn_blocking(move || {
+            let mut buf = vec![0u8; 256 * 1024];
+            let n = std::io::Read::read(&mut file, &mut buf)?;
+            buf.truncate(n);
+            Ok::<_, std::io::Error>((buf, file))
+        })
+        .await;
+        match read {
+            Ok(Ok((buf, _))) if buf.is_empty() => None,
+            Ok(Ok((buf, file))) => Some((Ok(buf), Some(file))),
+            Ok(Err(e)) => Some((Err(e), None)),
+            Err(e) => Some((Err(std::io::Error::other(e)), None)),
+        }
+    })
+}
+
 fn push_scope(repository: &str) -> String {
     format!("repository:{repository}:pull,push")
 }
@@ -1048,6 +1074,119 @@ impl RegistryClient {
             })
             .await?;
         check_status(&response, &upload)
+    }
+
+    /// Mounts `digest` from `from` (another repository of this registry)
+    /// into `repository`: no bytes through the client. `false` when the
+    /// registry declined (it may answer with an upload session instead,
+    /// which is cancelled).
+    ///
+    /// # Errors
+    /// Transport, auth and status errors.
+    pub(crate) async fn mount_blob(
+        &self,
+        repository: &str,
+        digest: &Digest,
+        from: &str,
+    ) -> Result<bool, RegistryError> {
+        let base = self.base().await?;
+        let scope = format!("{} repository:{from}:pull", push_scope(repository));
+        let url = format!("{base}/v2/{repository}/blobs/uploads/?mount={digest}&from={from}");
+        let response = self
+            .send(&url, &scope, self.options.request_timeout, || {
+                self.http.post(&url).header(header::CONTENT_LENGTH, "0")
+            })
+            .await?;
+        if response.status() == StatusCode::CREATED {
+            return Ok(true);
+        }
+        check_status(&response, &url)?;
+        if let Some(location) = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+        {
+            let session = registry_url(base, location);
+            let _ = self
+                .send(
+                    &session,
+                    &push_scope(repository),
+                    self.options.request_timeout,
+                    || self.http.delete(&session),
+                )
+                .await;
+        }
+        Ok(false)
+    }
+
+    /// Uploads the verified file `path` as blob `digest` of `repository`:
+    /// an upload session, then one streamed `PUT` with the digest, which
+    /// the registry checks again. A failed attempt starts a new session.
+    ///
+    /// # Errors
+    /// Transport, auth and status errors after the last attempt.
+    pub(crate) async fn push_blob_file(
+        &self,
+        repository: &str,
+        digest: &Digest,
+        size: u64,
+        path: &Path,
+    ) -> Result<(), RegistryError> {
+        let base = self.base().await?;
+        let scope = push_scope(repository);
+        let start = format!("{base}/v2/{repository}/blobs/uploads/");
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = async {
+                let response = self
+                    .send(&start, &scope, self.options.request_timeout, || {
+                        self.http.post(&start).header(header::CONTENT_LENGTH, "0")
+                    })
+                    .await?;
+                check_status(&response, &start)?;
+                let location = response
+                    .headers()
+                    .get(header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or_else(|| RegistryError::Status {
+                        url: redact_url(&start),
+                        status: response.status().as_u16(),
+                        detail: "no Location header for the upload".to_owned(),
+                    })?;
+                let mut upload = registry_url(base, location);
+                upload.push(if upload.contains('?') { '&' } else { '?' });
+                upload.push_str(&format!("digest={digest}"));
+                let allowed = self.blob_timeout(size);
+                let response = self
+                    .send(&upload, &scope, allowed, || {
+                        let body = match fs_err::File::open(path) {
+                            Ok(file) => reqwest::Body::wrap_stream(file_chunks(file)),
+                            Err(_) => reqwest::Body::from(Vec::new()),
+                        };
+                        self.http
+                            .put(&upload)
+                            .header(header::CONTENT_TYPE, "application/octet-stream")
+                            .header(header::CONTENT_LENGTH, size.to_string())
+                            .body(body)
+                    })
+                    .await?;
+                check_status(&response, &upload)
+            }
+            .await;
+            match result {
+                Ok(()) => return Ok(()),
+                Err(
+                    e @ (RegistryError::Denied { .. }
+                    | RegistryError::AuthenticationFailed { .. }
+                    | RegistryError::AuthenticationRequired { .. }),
+                ) => return Err(e),
+                Err(_) if attempt < self.options.max_attempts => {
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// The OCI 1.1 referrers API: every manifest whose `subject` is

@@ -6,6 +6,9 @@
 
 mod challenge;
 mod client;
+mod copy;
+
+pub use copy::CopyReport;
 
 use std::path::PathBuf;
 use std::sync::Arc;
