@@ -192,6 +192,28 @@ pub enum Command {
     /// What changed between two images: packages, size, layers, config,
     /// vulnerabilities fixed and new.
     Diff(DiffArgs),
+    /// The evidence store itself: where it is, what it holds, whether it
+    /// is consistent.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+/// `customs store …`.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Where the store is, its schema version, size and contents.
+    Info(StoreArgs),
+    /// Verify every document against its digest and every SBOM index
+    /// against its count (and SQLite's integrity check); exit 1 on a problem.
+    Check(StoreArgs),
+}
+
+/// `customs store info|check`.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Output format.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
+    pub output: Format,
 }
 
 /// `customs history`.
@@ -259,6 +281,7 @@ pub struct PromoteArgs {
 pub enum ReleaseCommand {
     /// Assemble the evidence bundle of a release from the store and the
     /// image, store it, print it (and attach it with --attest).
+    #[command(disable_version_flag = true)]
     Create(ReleaseArgs),
     /// Print a stored release bundle.
     Show(ReleaseShowArgs),
@@ -302,7 +325,8 @@ pub struct ReleaseShowArgs {
     /// The service.
     pub service: String,
     /// The release version.
-    pub version: String,
+    #[arg(value_name = "VERSION")]
+    pub release: String,
     /// Only this environment's.
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,

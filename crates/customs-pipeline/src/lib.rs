@@ -5,6 +5,7 @@
 
 pub mod attestations;
 pub mod base;
+pub mod deploy;
 pub mod diff;
 pub mod gate;
 pub mod ledger;

@@ -597,6 +597,35 @@ impl Store {
         Ok(out)
     }
 
+    /// Every `(repository, digest)` a `repository:tag` (or a bare
+    /// `name:tag`, matching any registry's repository ending in `/name`)
+    /// was seen pointing at, newest first.
+    ///
+    /// # Errors
+    /// A failing query.
+    pub async fn tag_matches(&self, reference: &str) -> Result<Vec<(String, Digest)>, StoreError> {
+        let Some((repository, tag)) = split_tag(reference) else {
+            return Ok(Vec::new());
+        };
+        let rows = sqlx::query(
+            "SELECT repository, digest FROM tags WHERE (repository = $1 OR repository LIKE $2) AND tag = $3 ORDER BY first_seen DESC",
+        )
+        .bind(repository)
+        .bind(format!("%/{repository}"))
+        .bind(tag)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.error("find digests by tag", e))?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                Digest::parse(&r.get::<String, _>(1))
+                    .ok()
+                    .map(|d| (r.get::<String, _>(0), d))
+            })
+            .collect())
+    }
+
     /// The `repository:tag` references `digest` had, oldest first.
     ///
     /// # Errors

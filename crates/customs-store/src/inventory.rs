@@ -653,3 +653,101 @@ mod tests {
         assert!(!f.accepts("unknown-type", "1"));
     }
 }
+
+/// What `Store::check` found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CheckReport {
+    /// Images known.
+    pub images: u64,
+    /// Records kept.
+    pub records: u64,
+    /// Documents verified against their digests.
+    pub documents: u64,
+    /// SBOMs whose package index was counted.
+    pub sboms: u64,
+    /// Deployment events.
+    pub deployments: u64,
+    /// What is wrong (empty when consistent).
+    pub problems: Vec<String>,
+}
+
+impl Store {
+    /// Verifies the store: the database's own integrity check (SQLite),
+    /// every document against its digest, every SBOM's package index
+    /// against its count. A store left by a killed process passes: each
+    /// write was one transaction.
+    ///
+    /// # Errors
+    /// A failing query.
+    pub async fn check(&self) -> Result<CheckReport, StoreError> {
+        let mut report = CheckReport::default();
+        if self.backend == crate::Backend::Sqlite {
+            let result: String = sqlx::query_scalar("PRAGMA integrity_check")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| self.error("run the integrity check", e))?;
+            if result != "ok" {
+                report.problems.push(format!("integrity check: {result}"));
+            }
+            let broken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pragma_foreign_key_check")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| self.error("check foreign keys", e))?;
+            if broken > 0 {
+                report
+                    .problems
+                    .push(format!("{broken} row(s) point at missing rows"));
+            }
+        }
+        let count = |table: &'static str| async move {
+            let sql = format!("SELECT COUNT(*) FROM {table}");
+            sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql))
+                .fetch_one(&self.pool)
+                .await
+                .map(|n| u64::try_from(n).unwrap_or(0))
+                .map_err(|e| self.error(&format!("count {table}"), e))
+        };
+        report.images = count("images").await?;
+        report.records = count("records").await?;
+        report.deployments = count("deployments").await?;
+        let digests: Vec<String> =
+            sqlx::query_scalar("SELECT digest FROM documents ORDER BY digest")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| self.error("list documents", e))?;
+        for digest in digests {
+            match self.document(&digest).await {
+                Ok(Some(_)) => report.documents += 1,
+                Ok(None) => {}
+                Err(e) => report.problems.push(e.to_string()),
+            }
+        }
+        let rows = sqlx::query(
+            "SELECT i.digest, s.packages, (SELECT COUNT(*) FROM image_packages ip WHERE ip.image_id = s.image_id) FROM sboms s JOIN images i ON i.id = s.image_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.error("count SBOM packages", e))?;
+        for row in rows {
+            report.sboms += 1;
+            let (digest, said, found): (String, i64, i64) = (row.get(0), row.get(1), row.get(2));
+            if said != found {
+                report.problems.push(format!(
+                    "the SBOM of {digest} lists {said} packages, its index holds {found}"
+                ));
+            }
+        }
+        let orphans: i64 = sqlx::query_scalar(
+            "SELECT COUNT(DISTINCT ip.image_id) FROM image_packages ip LEFT JOIN sboms s ON s.image_id = ip.image_id WHERE s.image_id IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| self.error("look for half-written SBOMs", e))?;
+        if orphans > 0 {
+            report.problems.push(format!(
+                "{orphans} image(s) have a package index but no SBOM: a half-written record"
+            ));
+        }
+        Ok(report)
+    }
+}

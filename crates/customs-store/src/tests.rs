@@ -467,3 +467,32 @@ async fn damaged_documents_and_unreachable_servers_are_errors() {
     assert!(!format!("{error:?}").contains("hunter2"));
     assert!(Store::open("mysql://x/y").await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tag_seen_in_two_repositories_names_both() {
+    each_backend(|store| async move {
+        for (n, repository) in [(1u8, "r.example/team-a/app"), (2, "r.example/team-b/app")] {
+            let image = Seen {
+                digest: digest(n),
+                name: format!("{repository}:1.0"),
+                tags: vec![format!("{repository}:1.0")],
+            };
+            store
+                .record(NewRecord {
+                    subject: image,
+                    kind: "inspect".to_owned(),
+                    environment: None,
+                    summary: serde_json::json!({}),
+                    document: None,
+                })
+                .await
+                .unwrap();
+        }
+        let both = store.tag_matches("app:1.0").await.unwrap();
+        assert_eq!(both.len(), 2);
+        let one = store.tag_matches("team-a/app:1.0").await.unwrap();
+        assert_eq!(one, vec![("r.example/team-a/app".to_owned(), digest(1))]);
+        assert!(store.tag_matches("app:2.0").await.unwrap().is_empty());
+    })
+    .await;
+}

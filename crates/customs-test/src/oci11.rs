@@ -36,9 +36,20 @@ impl Oci11Registry {
     /// Starts the registry on a free loopback port.
     #[must_use]
     pub fn start() -> Self {
+        Self::start_with_faults(|_| None)
+    }
+
+    /// Starts the registry with `fault` consulted first: a reply it gives
+    /// (a 500, a 429, a truncated body) is sent instead of the real one.
+    #[must_use]
+    pub fn start_with_faults(
+        fault: impl Fn(&Request) -> Option<Reply> + Send + Sync + 'static,
+    ) -> Self {
         let store = Arc::new(Mutex::new(Store::default()));
         let state = Arc::clone(&store);
-        let server = FaultServer::start(move |request| handle(&state, request));
+        let server = FaultServer::start(move |request| {
+            fault(request).unwrap_or_else(|| handle(&state, request))
+        });
         let addr = server.addr.clone();
         Self {
             server,
@@ -109,6 +120,16 @@ impl Oci11Registry {
             .unwrap()
             .manifests
             .remove(&(repository.to_owned(), reference.to_owned()));
+    }
+
+    /// Whether the repository has `reference` (a tag or digest).
+    #[must_use]
+    pub fn has_manifest(&self, repository: &str, reference: &str) -> bool {
+        self.store
+            .lock()
+            .unwrap()
+            .manifests
+            .contains_key(&(repository.to_owned(), reference.to_owned()))
     }
 
     /// Stores a blob directly (test setup).

@@ -174,9 +174,18 @@ pub fn skopeo_digest(reference: &str, creds: Option<&str>) -> String {
 /// Writes a Docker config with credentials for `registry` into `dir`
 /// (for `DOCKER_CONFIG`).
 pub fn write_docker_config(dir: &Path, registry: &str, user: &str, password: &str) {
+    write_docker_config_for(dir, &[(registry, user, password)]);
+}
+
+/// Writes a Docker config with credentials for several registries.
+pub fn write_docker_config_for(dir: &Path, registries: &[(&str, &str, &str)]) {
     use base64_lite::encode;
-    let auth = encode(format!("{user}:{password}").as_bytes());
-    let config = serde_json::json!({"auths": {registry: {"auth": auth}}});
+    let mut auths = serde_json::Map::new();
+    for (registry, user, password) in registries {
+        let auth = encode(format!("{user}:{password}").as_bytes());
+        auths.insert((*registry).to_owned(), serde_json::json!({"auth": auth}));
+    }
+    let config = serde_json::json!({"auths": auths});
     fs_err::write(
         dir.join("config.json"),
         serde_json::to_vec(&config).unwrap(),

@@ -72,6 +72,7 @@ fn main() -> ExitCode {
             Command::Block(args) => commands::ledger::block(&args, &cli.global).await,
             Command::Unblock(args) => commands::ledger::unblock(&args, &cli.global).await,
             Command::Diff(args) => commands::diff::run(&args, &cli.global).await,
+            Command::Store(command) => commands::ledger::store(command, &cli.global).await,
         }
     };
     let result = runtime.block_on(async {

@@ -9,6 +9,7 @@ use customs_cli::{
     AffectedArgs, BlockArgs, DeployCommand, DeployListArgs, DeployRecordArgs, DeployVerifyArgs,
     Format, GlobalArgs, HistoryArgs, RescanArgs, UnblockArgs, WhereArgs, WhoHasArgs,
 };
+use customs_pipeline::deploy::MAX_REPORT_BYTES;
 use customs_store::{NewDeployment, NewRecord, PackageFilter, Seen, Store};
 use customs_types::Digest;
 
@@ -147,7 +148,8 @@ pub(crate) fn new_record(seen: Seen, kind: &str, summary: serde_json::Value) -> 
 }
 
 /// The one digest `text` names: a digest, `REF@sha256:…`, a unique prefix
-/// the store knows, or a `repository:tag` it saw (the newest digest).
+/// the store knows, a `repository:tag` it saw (the newest digest of that
+/// one repository), or an image reference read for its digest.
 pub(crate) async fn resolve(
     store: &Store,
     text: &str,
@@ -158,40 +160,66 @@ pub(crate) async fn resolve(
     {
         return Ok(digest);
     }
-    let found = store.resolve(text).await?;
-    match found.as_slice() {
-        [one] => Ok(one.clone()),
-        // Not known by that name: an image reference is read for its
-        // digest (what the tag or layout points at now).
-        [] if customs_oci::ImageRef::parse(text).is_ok()
-            && !text
-                .trim_start_matches("sha256:")
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit()) =>
-        {
-            let (_, image) = super::open_image(text, source).await.with_context(|| {
-                format!("the store does not know `{text}` and it cannot be read")
-            })?;
-            Ok(customs_pipeline::ledger::seen(&image).digest)
-        }
-        [] => anyhow::bail!(
-            "the evidence store {} knows no image `{text}` (scan, gate or record a deployment of it first, or give its full digest)",
-            store.location()
-        ),
-        many if text.contains(':') && !text.starts_with("sha256:") => {
-            // A tag seen pointing at several digests: the newest.
-            Ok(many[0].clone())
-        }
-        many => anyhow::bail!(
-            "`{text}` is ambiguous: it matches {} digests ({}…); give more of the digest",
-            many.len(),
-            many.iter()
-                .take(3)
-                .map(|d| d.short().to_owned())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+    if let Ok(digest) = Digest::parse(text) {
+        return Ok(digest);
     }
+    let hex = text.trim_start_matches("sha256:");
+    if hex.len() >= 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let found = store.resolve(text).await?;
+        return match found.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => anyhow::bail!(
+                "the evidence store {} knows no image whose digest starts with `{text}`",
+                store.location()
+            ),
+            many => anyhow::bail!(
+                "`{text}` is ambiguous: it starts {} digests ({}…); give more of the digest",
+                many.len(),
+                many.iter()
+                    .take(3)
+                    .map(|d| d.short().to_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+    }
+    let matches = store.tag_matches(text).await?;
+    let repositories: BTreeSet<&str> = matches.iter().map(|(r, _)| r.as_str()).collect();
+    if repositories.len() > 1 {
+        anyhow::bail!(
+            "`{text}` is ambiguous: the store saw it in {} ({}); name the repository",
+            repositories.len(),
+            repositories.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
+    if let Some((_, digest)) = matches.first() {
+        return Ok(digest.clone());
+    }
+    // Not known by that name: an image reference is read for its digest
+    // (what the tag or layout points at now).
+    let (_, image) = super::open_image(text, source).await.with_context(|| {
+        format!(
+            "the evidence store {} knows no image `{text}`, and it cannot be read",
+            store.location()
+        )
+    })?;
+    Ok(customs_pipeline::ledger::seen(&image).digest)
+}
+
+/// [`resolve`], and the store must know the digest (a question about an
+/// image it never saw has no answer, only an error).
+pub(crate) async fn resolve_known(
+    store: &Store,
+    text: &str,
+    source: &customs_cli::SourceArgs,
+) -> anyhow::Result<Digest> {
+    let digest = resolve(store, text, source).await?;
+    anyhow::ensure!(
+        store.knows(&digest).await?,
+        "the evidence store {} knows nothing about {digest} (scan, gate or record a deployment of it first)",
+        store.location()
+    );
+    Ok(digest)
 }
 
 fn print_table(header: &[&str], rows: &[Vec<String>]) -> anyhow::Result<()> {
@@ -200,7 +228,7 @@ fn print_table(header: &[&str], rows: &[Vec<String>]) -> anyhow::Result<()> {
 
 pub(crate) async fn history(args: &HistoryArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let store = open_store(global).await?;
-    let digest = resolve(&store, &args.image, &args.source).await?;
+    let digest = resolve_known(&store, &args.image, &args.source).await?;
     let entries = store.history(&digest).await?;
     let block = store
         .block_of(
@@ -282,7 +310,7 @@ pub(crate) async fn where_(args: &WhereArgs, global: &GlobalArgs) -> anyhow::Res
         });
     }
     let text = args.image.as_deref().unwrap_or_default();
-    let digest = resolve(&store, text, &args.source).await?;
+    let digest = resolve_known(&store, text, &args.source).await?;
     let deployments = store.deployments_of(&digest).await?;
     let block = store.block_of(&digest, &now).await?;
     match args.output {
@@ -552,6 +580,68 @@ pub(crate) async fn unblock(args: &UnblockArgs, global: &GlobalArgs) -> anyhow::
     Ok(ExitStatus::Success)
 }
 
+pub(crate) async fn store(
+    command: customs_cli::StoreCommand,
+    global: &GlobalArgs,
+) -> anyhow::Result<ExitStatus> {
+    let store = open_store(global).await?;
+    match command {
+        customs_cli::StoreCommand::Info(args) => {
+            let (bytes, images) = store.size().await?;
+            let info = serde_json::json!({
+                "location": store.location(),
+                "backend": format!("{:?}", store.backend()).to_ascii_lowercase(),
+                "schema_version": store.schema_version().await?,
+                "images": images,
+                "bytes": bytes,
+                "bytes_per_image": bytes.checked_div(images).unwrap_or(0),
+            });
+            match args.output {
+                Format::Json => crate::render::json(&info)?,
+                Format::Table => crate::render::text(&format!(
+                    "Location        {}\nBackend         {}\nSchema version  {}\nImages          {images}\nSize            {} ({} per image)\n",
+                    store.location(),
+                    info["backend"].as_str().unwrap_or_default(),
+                    info["schema_version"],
+                    crate::render::size(bytes),
+                    crate::render::size(bytes.checked_div(images).unwrap_or(0)),
+                ))?,
+            }
+            Ok(ExitStatus::Success)
+        }
+        customs_cli::StoreCommand::Check(args) => {
+            let report = store.check().await?;
+            match args.output {
+                Format::Json => crate::render::json(&report)?,
+                Format::Table => {
+                    for problem in &report.problems {
+                        super::warn(problem);
+                    }
+                    crate::render::text(&format!(
+                        "{}: {} images, {} records, {} documents verified, {} SBOM indexes counted, {} deployments: {}",
+                        store.location(),
+                        report.images,
+                        report.records,
+                        report.documents,
+                        report.sboms,
+                        report.deployments,
+                        if report.problems.is_empty() {
+                            "consistent".to_owned()
+                        } else {
+                            format!("{} problem(s)", report.problems.len())
+                        }
+                    ))?;
+                }
+            }
+            Ok(if report.problems.is_empty() {
+                ExitStatus::Success
+            } else {
+                ExitStatus::Failure
+            })
+        }
+    }
+}
+
 pub(crate) async fn deploy(
     command: DeployCommand,
     global: &GlobalArgs,
@@ -700,148 +790,6 @@ async fn deploy_list(args: &DeployListArgs, global: &GlobalArgs) -> anyhow::Resu
     Ok(ExitStatus::Success)
 }
 
-/// A container the cluster says runs.
-#[derive(Debug, Clone, serde::Serialize)]
-struct Running {
-    service: String,
-    namespace: String,
-    node: String,
-    container: String,
-    image: String,
-    digest: Option<String>,
-}
-
-/// The largest cluster report read.
-const MAX_REPORT_BYTES: u64 = 256 << 20;
-
-/// The digest in an image or imageID field (`docker-pullable://r/a@sha256:…`,
-/// `r/a:1@sha256:…`, `sha256:…`).
-fn digest_in(text: &str) -> Option<String> {
-    let at = text.rfind("sha256:")?;
-    Digest::parse(&text[at..]).ok().map(|d| d.to_string())
-}
-
-/// A pod's service: `app.kubernetes.io/name`, `app`, else its owner's name
-/// without the ReplicaSet's hash.
-fn pod_service(pod: &serde_json::Value) -> String {
-    let labels = &pod["metadata"]["labels"];
-    for key in ["app.kubernetes.io/name", "app"] {
-        if let Some(v) = labels[key].as_str() {
-            return v.to_owned();
-        }
-    }
-    if let Some(owner) = pod["metadata"]["ownerReferences"][0]["name"].as_str() {
-        let kind = pod["metadata"]["ownerReferences"][0]["kind"]
-            .as_str()
-            .unwrap_or_default();
-        if kind == "ReplicaSet"
-            && let Some((name, _)) = owner.rsplit_once('-')
-        {
-            return name.to_owned();
-        }
-        return owner.to_owned();
-    }
-    pod["metadata"]["name"].as_str().unwrap_or("?").to_owned()
-}
-
-/// What one report file says runs: `kubectl get pods -o json`, `docker
-/// service inspect` (an array of services), or `docker service ps
-/// --no-trunc --format '{{json .}}'` (one JSON object per line).
-fn running_of(what: &str, bytes: &[u8]) -> anyhow::Result<Vec<Running>> {
-    let text = std::str::from_utf8(bytes).with_context(|| format!("{what}: not UTF-8 text"))?;
-    let mut out = Vec::new();
-    let value: Option<serde_json::Value> = serde_json::from_str(text).ok();
-    match value {
-        Some(v)
-            if v.get("items").is_some()
-                || v.get("kind").and_then(|k| k.as_str()) == Some("Pod") =>
-        {
-            let pods: Vec<&serde_json::Value> = match v.get("items").and_then(|i| i.as_array()) {
-                Some(items) => items.iter().collect(),
-                None => vec![&v],
-            };
-            for pod in pods {
-                let service = pod_service(pod);
-                let namespace = pod["metadata"]["namespace"].as_str().unwrap_or_default();
-                let node = pod["spec"]["nodeName"].as_str().unwrap_or_default();
-                let statuses = pod["status"]["containerStatuses"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default();
-                anyhow::ensure!(
-                    !statuses.is_empty() || pod["spec"]["containers"].is_array(),
-                    "{what}: a pod without containers"
-                );
-                for c in statuses {
-                    let image = c["image"].as_str().unwrap_or_default().to_owned();
-                    let digest = c["imageID"]
-                        .as_str()
-                        .and_then(digest_in)
-                        .or_else(|| digest_in(&image));
-                    out.push(Running {
-                        service: service.clone(),
-                        namespace: namespace.to_owned(),
-                        node: node.to_owned(),
-                        container: c["name"].as_str().unwrap_or("?").to_owned(),
-                        image,
-                        digest,
-                    });
-                }
-            }
-        }
-        Some(serde_json::Value::Array(services)) => {
-            for s in services {
-                let name = s["Spec"]["Name"].as_str().with_context(|| {
-                    format!("{what}: not `docker service inspect` output (no Spec.Name)")
-                })?;
-                let image = s["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
-                    .as_str()
-                    .unwrap_or_default();
-                out.push(Running {
-                    service: name.to_owned(),
-                    namespace: String::new(),
-                    node: String::new(),
-                    container: name.to_owned(),
-                    image: image.to_owned(),
-                    digest: digest_in(image),
-                });
-            }
-        }
-        _ => {
-            for (n, line) in text
-                .lines()
-                .enumerate()
-                .filter(|(_, l)| !l.trim().is_empty())
-            {
-                let task: serde_json::Value = serde_json::from_str(line).with_context(|| {
-                    format!(
-                        "{what}:{}: neither `kubectl get pods -o json`, `docker service inspect` nor `docker service ps --format '{{{{json .}}}}'` output",
-                        n + 1
-                    )
-                })?;
-                if task["DesiredState"]
-                    .as_str()
-                    .is_some_and(|s| s != "Running")
-                {
-                    continue;
-                }
-                let name = task["Name"].as_str().unwrap_or("?");
-                let service = name.split('.').next().unwrap_or(name);
-                let image = task["Image"].as_str().unwrap_or_default();
-                out.push(Running {
-                    service: service.to_owned(),
-                    namespace: String::new(),
-                    node: task["Node"].as_str().unwrap_or_default().to_owned(),
-                    container: name.to_owned(),
-                    image: image.to_owned(),
-                    digest: digest_in(image),
-                });
-            }
-        }
-    }
-    Ok(out)
-}
-
 async fn deploy_verify(args: &DeployVerifyArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let mut running = Vec::new();
     for file in &args.files {
@@ -864,12 +812,12 @@ async fn deploy_verify(args: &DeployVerifyArgs, global: &GlobalArgs) -> anyhow::
             bytes.len() as u64 <= MAX_REPORT_BYTES,
             "{what}: larger than {MAX_REPORT_BYTES} bytes"
         );
-        running.extend(running_of(&what, &bytes)?);
+        running.extend(customs_pipeline::deploy::running_of(&what, &bytes)?);
     }
     let store = open_store(global).await?;
     let now = customs_sbom::rfc3339(customs_types::time::timestamp());
     let recorded = store.deployments(Some(&args.env), false).await?;
-    let mut problems: Vec<(Running, String)> = Vec::new();
+    let mut problems: Vec<(customs_pipeline::deploy::Running, String)> = Vec::new();
     let mut gated: BTreeMap<String, bool> = BTreeMap::new();
     for r in &running {
         let Some(digest) = &r.digest else {
@@ -997,29 +945,4 @@ async fn deploy_verify(args: &DeployVerifyArgs, global: &GlobalArgs) -> anyhow::
     } else {
         ExitStatus::Failure
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn digests_in_image_ids() {
-        let d = format!("sha256:{}", "a".repeat(64));
-        assert_eq!(
-            digest_in(&format!("docker-pullable://r/app@{d}")),
-            Some(d.clone())
-        );
-        assert_eq!(digest_in(&format!("r/app:1.0@{d}")), Some(d.clone()));
-        assert_eq!(digest_in("r/app:1.0"), None);
-        assert_eq!(digest_in("sha256:zz"), None);
-    }
-
-    #[test]
-    fn reports_that_are_none_of_the_three_are_errors() {
-        assert!(running_of("x", b"not json").is_err());
-        assert!(running_of("x", b"[{\"Spec\": {}}]").is_err());
-        assert!(running_of("x", &[0xff, 0xfe]).is_err());
-        assert!(running_of("x", b"").unwrap().is_empty());
-    }
 }

@@ -270,13 +270,13 @@ async fn create(args: &ReleaseArgs, global: &GlobalArgs) -> anyhow::Result<ExitS
 async fn show(args: &ReleaseShowArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let store = super::ledger::open_store(global).await?;
     let releases = store
-        .releases(&args.service, Some(&args.version), args.env.as_deref())
+        .releases(&args.service, Some(&args.release), args.env.as_deref())
         .await?;
     let release = releases.first().with_context(|| {
         format!(
             "the evidence store has no release {} {}{}",
             args.service,
-            args.version,
+            args.release,
             args.env
                 .as_deref()
                 .map_or_else(String::new, |e| format!(" in {e}"))
@@ -290,7 +290,7 @@ async fn show(args: &ReleaseShowArgs, global: &GlobalArgs) -> anyhow::Result<Exi
     {
         super::warn_info(&format!(
             "{} {} was released to several environments; showing {} (--env chooses)",
-            args.service, args.version, release.environment
+            args.service, args.release, release.environment
         ));
     }
     let bytes = store

@@ -8,6 +8,7 @@ mod example;
 mod files;
 mod gate;
 mod inspect;
+mod ledger;
 mod registry;
 mod regression;
 mod runtimes;
