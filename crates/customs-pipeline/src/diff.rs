@@ -81,7 +81,10 @@ fn config_fields(image: &Image) -> BTreeMap<String, String> {
     let Some(c) = &image.config.config else {
         return out;
     };
-    let list = |v: &Option<Vec<String>>| v.as_ref().map(|l| l.join(" ")).unwrap_or_default();
+    // Values are shown as `inspect` shows them: secret-looking ones redacted.
+    let redact = customs_checks::redact::redact_text;
+    let list =
+        |v: &Option<Vec<String>>| v.as_ref().map(|l| redact(&l.join(" "))).unwrap_or_default();
     out.insert("user".to_owned(), c.user.clone().unwrap_or_default());
     out.insert("entrypoint".to_owned(), list(&c.entrypoint));
     out.insert("cmd".to_owned(), list(&c.cmd));
@@ -90,11 +93,12 @@ fn config_fields(image: &Image) -> BTreeMap<String, String> {
         c.working_dir.clone().unwrap_or_default(),
     );
     for env in c.env.iter().flatten() {
-        let (name, value) = env.split_once('=').unwrap_or((env, ""));
+        let redacted = customs_checks::redact::redact_env(env);
+        let (name, value) = redacted.split_once('=').unwrap_or((&redacted, ""));
         out.insert(format!("env {name}"), value.to_owned());
     }
     for (name, value) in c.labels.iter().flatten() {
-        out.insert(format!("label {name}"), value.clone());
+        out.insert(format!("label {name}"), redact(value));
     }
     for port in c.exposed_ports.iter().flat_map(BTreeMap::keys) {
         out.insert(format!("port {port}"), "exposed".to_owned());

@@ -118,6 +118,8 @@ impl Store {
         let location = redact_url(url);
         let (backend, connect_url) = match target(url)? {
             Target::Sqlite(path) => {
+                // Absolute, so that the URL's path is never read as a host.
+                let path = std::path::absolute(&path).unwrap_or(path);
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     fs_err::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
                         path: dir.display().to_string(),

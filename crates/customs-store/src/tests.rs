@@ -469,6 +469,18 @@ async fn damaged_documents_and_unreachable_servers_are_errors() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn odd_sqlite_paths_are_the_files_they_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join("a b?c#d%20e.db");
+    let store = Store::open(odd.to_str().unwrap()).await.unwrap();
+    store.close().await;
+    assert!(odd.is_file(), "{}", odd.display());
+    let url = format!("sqlite://{}", dir.path().join("plain.db").display());
+    Store::open(&url).await.unwrap().close().await;
+    assert!(dir.path().join("plain.db").is_file());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_tag_seen_in_two_repositories_names_both() {
     each_backend(|store| async move {
         for (n, repository) in [(1u8, "r.example/team-a/app"), (2, "r.example/team-b/app")] {

@@ -31,7 +31,23 @@ fn main() -> ExitCode {
         Err(e) => return report(&anyhow::Error::new(e).context("cannot start the async runtime")),
     };
     let deadline = cli.global.deadline;
+    // Commands that record open the store first: an unreachable or newer
+    // store fails before any work, and nothing is written.
+    let records = match &cli.command {
+        Command::Inspect(_)
+        | Command::Sbom(_)
+        | Command::Scan(_)
+        | Command::Secrets(_)
+        | Command::Sign(_)
+        | Command::Verify(_)
+        | Command::Attest(_) => true,
+        Command::Gate(args) => args.from_input.is_none(),
+        _ => false,
+    };
     let command = async {
+        if records {
+            commands::ledger::recorder(&cli.global).await?;
+        }
         match cli.command {
             Command::Digest(args) => commands::digest::run(args, &cli.global).await,
             Command::Inspect(args) => commands::inspect::run(args, &cli.global).await,

@@ -53,14 +53,24 @@ pub(crate) fn actor() -> String {
     }
 }
 
+/// The store, opened once per process.
+static STORE: tokio::sync::OnceCell<Store> = tokio::sync::OnceCell::const_new();
+
 /// Opens the store (for commands whose job is the store: ignores
-/// `--no-record`).
+/// `--no-record`); once per process.
 pub(crate) async fn open_store(global: &GlobalArgs) -> anyhow::Result<Store> {
-    let url = store_url(global);
-    Ok(Store::open(&url)
-        .await?
-        .with_actor(actor())
-        .with_tool(format!("customs {}", env!("CARGO_PKG_VERSION"))))
+    let store = STORE
+        .get_or_try_init(|| async {
+            let url = store_url(global);
+            Ok::<_, anyhow::Error>(
+                Store::open(&url)
+                    .await?
+                    .with_actor(actor())
+                    .with_tool(format!("customs {}", env!("CARGO_PKG_VERSION"))),
+            )
+        })
+        .await?;
+    Ok(store.clone())
 }
 
 /// The store results are recorded in, or `None` with `--no-record`.

@@ -118,5 +118,18 @@ pub(crate) async fn run(args: SignArgs, global: &GlobalArgs) -> anyhow::Result<E
             render::text(&lines.join("\n"))?;
         }
     }
+    super::ledger::record(
+        global,
+        super::ledger::new_record(
+            super::ledger::seen_in(&source, &digest),
+            "sign",
+            serde_json::json!({
+                "line": format!("signed ({})", done.iter().map(|d| d.location.clone()).collect::<Vec<_>>().join("; ")),
+                "locations": done.iter().map(|d| d.location.clone()).collect::<Vec<_>>(),
+                "recursive": args.recursive,
+            }),
+        ),
+    )
+    .await?;
     Ok(ExitStatus::Success)
 }

@@ -346,6 +346,41 @@ fn promote_between_real_registries_keeps_digest_signatures_and_attestations() {
     home.fails(&["gate", &app, "--env", "dev"], 1, "denied in dev");
     home.ok(&["unblock", &digest]);
 
+    // A release bundle signed and attached next to the image.
+    home.ok(&["gate", &target, "--env", "dev", "-q"]);
+    let bundle = home.json(&[
+        "release",
+        "create",
+        &target,
+        "--service",
+        "shop",
+        "--version",
+        "1.0.0",
+        "--env",
+        "dev",
+        "-o",
+        "json",
+        "--attest",
+        "--key",
+        &key,
+    ]);
+    assert_eq!(
+        bundle["evidence"]["signature_verified"], false,
+        "dev trusts no key: {bundle}"
+    );
+    let listed = home.json(&["attestations", &target, "--key", &public, "-o", "json"]);
+    assert!(
+        listed["attached"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(
+                |a| a["predicate_type"] == "https://customs.dev/release-bundle/v1"
+                    && a["state"] == "verified"
+            ),
+        "{listed}"
+    );
+
     // The store remembers it all.
     let history = home.json(&["history", &digest, "-o", "json"]);
     let kinds: Vec<&str> = history["history"]
@@ -783,4 +818,92 @@ fn concurrent_processes_and_kill_9_leave_the_store_consistent() {
         let holders = home.json(&["who-has", "pkg19999", "-o", "json"]);
         assert_eq!(holders.as_array().unwrap().len(), 1, "{holders}");
     }
+}
+
+/// Bad input to the ledger: an unreachable PostgreSQL (named, its password
+/// never printed, nothing done), a database from a newer customs, an
+/// ambiguous tag; `--no-record` writes nothing; `diff` of two images.
+#[test]
+fn ledger_bad_input_no_record_and_diff() {
+    let home = Home::new(&[]);
+    let example = example_ref();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://alice:hunter2@127.0.0.1:{port}/customs");
+    let out = home.run(&["scan", &example, "-q", "--database", &url]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        out.stdout.is_empty(),
+        "nothing is scanned before the store is reachable"
+    );
+    assert!(
+        stderr(&out).contains(&format!("postgres://alice:***@127.0.0.1:{port}/customs")),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("hunter2"));
+    home.fails(
+        &["history", "x", "--database", "mysql://h/d"],
+        2,
+        "not a database URL",
+    );
+
+    home.ok(&["scan", &example, "-q", "--no-record"]);
+    let info = home.json(&["store", "info", "-o", "json"]);
+    assert_eq!(info["images"], 0, "{info}");
+
+    // A store from a newer customs: refused, named, untouched.
+    home.ok(&["scan", &example, "-q"]);
+    let db = home.path().join(".local/share/customs/customs.db");
+    let status = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (7, 'future', 1, x'00', 0)\"); c.commit()")
+        .arg(&db)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let before = fs_err::read(&db).unwrap().len();
+    home.fails(
+        &["scan", &example, "-q"],
+        2,
+        "schema version 7, newer than this customs knows (1)",
+    );
+    assert_eq!(fs_err::read(&db).unwrap().len(), before);
+
+    // diff: the example against another image.
+    let fresh = Home::new(&[]);
+    let v = fresh.json(&[
+        "diff",
+        &example,
+        &docker_attest("unsigned-image"),
+        "-o",
+        "json",
+        "--no-record",
+    ]);
+    assert!(
+        v["removed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "openssl"),
+        "{v}"
+    );
+    assert!(v["added"].as_array().unwrap().len() + v["removed"].as_array().unwrap().len() > 5);
+    assert_eq!(v["vulnerabilities_compared"], true);
+    assert!(!v["fixed"].as_array().unwrap().is_empty(), "{v}");
+    let password = v["config"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c[0] == "env DB_PASSWORD")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(
+        password[1], "[redacted]",
+        "a secret's value is never shown: {v}"
+    );
+    let table = fresh.ok(&["diff", &example, &example, "--no-record"]);
+    assert!(table.contains("0 added, 0 removed, 0 changed"), "{table}");
 }
