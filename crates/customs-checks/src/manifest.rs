@@ -487,25 +487,24 @@ fn compose_service(
     }
 }
 
-fn kubernetes(
-    ctx: &mut Context<'_>,
-    start: usize,
-    doc: &Value,
-    scanner: &crate::secrets::SecretScanner,
-) {
-    let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
-    if kind == "List" {
-        for item in doc
-            .get("items")
+/// The items of a Kubernetes `List`, or the document itself.
+fn kubernetes_items(doc: &Value) -> Vec<&Value> {
+    if doc.get("kind").and_then(Value::as_str) == Some("List") {
+        doc.get("items")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-        {
-            kubernetes(ctx, start, item, scanner);
-        }
-        return;
+            .flat_map(kubernetes_items)
+            .collect()
+    } else {
+        vec![doc]
     }
-    let (spec_path, spec) = match kind {
+}
+
+/// A workload's pod spec and the path to it, by kind.
+fn pod_spec(doc: &Value) -> Option<(&'static str, &Value)> {
+    let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
+    let (path, spec) = match kind {
         "Pod" => ("spec", doc.get("spec")),
         "Deployment"
         | "StatefulSet"
@@ -517,9 +516,32 @@ fn kubernetes(
             "spec.jobTemplate.spec.template.spec",
             doc.pointer("/spec/jobTemplate/spec/template/spec"),
         ),
-        _ => return,
+        _ => return None,
     };
-    let Some(spec) = spec else { return };
+    spec.map(|spec| (path, spec))
+}
+
+fn kubernetes(
+    ctx: &mut Context<'_>,
+    start: usize,
+    doc: &Value,
+    scanner: &crate::secrets::SecretScanner,
+) {
+    for item in kubernetes_items(doc) {
+        workload(ctx, start, item, scanner);
+    }
+}
+
+fn workload(
+    ctx: &mut Context<'_>,
+    start: usize,
+    doc: &Value,
+    scanner: &crate::secrets::SecretScanner,
+) {
+    let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
+    let Some((spec_path, spec)) = pod_spec(doc) else {
+        return;
+    };
     let name = doc
         .pointer("/metadata/name")
         .and_then(Value::as_str)
@@ -677,57 +699,38 @@ pub struct WorkloadImage {
 /// nor Kubernetes.
 pub fn workload_images(path: &str, text: &str) -> Result<Vec<WorkloadImage>, ManifestError> {
     fn kubernetes(doc: &Value, out: &mut Vec<WorkloadImage>) {
-        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
-        if kind == "List" {
-            for item in doc
-                .get("items")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                kubernetes(item, out);
-            }
-            return;
-        }
-        let spec = match kind {
-            "Pod" => doc.get("spec"),
-            "Deployment"
-            | "StatefulSet"
-            | "DaemonSet"
-            | "ReplicaSet"
-            | "Job"
-            | "ReplicationController" => doc.pointer("/spec/template/spec"),
-            "CronJob" => doc.pointer("/spec/jobTemplate/spec/template/spec"),
-            _ => None,
-        };
-        let Some(spec) = spec else { return };
-        let service = doc
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("?")
-            .to_owned();
-        let namespace = doc
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        for list in ["initContainers", "containers"] {
-            for c in spec
-                .get(list)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(image) = c.get("image").and_then(Value::as_str) {
-                    out.push(WorkloadImage {
-                        service: service.clone(),
-                        namespace: namespace.clone(),
-                        container: c
-                            .get("name")
-                            .and_then(Value::as_str)
-                            .unwrap_or("?")
-                            .to_owned(),
-                        image: image.to_owned(),
-                    });
+        for item in kubernetes_items(doc) {
+            let Some((_, spec)) = pod_spec(item) else {
+                continue;
+            };
+            let service = item
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_owned();
+            let namespace = item
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            for list in ["initContainers", "containers"] {
+                for c in spec
+                    .get(list)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(image) = c.get("image").and_then(Value::as_str) {
+                        out.push(WorkloadImage {
+                            service: service.clone(),
+                            namespace: namespace.clone(),
+                            container: c
+                                .get("name")
+                                .and_then(Value::as_str)
+                                .unwrap_or("?")
+                                .to_owned(),
+                            image: image.to_owned(),
+                        });
+                    }
                 }
             }
         }

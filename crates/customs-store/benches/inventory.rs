@@ -7,7 +7,7 @@
 //! prints the store's size per image.
 //!
 //!   cargo bench -p customs-store --bench inventory
-//!   FLEET=2000 cargo bench -p customs-store --bench inventory
+//!   FLEET=2000 INVENTORY_DIR=/tmp/fleet cargo bench -p customs-store --bench inventory
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use std::time::{Duration, Instant};
@@ -149,13 +149,21 @@ where
 }
 
 async fn bench(name: &str, store: &Store, fleet: usize, index: &customs_vuln::VulnIndex) {
-    eprintln!("{name}: storing {fleet} images × {PACKAGES_PER_IMAGE} packages");
-    let took = fill(store, fleet).await;
+    let (_, stored) = store.size().await.unwrap();
+    if stored as usize >= fleet {
+        println!("{name}: reusing the {stored} images stored by an earlier run");
+    } else {
+        eprintln!("{name}: storing {fleet} images × {PACKAGES_PER_IMAGE} packages");
+        let took = fill(store, fleet).await;
+        println!(
+            "{name}: {fleet} images stored in {:.1} s ({:.1} ms per image)",
+            took.as_secs_f64(),
+            took.as_secs_f64() * 1000.0 / fleet as f64,
+        );
+    }
     let (bytes, images) = store.size().await.unwrap();
     println!(
-        "{name}: {images} images stored in {:.1} s ({:.1} ms per image); store {:.1} MB, {:.1} kB per image",
-        took.as_secs_f64(),
-        took.as_secs_f64() * 1000.0 / fleet as f64,
+        "{name}: store {:.1} MB for {images} images: {:.1} kB per image",
         bytes as f64 / 1e6,
         bytes as f64 / 1e3 / images.max(1) as f64
     );
@@ -228,8 +236,12 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let sqlite = Store::open(dir.path().join("fleet.db").to_str().unwrap())
+        // INVENTORY_DIR keeps the SQLite fleet between runs (filling it
+        // takes minutes).
+        let temporary = tempfile::tempdir().unwrap();
+        let dir = std::env::var_os("INVENTORY_DIR")
+            .map_or_else(|| temporary.path().to_path_buf(), std::path::PathBuf::from);
+        let sqlite = Store::open(dir.join(format!("fleet-{fleet}.db")).to_str().unwrap())
             .await
             .unwrap();
         bench("SQLite", &sqlite, fleet, &index).await;

@@ -197,36 +197,7 @@ pub struct Holder {
     pub purl: String,
     /// Where the image runs now.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub deployments: Vec<Deployed>,
-}
-
-/// Where an image runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Deployed {
-    /// The environment.
-    pub environment: String,
-    /// The service.
-    pub service: String,
-    /// The cluster.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub cluster: String,
-    /// The namespace.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub namespace: String,
-    /// Since when.
-    pub since: String,
-}
-
-impl From<&Deployment> for Deployed {
-    fn from(d: &Deployment) -> Self {
-        Self {
-            environment: d.environment.clone(),
-            service: d.service.clone(),
-            cluster: d.cluster.clone(),
-            namespace: d.namespace.clone(),
-            since: d.since.clone(),
-        }
-    }
+    pub deployments: Vec<Deployment>,
 }
 
 /// What an advisory affects.
@@ -260,7 +231,7 @@ pub struct AffectedImage {
     pub advisory: String,
     /// Where it runs now.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub deployments: Vec<Deployed>,
+    pub deployments: Vec<Deployment>,
 }
 
 /// Parameters per `IN (…)` list.
@@ -382,83 +353,153 @@ impl Store {
         deployed: bool,
         environment: Option<&str>,
     ) -> Result<Vec<Holder>, StoreError> {
+        // The package rows first (a few), their versions judged here; then
+        // the images holding the accepted ones, narrowed in SQL to what runs
+        // when only that is asked.
         let kind_filter = if filter.kind.is_some() {
-            " AND p.kind = $2"
+            " AND kind = $2"
         } else {
             ""
         };
         let sql = format!(
-            "SELECT i.digest, i.name, p.kind, p.name, p.version, p.purl FROM packages p JOIN image_packages ip ON ip.package_id = p.id JOIN images i ON i.id = ip.image_id WHERE p.name = $1{kind_filter} ORDER BY i.digest, p.version"
+            "SELECT id, kind, name, version, purl FROM packages WHERE name = $1{kind_filter}"
         );
         let mut query = sqlx::query(AssertSqlSafe(sql)).bind(&filter.name);
         if let Some(kind) = &filter.kind {
             query = query.bind(kind);
         }
-        let rows = query
+        let packages: BTreeMap<i64, (String, String, String, String)> = query
             .fetch_all(&self.pool)
             .await
-            .map_err(|e| self.error("find a package's images", e))?;
-        let mut holders: Vec<Holder> = rows
+            .map_err(|e| self.error("find a package", e))?
             .iter()
-            .map(|r| Holder {
-                digest: r.get(0),
-                image: r.get(1),
-                kind: r.get(2),
-                name: r.get(3),
-                version: r.get(4),
-                purl: r.get(5),
-                deployments: Vec::new(),
-            })
-            .filter(|h| filter.accepts(&h.kind, &h.version))
+            .map(|r| (r.get(0), (r.get(1), r.get(2), r.get(3), r.get(4))))
+            .filter(
+                |(_, (kind, _, version, _)): &(i64, (String, String, String, String))| {
+                    filter.accepts(kind, version)
+                },
+            )
             .collect();
-        if deployed || environment.is_some() {
-            let digests: BTreeSet<&str> = holders.iter().map(|h| h.digest.as_str()).collect();
-            let running = self.current_deployments_of(&digests, environment).await?;
-            for holder in &mut holders {
-                holder.deployments = running
-                    .get(&holder.digest)
-                    .map(|ds| ds.iter().map(Deployed::from).collect())
-                    .unwrap_or_default();
-            }
-            holders.retain(|h| !h.deployments.is_empty());
-        }
-        Ok(holders)
-    }
-
-    /// The current deployments of `digests` (in `environment` when given),
-    /// by digest.
-    async fn current_deployments_of(
-        &self,
-        digests: &BTreeSet<&str>,
-        environment: Option<&str>,
-    ) -> Result<HashMap<String, Vec<Deployment>>, StoreError> {
-        let mut out: HashMap<String, Vec<Deployment>> = HashMap::new();
-        let digests: Vec<&str> = digests.iter().copied().collect();
-        for chunk in digests.chunks(IN_BATCH) {
+        let running_only = deployed || environment.is_some();
+        let ids: Vec<i64> = packages.keys().copied().collect();
+        // (digest, package id) → holder, in first-seen order.
+        let mut holders: Vec<Holder> = Vec::new();
+        let mut at: HashMap<(String, i64), usize> = HashMap::new();
+        for chunk in ids.chunks(IN_BATCH) {
             let list = (1..=chunk.len())
                 .map(|i| format!("${i}"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let mut sql = format!(
-                "SELECT d.id, d.environment, d.service, d.cluster, d.namespace, d.digest, d.reference, d.source, d.recorded_at, d.actor, NULL FROM deployments d WHERE {CURRENT} AND d.digest IN ({list})"
-            );
-            if environment.is_some() {
-                sql.push_str(&format!(" AND d.environment = ${}", chunk.len() + 1));
-            }
-            sql.push_str(" ORDER BY d.id");
+            // What runs is joined in SQL: only running images' rows come
+            // back (rows cost more to decode than to find).
+            let sql = if running_only {
+                format!(
+                    "SELECT ip.package_id, i.digest, i.name, d.id, d.environment, d.service, d.cluster, d.namespace, d.reference, d.source, d.recorded_at, d.actor FROM image_packages ip JOIN images i ON i.id = ip.image_id JOIN deployments d ON d.digest = i.digest WHERE ip.package_id IN ({list}) AND {CURRENT}{}",
+                    if environment.is_some() {
+                        format!(" AND d.environment = ${}", chunk.len() + 1)
+                    } else {
+                        String::new()
+                    }
+                )
+            } else {
+                format!(
+                    "SELECT ip.package_id, i.digest, i.name FROM image_packages ip JOIN images i ON i.id = ip.image_id WHERE ip.package_id IN ({list})"
+                )
+            };
             let mut query = sqlx::query(AssertSqlSafe(sql));
-            for digest in chunk {
-                query = query.bind(*digest);
+            for id in chunk {
+                query = query.bind(*id);
             }
-            if let Some(environment) = environment {
+            if running_only && let Some(environment) = environment {
                 query = query.bind(environment);
             }
             for row in query
                 .fetch_all(&self.pool)
                 .await
-                .map_err(|e| self.error("read deployments", e))?
+                .map_err(|e| self.error("find a package's images", e))?
             {
-                let deployment = deployment_of(&row);
+                let package: i64 = row.get(0);
+                let digest: String = row.get(1);
+                let slot = *at.entry((digest.clone(), package)).or_insert_with(|| {
+                    let (kind, name, version, purl) = &packages[&package];
+                    holders.push(Holder {
+                        digest: digest.clone(),
+                        image: row.get(2),
+                        kind: kind.clone(),
+                        name: name.clone(),
+                        version: version.clone(),
+                        purl: purl.clone(),
+                        deployments: Vec::new(),
+                    });
+                    holders.len() - 1
+                });
+                if running_only {
+                    holders[slot].deployments.push(Deployment {
+                        id: row.get(3),
+                        environment: row.get(4),
+                        service: row.get(5),
+                        cluster: row.get(6),
+                        namespace: row.get(7),
+                        digest,
+                        reference: row.get(8),
+                        source: row.get(9),
+                        since: row.get(10),
+                        until: None,
+                        actor: row.get(11),
+                    });
+                }
+            }
+        }
+        holders.sort_by(|a, b| (&a.digest, &a.version).cmp(&(&b.digest, &b.version)));
+        Ok(holders)
+    }
+
+    /// The current deployments of `digests` (in `environment` when given),
+    /// by digest: the digests named in the query when they are few, else
+    /// every current deployment read once and kept when asked about (rows
+    /// cost more to decode than to find).
+    async fn current_deployments(
+        &self,
+        digests: &BTreeSet<&str>,
+        environment: Option<&str>,
+    ) -> Result<HashMap<String, Vec<Deployment>>, StoreError> {
+        let mut out: HashMap<String, Vec<Deployment>> = HashMap::new();
+        if digests.is_empty() {
+            return Ok(out);
+        }
+        let few = digests.len() <= IN_BATCH;
+        let mut sql = format!(
+            "SELECT d.id, d.environment, d.service, d.cluster, d.namespace, d.digest, d.reference, d.source, d.recorded_at, d.actor, NULL FROM deployments d WHERE {CURRENT}"
+        );
+        let mut n = 0;
+        if few {
+            let list = (1..=digests.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            sql.push_str(&format!(" AND d.digest IN ({list})"));
+            n = digests.len();
+        }
+        if environment.is_some() {
+            sql.push_str(&format!(" AND d.environment = ${}", n + 1));
+        }
+        sql.push_str(" ORDER BY d.id");
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        if few {
+            for digest in digests {
+                query = query.bind(*digest);
+            }
+        }
+        if let Some(environment) = environment {
+            query = query.bind(environment);
+        }
+        for row in query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.error("read deployments", e))?
+        {
+            let deployment = deployment_of(&row);
+            if few || digests.contains(deployment.digest.as_str()) {
                 out.entry(deployment.digest.clone())
                     .or_default()
                     .push(deployment);
@@ -554,12 +595,9 @@ impl Store {
             }
         }
         let digests: BTreeSet<&str> = images.iter().map(|i| i.digest.as_str()).collect();
-        let running = self.current_deployments_of(&digests, environment).await?;
+        let running = self.current_deployments(&digests, environment).await?;
         for image in &mut images {
-            image.deployments = running
-                .get(&image.digest)
-                .map(|ds| ds.iter().map(Deployed::from).collect())
-                .unwrap_or_default();
+            image.deployments = running.get(&image.digest).cloned().unwrap_or_default();
         }
         if environment.is_some() {
             images.retain(|i| !i.deployments.is_empty());

@@ -137,9 +137,11 @@ pub struct Release {
 
 const DEPLOYMENT_COLUMNS: &str = "d.id, d.environment, d.service, d.cluster, d.namespace, d.digest, d.reference, d.source, d.recorded_at, d.actor, (SELECT MIN(n.recorded_at) FROM deployments n WHERE n.environment = d.environment AND n.service = d.service AND n.cluster = d.cluster AND n.namespace = d.namespace AND n.id > d.id AND n.digest <> d.digest)";
 
-/// Deployments that are the newest of their slot.
-pub(crate) const CURRENT: &str =
-    "d.id IN (SELECT MAX(id) FROM deployments GROUP BY environment, service, cluster, namespace)";
+/// Deployments that are the newest of their slot: no later event there
+/// (an anti-join one index probe per row answers, on both backends; an
+/// `IN (SELECT MAX(id) … GROUP BY …)` list made SQLite probe the whole list
+/// per row).
+pub(crate) const CURRENT: &str = "NOT EXISTS (SELECT 1 FROM deployments n WHERE n.environment = d.environment AND n.service = d.service AND n.cluster = d.cluster AND n.namespace = d.namespace AND n.id > d.id)";
 
 pub(crate) fn deployment_of(row: &sqlx::any::AnyRow) -> Deployment {
     Deployment {

@@ -19,8 +19,7 @@ mod open;
 pub use error::StoreError;
 pub use evidence::{Document, NewRecord, Record, Seen, StoredSbom};
 pub use inventory::{
-    Affected, AffectedImage, Comparator, Deployed, HistoryEntry, Holder, PackageFilter,
-    VersionFilter,
+    Affected, AffectedImage, Comparator, HistoryEntry, Holder, PackageFilter, VersionFilter,
 };
 pub use ledger::{Block, Deployment, NewDeployment, Promotion, Release};
 pub use open::{Backend, SCHEMA_VERSION, default_url, redact_url};

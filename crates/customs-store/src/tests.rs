@@ -81,6 +81,20 @@ fn deployment(environment: &str, service: &str, image: Seen) -> NewDeployment {
     }
 }
 
+/// Release 1.0 with a vulnerable openssl and 1.1 with the fixed one, both
+/// SBOMs stored.
+async fn two_releases(store: &Store) -> (Seen, Seen) {
+    let old = seen(1, "1.0");
+    let new = seen(2, "1.1");
+    for (image, version) in [(&old, "3.0.9-1"), (&new, "3.0.11-1~deb12u2")] {
+        store
+            .record_sbom(image, &sbom(vec![deb("openssl", version)]))
+            .await
+            .unwrap();
+    }
+    (old, new)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn records_are_kept_and_the_sbom_stored_once() {
     each_backend(|store| async move {
@@ -172,16 +186,7 @@ async fn records_are_kept_and_the_sbom_stored_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn deployments_blocks_and_inventory() {
     each_backend(|store| async move {
-        let old = seen(1, "1.0");
-        let new = seen(2, "1.1");
-        store
-            .record_sbom(&old, &sbom(vec![deb("openssl", "3.0.9-1")]))
-            .await
-            .unwrap();
-        store
-            .record_sbom(&new, &sbom(vec![deb("openssl", "3.0.11-1~deb12u2")]))
-            .await
-            .unwrap();
+        let (old, new) = two_releases(&store).await;
         store
             .record_deployment(&deployment("prod", "shop", old.clone()))
             .await
@@ -288,17 +293,8 @@ async fn affected_rematches_stored_packages() {
         let db = db.clone();
         async move {
             let index = customs_vuln::VulnIndex::open(&db).unwrap();
-            let old = seen(1, "1.0");
-            let new = seen(2, "1.1");
+            let (old, new) = two_releases(&store).await;
             let other = seen(3, "1.2");
-            store
-                .record_sbom(&old, &sbom(vec![deb("openssl", "3.0.9-1")]))
-                .await
-                .unwrap();
-            store
-                .record_sbom(&new, &sbom(vec![deb("openssl", "3.0.11-1~deb12u2")]))
-                .await
-                .unwrap();
             store
                 .record_sbom(
                     &other,

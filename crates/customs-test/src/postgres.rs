@@ -136,15 +136,8 @@ impl Postgres {
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let ready = Command::new(self.bin.join("pg_isready"))
-                .args([
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    &self.port.to_string(),
-                    "-U",
-                    "postgres",
-                ])
+            let ready = self
+                .client("pg_isready")
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status()
@@ -160,6 +153,20 @@ impl Postgres {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// A client program of this installation, pointed at the server.
+    fn client(&self, program: &str) -> Command {
+        let mut cmd = Command::new(self.bin.join(program));
+        cmd.args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "postgres",
+        ]);
+        cmd
     }
 
     /// The server's port on 127.0.0.1.
@@ -181,18 +188,7 @@ impl Postgres {
     #[must_use]
     pub fn database(&self) -> String {
         let name = format!("customs_{}", self.databases.fetch_add(1, Ordering::SeqCst));
-        let out = Command::new(self.bin.join("createdb"))
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-            ])
-            .arg(&name)
-            .output()
-            .unwrap();
+        let out = self.client("createdb").arg(&name).output().unwrap();
         assert!(
             out.status.success(),
             "createdb failed: {}",

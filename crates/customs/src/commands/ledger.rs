@@ -232,6 +232,33 @@ pub(crate) async fn resolve_known(
     Ok(digest)
 }
 
+/// A deployment as `where` and `deploy list` show it.
+fn deployment_row(d: &customs_store::Deployment) -> Vec<String> {
+    vec![
+        d.environment.clone(),
+        d.service.clone(),
+        d.cluster.clone(),
+        d.namespace.clone(),
+        d.digest.clone(),
+        d.since.get(..19).unwrap_or(&d.since).replace('T', " "),
+        d.until.as_deref().map_or_else(
+            || "running".to_owned(),
+            |u| format!("replaced {}", u.get(..19).unwrap_or(u).replace('T', " ")),
+        ),
+    ]
+}
+
+/// The header of [`deployment_row`].
+const DEPLOYMENT_HEADER: [&str; 7] = [
+    "ENV",
+    "SERVICE",
+    "CLUSTER",
+    "NAMESPACE",
+    "DIGEST",
+    "SINCE (UTC)",
+    "STATE",
+];
+
 fn print_table(header: &[&str], rows: &[Vec<String>]) -> anyhow::Result<()> {
     crate::render::text(&customs_report::columns::render(header, rows))
 }
@@ -330,36 +357,11 @@ pub(crate) async fn where_(args: &WhereArgs, global: &GlobalArgs) -> anyhow::Res
             "deployments": deployments,
         }))?,
         Format::Table => {
-            let rows: Vec<Vec<String>> = deployments
-                .iter()
-                .map(|d| {
-                    vec![
-                        d.environment.clone(),
-                        d.service.clone(),
-                        d.cluster.clone(),
-                        d.namespace.clone(),
-                        d.since.get(..19).unwrap_or(&d.since).replace('T', " "),
-                        d.until.as_deref().map_or_else(
-                            || "running".to_owned(),
-                            |u| format!("replaced {}", u.get(..19).unwrap_or(u).replace('T', " ")),
-                        ),
-                    ]
-                })
-                .collect();
+            let rows: Vec<Vec<String>> = deployments.iter().map(deployment_row).collect();
             if rows.is_empty() && !global.quiet {
                 super::warn_info(&format!("{digest} has no recorded deployment"));
             }
-            print_table(
-                &[
-                    "ENV",
-                    "SERVICE",
-                    "CLUSTER",
-                    "NAMESPACE",
-                    "SINCE (UTC)",
-                    "STATE",
-                ],
-                &rows,
-            )?;
+            print_table(&DEPLOYMENT_HEADER, &rows)?;
         }
     }
     let running = deployments.iter().any(customs_store::Deployment::current);
@@ -769,32 +771,8 @@ async fn deploy_list(args: &DeployListArgs, global: &GlobalArgs) -> anyhow::Resu
     match args.output {
         Format::Json => crate::render::json(&deployments)?,
         Format::Table => {
-            let rows: Vec<Vec<String>> = deployments
-                .iter()
-                .map(|d| {
-                    vec![
-                        d.environment.clone(),
-                        d.service.clone(),
-                        d.cluster.clone(),
-                        d.namespace.clone(),
-                        d.digest.clone(),
-                        d.since.get(..19).unwrap_or(&d.since).replace('T', " "),
-                        if d.current() { "running" } else { "replaced" }.to_owned(),
-                    ]
-                })
-                .collect();
-            print_table(
-                &[
-                    "ENV",
-                    "SERVICE",
-                    "CLUSTER",
-                    "NAMESPACE",
-                    "DIGEST",
-                    "SINCE (UTC)",
-                    "STATE",
-                ],
-                &rows,
-            )?;
+            let rows: Vec<Vec<String>> = deployments.iter().map(deployment_row).collect();
+            print_table(&DEPLOYMENT_HEADER, &rows)?;
         }
     }
     Ok(ExitStatus::Success)

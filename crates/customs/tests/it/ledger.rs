@@ -325,6 +325,23 @@ fn promote_between_real_registries_keeps_digest_signatures_and_attestations() {
         a.skopeo_digest("shop/other", "1.0")
     );
 
+    // A deployment manifest naming a tag: resolved through the registry,
+    // recorded by digest, with a warning.
+    let compose = home.path().join("compose.yaml");
+    fs_err::write(&compose, format!("services:\n  shop:\n    image: {app}\n")).unwrap();
+    let out = home.run(&[
+        "deploy",
+        "record",
+        "--env",
+        "staging",
+        compose.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is not pinned"), "{}", stderr(&out));
+    let where_ = home.json(&["where", &digest, "-o", "json"]);
+    assert_eq!(where_["deployments"][0]["service"], "shop", "{where_}");
+    assert_eq!(where_["deployments"][0]["environment"], "staging");
+
     // A blocked digest is never promoted, and the gate denies it.
     home.ok(&[
         "block",
@@ -571,6 +588,45 @@ fn the_ledger_answers_the_same_on_sqlite_and_postgresql() {
         let rescan = home.json(&["rescan", "--deployed", "-o", "json"]);
         assert_eq!(rescan[0]["new"], serde_json::json!([]), "{rescan}");
         assert!(rescan[0]["findings"].as_u64().unwrap() > 10);
+        // A new advisory arrives: the rescan says what is new (exit 1),
+        // `affected` finds the running digest, and no image was pulled.
+        let newer = home.path().join("newer");
+        fs_err::create_dir_all(&newer).unwrap();
+        fs_err::write(
+            newer.join("TEST-2099-0002.json"),
+            serde_json::json!({
+                "id": "TEST-2099-0002",
+                "modified": "2026-12-01T00:00:00Z",
+                "affected": [{
+                    "package": {"ecosystem": "Debian:12", "name": "zlib"},
+                    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1:1.2.13.dfsg-9"}]}]
+                }]
+            })
+            .to_string(),
+        )
+        .unwrap();
+        let advisories = example_dir().parent().unwrap().join("advisories");
+        home.ok(&[
+            "db",
+            "import",
+            advisories.to_str().unwrap(),
+            newer.to_str().unwrap(),
+        ]);
+        let out = home.run(&["rescan", "--deployed", "-o", "json"]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let rescan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            rescan[0]["new"],
+            serde_json::json!(["TEST-2099-0002 zlib1g@1:1.2.13.dfsg-1"]),
+            "{rescan}"
+        );
+        let again = home.json(&["rescan", "--deployed", "-o", "json"]);
+        assert_eq!(again[0]["new"], serde_json::json!([]), "recorded: {again}");
+        let out = home.run(&["affected", "TEST-2099-0002", "-o", "json"]);
+        assert_eq!(out.status.code(), Some(1));
+        let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(found[0]["images"][0]["package"], "zlib1g", "{found}");
+        assert_eq!(found[0]["images"][0]["fixed"], "1:1.2.13.dfsg-9");
 
         // What the cluster says: one pod on the recorded digest, one on
         // another (a tag pulled later on another node).

@@ -1043,13 +1043,36 @@ impl RegistryClient {
         if self.has_blob(repository, digest).await? {
             return Ok(());
         }
-        let base = self.base().await?;
         let scope = push_scope(repository);
+        let upload = self.start_upload(repository, digest).await?;
+        let allowed = self.blob_timeout(bytes.len() as u64);
+        let response = self
+            .send(&upload, &scope, allowed, || {
+                self.http
+                    .put(&upload)
+                    .header(header::CONTENT_TYPE, "application/octet-stream")
+                    .body(bytes.to_vec())
+            })
+            .await?;
+        check_status(&response, &upload)
+    }
+
+    /// Opens an upload session for `digest` in `repository` and returns
+    /// the URL to `PUT` the bytes to (the session's, with the digest).
+    async fn start_upload(
+        &self,
+        repository: &str,
+        digest: &Digest,
+    ) -> Result<String, RegistryError> {
+        let base = self.base().await?;
         let url = format!("{base}/v2/{repository}/blobs/uploads/");
         let response = self
-            .send(&url, &scope, self.options.request_timeout, || {
-                self.http.post(&url).header(header::CONTENT_LENGTH, "0")
-            })
+            .send(
+                &url,
+                &push_scope(repository),
+                self.options.request_timeout,
+                || self.http.post(&url).header(header::CONTENT_LENGTH, "0"),
+            )
             .await?;
         check_status(&response, &url)?;
         let location = response
@@ -1064,16 +1087,7 @@ impl RegistryClient {
         let mut upload = registry_url(base, location);
         upload.push(if upload.contains('?') { '&' } else { '?' });
         upload.push_str(&format!("digest={digest}"));
-        let allowed = self.blob_timeout(bytes.len() as u64);
-        let response = self
-            .send(&upload, &scope, allowed, || {
-                self.http
-                    .put(&upload)
-                    .header(header::CONTENT_TYPE, "application/octet-stream")
-                    .body(bytes.to_vec())
-            })
-            .await?;
-        check_status(&response, &upload)
+        Ok(upload)
     }
 
     /// Mounts `digest` from `from` (another repository of this registry)
@@ -1132,31 +1146,12 @@ impl RegistryClient {
         size: u64,
         path: &Path,
     ) -> Result<(), RegistryError> {
-        let base = self.base().await?;
         let scope = push_scope(repository);
-        let start = format!("{base}/v2/{repository}/blobs/uploads/");
         let mut attempt = 0;
         loop {
             attempt += 1;
             let result = async {
-                let response = self
-                    .send(&start, &scope, self.options.request_timeout, || {
-                        self.http.post(&start).header(header::CONTENT_LENGTH, "0")
-                    })
-                    .await?;
-                check_status(&response, &start)?;
-                let location = response
-                    .headers()
-                    .get(header::LOCATION)
-                    .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| RegistryError::Status {
-                        url: redact_url(&start),
-                        status: response.status().as_u16(),
-                        detail: "no Location header for the upload".to_owned(),
-                    })?;
-                let mut upload = registry_url(base, location);
-                upload.push(if upload.contains('?') { '&' } else { '?' });
-                upload.push_str(&format!("digest={digest}"));
+                let upload = self.start_upload(repository, digest).await?;
                 let allowed = self.blob_timeout(size);
                 let response = self
                     .send(&upload, &scope, allowed, || {
