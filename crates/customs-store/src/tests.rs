@@ -293,7 +293,7 @@ async fn affected_rematches_stored_packages() {
         let db = db.clone();
         async move {
             let index = customs_vuln::VulnIndex::open(&db).unwrap();
-            let (old, new) = two_releases(&store).await;
+            let (old, _fixed) = two_releases(&store).await;
             let other = seen(3, "1.2");
             store
                 .record_sbom(
