@@ -494,7 +494,21 @@ fn promotion_under_faults_never_tags_an_incomplete_image() {
     let home = Home::new(&[]);
     let from = format!("{}/shop/app:1.0", source.addr);
     let to = format!("{}/prod/app", target.addr);
-    let out = home.run(&["promote", &from, &to, "--env", "dev", "-o", "json"]);
+    // Gated first (its reads are cut too, and retried); then every blob's
+    // next read is cut again, and the promotions below, reusing the
+    // decision with nothing in customs's blob cache, stream each blob from
+    // the source to the target.
+    home.ok(&["gate", &from, "--env", "dev", "-q"]);
+    cut.lock().unwrap().clear();
+    let empty_cache = home.path().join("empty-cache");
+    let promote = |home: &Home| {
+        customs(home.path())
+            .env("CUSTOMS_CACHE_DIR", &empty_cache)
+            .args(["promote", &from, &to, "--env", "dev", "-o", "json"])
+            .output()
+            .unwrap()
+    };
+    let out = promote(&home);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("no tag was written"),
@@ -506,7 +520,10 @@ fn promotion_under_faults_never_tags_an_incomplete_image() {
 
     broken.store(false, Ordering::SeqCst);
     let before = uploads.load(Ordering::SeqCst);
-    let v = home.json(&["promote", &from, &to, "--env", "dev", "-o", "json"]);
+    let out = promote(&home);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["decision_reused"], true, "{v}");
     assert_eq!(
         v["copied"]["blobs_copied"], 1,
         "only the missing layer: {v}"

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use customs_types::{Digest, Hasher, Redacted};
-use futures_util::StreamExt as _;
+use futures_util::{StreamExt as _, TryStreamExt as _};
 use reqwest::header::{self, HeaderMap};
 use reqwest::{RequestBuilder, Response, StatusCode};
 use tokio::sync::{Mutex, OnceCell};
@@ -971,11 +971,13 @@ fn next_link(header: &str) -> Option<String> {
     })
 }
 
+/// Chunks of a blob on their way somewhere.
+pub(crate) type Chunks =
+    futures_util::stream::BoxStream<'static, Result<bytes::Bytes, std::io::Error>>;
+
 /// A file's bytes as a stream of 256 KiB chunks (read on the runtime's
 /// blocking pool).
-fn file_chunks(
-    file: fs_err::File,
-) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static {
+pub(crate) fn file_chunks(file: fs_err::File) -> Chunks {
     futures_util::stream::unfold(Some(file), |state| async move {
         let mut file = state?;
         let read = tokio::task::spawn_blocking(move || {
@@ -987,11 +989,68 @@ fn file_chunks(
         .await;
         match read {
             Ok(Ok((buf, _))) if buf.is_empty() => None,
-            Ok(Ok((buf, file))) => Some((Ok(buf), Some(file))),
+            Ok(Ok((buf, file))) => Some((Ok(bytes::Bytes::from(buf)), Some(file))),
             Ok(Err(e)) => Some((Err(e), None)),
             Err(e) => Some((Err(std::io::Error::other(e)), None)),
         }
     })
+    .boxed()
+}
+
+/// Passes `inner` on while checking it against the blob's size and digest:
+/// more bytes than the size, or a different digest at the end, end the
+/// stream with an error, so that the upload is abandoned, never completed.
+pub(crate) fn verifying(inner: Chunks, digest: Digest, size: u64) -> Chunks {
+    struct State {
+        inner: Chunks,
+        hasher: Option<Hasher>,
+        received: u64,
+        digest: Digest,
+        size: u64,
+    }
+    let hasher = Some(Hasher::new(digest.algorithm()));
+    futures_util::stream::unfold(
+        Some(State {
+            inner,
+            hasher,
+            received: 0,
+            digest,
+            size,
+        }),
+        |state| async move {
+            let mut st = state?;
+            match st.inner.next().await {
+                Some(Ok(chunk)) => {
+                    st.received += chunk.len() as u64;
+                    if st.received > st.size {
+                        let e = std::io::Error::other(format!(
+                            "blob {}: more than its {} bytes",
+                            st.digest, st.size
+                        ));
+                        return Some((Err(e), None));
+                    }
+                    if let Some(h) = st.hasher.as_mut() {
+                        h.update(&chunk);
+                    }
+                    Some((Ok(chunk), Some(st)))
+                }
+                Some(Err(e)) => Some((Err(e), None)),
+                None => {
+                    let actual = st.hasher.take()?.finish();
+                    if st.received == st.size && actual == st.digest {
+                        None
+                    } else {
+                        let e = std::io::Error::other(format!(
+                            "blob {}: {} bytes with digest {actual} arrived",
+                            st.digest, st.received
+                        ));
+                        Some((Err(e), None))
+                    }
+                }
+            }
+        },
+    )
+    .boxed()
 }
 
 fn push_scope(repository: &str) -> String {
@@ -1133,18 +1192,19 @@ impl RegistryClient {
         Ok(false)
     }
 
-    /// Uploads the verified file `path` as blob `digest` of `repository`:
-    /// an upload session, then one streamed `PUT` with the digest, which
-    /// the registry checks again. A failed attempt starts a new session.
+    /// Uploads blob `digest` of `repository` from the chunks `body` makes
+    /// (called again for each attempt): an upload session, then one
+    /// streamed `PUT` with the digest, which the registry checks too. A
+    /// failed attempt starts a new session.
     ///
     /// # Errors
     /// Transport, auth and status errors after the last attempt.
-    pub(crate) async fn push_blob_file(
+    pub(crate) async fn push_blob_stream(
         &self,
         repository: &str,
         digest: &Digest,
         size: u64,
-        path: &Path,
+        body: impl Fn() -> Chunks,
     ) -> Result<(), RegistryError> {
         let scope = push_scope(repository);
         let mut attempt = 0;
@@ -1155,15 +1215,11 @@ impl RegistryClient {
                 let allowed = self.blob_timeout(size);
                 let response = self
                     .send(&upload, &scope, allowed, || {
-                        let body = match fs_err::File::open(path) {
-                            Ok(file) => reqwest::Body::wrap_stream(file_chunks(file)),
-                            Err(_) => reqwest::Body::from(Vec::new()),
-                        };
                         self.http
                             .put(&upload)
                             .header(header::CONTENT_TYPE, "application/octet-stream")
                             .header(header::CONTENT_LENGTH, size.to_string())
-                            .body(body)
+                            .body(reqwest::Body::wrap_stream(body()))
                     })
                     .await?;
                 check_status(&response, &upload)
@@ -1182,6 +1238,37 @@ impl RegistryClient {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// The bytes of blob `digest` of `repository` as they arrive (the
+    /// request is sent when the stream is first polled).
+    pub(crate) fn blob_chunks(
+        self: Arc<Self>,
+        repository: String,
+        digest: Digest,
+        size: u64,
+    ) -> Chunks {
+        futures_util::stream::once(async move {
+            let base = self.base().await.map_err(std::io::Error::other)?;
+            let url = format!("{base}/v2/{repository}/blobs/{digest}");
+            let response = self
+                .get_blob(
+                    &url,
+                    &pull_scope(&repository),
+                    &repository,
+                    &digest,
+                    self.blob_timeout(size),
+                )
+                .await
+                .map_err(std::io::Error::other)?;
+            Ok::<_, std::io::Error>(
+                response
+                    .bytes_stream()
+                    .map(|c| c.map_err(std::io::Error::other)),
+            )
+        })
+        .try_flatten()
+        .boxed()
     }
 
     /// The OCI 1.1 referrers API: every manifest whose `subject` is

@@ -18,7 +18,7 @@ use customs_types::Digest;
 use futures_util::StreamExt as _;
 use serde::Serialize;
 
-use super::{NoProgress, RegistrySource, referrers_tag};
+use super::{RegistrySource, client, referrers_tag};
 use crate::error::SourceError;
 use crate::manifest::{Descriptor, ImageIndex, ManifestDocument};
 use crate::media_type;
@@ -221,33 +221,49 @@ impl Copier<'_> {
             self.note(|r| r.blobs_mounted += 1);
             return Ok(());
         }
-        // Between registries: downloaded to a spool file and verified
-        // (size and digest) before one byte is uploaded.
-        let spool = self.from.cache_dir.join("promote");
-        fs_err::create_dir_all(&spool)
-            .map_err(|e| SourceError::read(spool.display().to_string(), e))?;
-        let file = tempfile::Builder::new()
-            .prefix("blob-")
-            .tempfile_in(&spool)
-            .map_err(|e| SourceError::read(spool.display().to_string(), e))?;
-        let path = file.path().to_path_buf();
-        self.from
+        // Between registries: streamed from the source registry to the
+        // target, or from customs's blob cache when a scan or the gate left
+        // it there; either way checked on the way (size and digest), so a
+        // blob that does not match is never completed at the target.
+        let cached = self.from.cache_path(&blob.digest);
+        if cached.is_file() {
+            let pushed = self
+                .to
+                .client
+                .push_blob_stream(to, &blob.digest, blob.size, || {
+                    let chunks = match fs_err::File::open(&cached) {
+                        Ok(file) => client::file_chunks(file),
+                        Err(e) => futures_util::stream::once(async move { Err(e) }).boxed(),
+                    };
+                    client::verifying(chunks, blob.digest.clone(), blob.size)
+                })
+                .await;
+            if pushed.is_ok() {
+                self.note(|r| {
+                    r.blobs_copied += 1;
+                    r.bytes_copied += blob.size;
+                });
+                return Ok(());
+            }
+            // A cached copy that failed is not trusted again.
+            let _ = fs_err::remove_file(&cached);
+        }
+        let from = std::sync::Arc::clone(&self.from.client);
+        let repository = self.from.reference.repository().to_owned();
+        self.to
             .client
-            .download_blob(
-                self.from.reference.repository(),
-                &blob.digest,
-                blob.size,
-                &path,
-                &NoProgress,
-            )
+            .push_blob_stream(to, &blob.digest, blob.size, || {
+                client::verifying(
+                    std::sync::Arc::clone(&from).blob_chunks(
+                        repository.clone(),
+                        blob.digest.clone(),
+                        blob.size,
+                    ),
+                    blob.digest.clone(),
+                    blob.size,
+                )
+            })
             .await?;
-        let pushed = self
-            .to
-            .client
-            .push_blob_file(to, &blob.digest, blob.size, &path)
-            .await;
-        let _ = fs_err::remove_file(&path);
-        pushed?;
         self.note(|r| {
             r.blobs_copied += 1;
             r.bytes_copied += blob.size;
