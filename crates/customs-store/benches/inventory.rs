@@ -209,20 +209,13 @@ fn main() {
         .and_then(|f| f.parse().ok())
         .unwrap_or(10_000);
     let advisories = tempfile::tempdir().unwrap();
-    fs_err::write(
-        advisories.path().join("DSA-0001.json"),
-        serde_json::json!({
-            "id": "DSA-9999-1",
-            "aliases": ["CVE-2099-0001"],
-            "modified": "2026-01-01T00:00:00Z",
-            "affected": [{
-                "package": {"ecosystem": "Debian:12", "name": "openssl"},
-                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.11-1~deb12u2"}]}]
-            }]
-        })
-        .to_string(),
-    )
-    .unwrap();
+    customs_test::write_debian_advisory(
+        advisories.path(),
+        "DSA-9999-1",
+        "CVE-2099-0001",
+        "openssl",
+        "3.0.11-1~deb12u2",
+    );
     let db = tempfile::tempdir().unwrap();
     customs_vuln::import(
         db.path(),

@@ -53,3 +53,24 @@ pub fn isolated(
         .env("CUSTOMS_CACHE_DIR", home.join("cache"));
     cmd
 }
+
+/// Writes a Debian 12 OSV record `id` (aliasing `alias`) into `dir`:
+/// `package` (the source package) affected below `fixed`.
+pub fn write_debian_advisory(
+    dir: &std::path::Path,
+    id: &str,
+    alias: &str,
+    package: &str,
+    fixed: &str,
+) {
+    let record = serde_json::json!({
+        "id": id,
+        "aliases": [alias],
+        "modified": "2026-01-01T00:00:00Z",
+        "affected": [{
+            "package": {"ecosystem": "Debian:12", "name": package},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]
+        }]
+    });
+    fs_err::write(dir.join(format!("{id}.json")), record.to_string()).unwrap();
+}
