@@ -217,7 +217,12 @@ impl Store {
     }
 
     /// Notes the image and its tags inside `tx`; returns the image's id.
-    async fn put_image(&self, tx: &mut Tx, seen: &Seen, at: &str) -> Result<i64, StoreError> {
+    pub(crate) async fn put_image(
+        &self,
+        tx: &mut Tx,
+        seen: &Seen,
+        at: &str,
+    ) -> Result<i64, StoreError> {
         let digest = seen.digest.to_string();
         sqlx::query(
             "INSERT INTO images (digest, name, first_seen) VALUES ($1, $2, $3) ON CONFLICT (digest) DO NOTHING",
@@ -322,13 +327,20 @@ impl Store {
     /// A failing query (nothing is written then).
     pub async fn record_sbom(&self, seen: &Seen, sbom: &Sbom) -> Result<bool, StoreError> {
         let at = now();
-        let bytes = customs_sbom::format::native::to_vec(sbom).map_err(|e| StoreError::Encode {
-            what: format!("the SBOM of {}", seen.digest),
-            detail: e.to_string(),
-        })?;
-        let document = Document {
-            media_type: "application/vnd.customs.sbom+json".to_owned(),
-            bytes,
+        // Serialised (outside the write lock) only when the store has no
+        // SBOM of the digest yet: one scanned again reuses the one it has.
+        let document = if self.sbom_of(&seen.digest).await?.is_some() {
+            None
+        } else {
+            let bytes =
+                customs_sbom::format::native::to_vec(sbom).map_err(|e| StoreError::Encode {
+                    what: format!("the SBOM of {}", seen.digest),
+                    detail: e.to_string(),
+                })?;
+            Some(Document {
+                media_type: "application/vnd.customs.sbom+json".to_owned(),
+                bytes,
+            })
         };
         let mut tx = self.begin().await?;
         let image_id = self.put_image(&mut tx, seen, &at).await?;
@@ -337,12 +349,13 @@ impl Store {
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| self.error("look for a stored SBOM", e))?;
-        if stored > 0 {
+        // Another process may have stored it since: reused all the same.
+        let Some(document) = document.filter(|_| stored == 0) else {
             tx.commit()
                 .await
                 .map_err(|e| self.error("commit the image", e))?;
             return Ok(false);
-        }
+        };
         let document = self.put_document(&mut tx, &document).await?;
         let rows = package_rows(sbom);
         let ids = self.put_packages(&mut tx, &rows).await?;
@@ -458,23 +471,33 @@ impl Store {
         Ok(ids)
     }
 
-    /// The stored SBOM of `digest`.
+    /// Where the stored SBOM of `digest` is: its document, when it was
+    /// stored and how many packages it indexes — without reading it.
     ///
     /// # Errors
-    /// A failing query or a damaged document.
-    pub async fn sbom(&self, digest: &Digest) -> Result<Option<StoredSbom>, StoreError> {
+    /// A failing query.
+    pub async fn sbom_of(
+        &self,
+        digest: &Digest,
+    ) -> Result<Option<(String, String, i64)>, StoreError> {
         let row = sqlx::query(
-            "SELECT s.document, s.created_at FROM sboms s JOIN images i ON i.id = s.image_id WHERE i.digest = $1",
+            "SELECT s.document, s.created_at, s.packages FROM sboms s JOIN images i ON i.id = s.image_id WHERE i.digest = $1",
         )
         .bind(digest.to_string())
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| self.error("read an SBOM", e))?;
-        let Some(row) = row else {
+        Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
+    }
+
+    /// The stored SBOM of `digest`.
+    ///
+    /// # Errors
+    /// A failing query or a damaged document.
+    pub async fn sbom(&self, digest: &Digest) -> Result<Option<StoredSbom>, StoreError> {
+        let Some((document, created_at, _)) = self.sbom_of(digest).await? else {
             return Ok(None);
         };
-        let document: String = row.get(0);
-        let created_at: String = row.get(1);
         let bytes = self
             .document(&document)
             .await?

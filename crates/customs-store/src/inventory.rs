@@ -268,16 +268,12 @@ impl Store {
                 actor: record.actor,
             });
         }
-        if let Some(sbom) = self.sbom(digest).await? {
+        if let Some((document, created_at, packages)) = self.sbom_of(digest).await? {
             out.push(HistoryEntry {
-                at: sbom.created_at,
+                at: created_at,
                 kind: "sbom-stored".to_owned(),
                 environment: None,
-                what: format!(
-                    "SBOM stored: {} packages (document {})",
-                    sbom.sbom.packages.len(),
-                    sbom.document
-                ),
+                what: format!("SBOM stored: {packages} packages (document {document})"),
                 actor: String::new(),
             });
         }

@@ -196,15 +196,7 @@ impl Store {
         .await
         .map_err(|e| self.error("read a deployment", e))?;
         // The image is known from now on (by digest and the tag deployed).
-        sqlx::query(
-            "INSERT INTO images (digest, name, first_seen) VALUES ($1, $2, $3) ON CONFLICT (digest) DO NOTHING",
-        )
-        .bind(deployment.image.digest.to_string())
-        .bind(&deployment.image.name)
-        .bind(&at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| self.error("store an image", e))?;
+        self.put_image(&mut tx, &deployment.image, &at).await?;
         tx.commit()
             .await
             .map_err(|e| self.error("commit a deployment", e))?;
@@ -301,12 +293,12 @@ impl Store {
         reason: &str,
         until: Option<&str>,
     ) -> Result<Block, StoreError> {
-        self.block_event(digest, "block", reason, until).await?;
+        let at = self.block_event(digest, "block", reason, until).await?;
         Ok(Block {
             digest: digest.to_string(),
             reason: reason.to_owned(),
             until: until.map(str::to_owned),
-            at: now(),
+            at,
             actor: self.actor.clone(),
         })
     }
@@ -316,7 +308,8 @@ impl Store {
     /// # Errors
     /// A failing query.
     pub async fn unblock(&self, digest: &Digest, reason: &str) -> Result<(), StoreError> {
-        self.block_event(digest, "unblock", reason, None).await
+        self.block_event(digest, "unblock", reason, None).await?;
+        Ok(())
     }
 
     async fn block_event(
@@ -325,7 +318,8 @@ impl Store {
         action: &str,
         reason: &str,
         until: Option<&str>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<String, StoreError> {
+        let at = now();
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO blocks (digest, action, reason, until, at, actor) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -334,14 +328,15 @@ impl Store {
         .bind(action)
         .bind(reason)
         .bind(until)
-        .bind(now())
+        .bind(&at)
         .bind(&self.actor)
         .execute(&mut *tx)
         .await
         .map_err(|e| self.error(&format!("record the {action} of {digest}"), e))?;
         tx.commit()
             .await
-            .map_err(|e| self.error(&format!("commit the {action}"), e))
+            .map_err(|e| self.error(&format!("commit the {action}"), e))?;
+        Ok(at)
     }
 
     /// Every block in force at `now` (RFC 3339), newest first.
@@ -496,15 +491,7 @@ impl Store {
             self.put_document(&mut tx, file).await?;
         }
         let document = self.put_document(&mut tx, bundle).await?;
-        sqlx::query(
-            "INSERT INTO images (digest, name, first_seen) VALUES ($1, $2, $3) ON CONFLICT (digest) DO NOTHING",
-        )
-        .bind(image.digest.to_string())
-        .bind(&image.name)
-        .bind(&at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| self.error("store an image", e))?;
+        self.put_image(&mut tx, image, &at).await?;
         sqlx::query(
             "INSERT INTO releases (service, version, environment, digest, document, created_at, actor) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
