@@ -162,22 +162,11 @@ impl PackageFilter {
     }
 }
 
-/// How versions of a customs package type compare.
+/// How versions of a customs package type (`deb`, `npm`) compare.
 fn scheme_of(kind: &str) -> Option<Scheme> {
-    Some(match kind {
-        "deb" => Scheme::Dpkg,
-        "apk" => Scheme::Apk,
-        "rpm" => Scheme::Rpm,
-        "python" => Scheme::Pep440,
-        "npm" | "rust-crate" => Scheme::Semver,
-        "go-module" => Scheme::Go,
-        "java-archive" => Scheme::Maven,
-        "gem" => Scheme::Gem,
-        "php-composer" => Scheme::Composer,
-        "dotnet" => Scheme::Nuget,
-        "binary" => Scheme::Runtime,
-        _ => return None,
-    })
+    let kind: customs_sbom::PackageType =
+        serde_json::from_value(serde_json::Value::String(kind.to_owned())).ok()?;
+    customs_vuln::ecosystem::scheme_of(kind)
 }
 
 /// An image holding a package.

@@ -67,6 +67,19 @@ pub fn language_ecosystem(kind: PackageType) -> Option<&'static str> {
     })
 }
 
+/// How versions of a package type compare: its distribution's scheme, its
+/// language ecosystem's, SemVer-with-zeros for runtimes found in binaries.
+#[must_use]
+pub fn scheme_of(kind: PackageType) -> Option<Scheme> {
+    match kind {
+        PackageType::Deb => Some(Scheme::Dpkg),
+        PackageType::Apk => Some(Scheme::Apk),
+        PackageType::Rpm => Some(Scheme::Rpm),
+        PackageType::Binary => Some(Scheme::Runtime),
+        _ => language_ecosystem(kind).and_then(Scheme::for_ecosystem),
+    }
+}
+
 /// The ecosystems a distro release publishes advisories under, most
 /// specific first (`Ubuntu:22.04:LTS` and `Ubuntu:22.04`).
 #[must_use]
@@ -216,11 +229,7 @@ pub fn queries(package: &Package, distro: Option<&Distro>) -> Result<Vec<Query>,
 
 fn distro_queries(package: &Package, distro: Option<&Distro>) -> Result<Vec<Query>, Unmatchable> {
     let ecosystems = distro.map(distro_ecosystems).unwrap_or_default();
-    let scheme = match package.kind {
-        PackageType::Deb => Scheme::Dpkg,
-        PackageType::Apk => Scheme::Apk,
-        _ => Scheme::Rpm,
-    };
+    let scheme = scheme_of(package.kind).unwrap_or(Scheme::Rpm);
     if ecosystems.is_empty() {
         return Err(Unmatchable::UnknownDistro);
     }
