@@ -581,12 +581,7 @@ impl Store {
     pub async fn resolve(&self, reference: &str) -> Result<Vec<Digest>, StoreError> {
         let digests: Vec<String> = if let Ok(digest) = Digest::parse(reference) {
             vec![digest.to_string()]
-        } else if reference.len() >= 6
-            && reference
-                .trim_start_matches("sha256:")
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit())
-        {
+        } else if is_digest_prefix(reference) {
             let prefix = format!("sha256:{}", reference.trim_start_matches("sha256:"));
             sqlx::query_scalar(
                 "SELECT digest FROM images WHERE digest >= $1 AND digest < $2 ORDER BY digest",
@@ -596,18 +591,12 @@ impl Store {
             .fetch_all(&self.pool)
             .await
             .map_err(|e| self.error("find digests by prefix", e))?
-        } else if let Some((repository, tag)) = split_tag(reference) {
-            sqlx::query_scalar(
-                "SELECT digest FROM tags WHERE (repository = $1 OR repository LIKE $2) AND tag = $3 ORDER BY first_seen DESC",
-            )
-            .bind(repository)
-            .bind(format!("%/{repository}"))
-            .bind(tag)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| self.error("find digests by tag", e))?
         } else {
-            Vec::new()
+            self.tag_matches(reference)
+                .await?
+                .into_iter()
+                .map(|(_, digest)| digest.to_string())
+                .collect()
         };
         let mut out: Vec<Digest> = Vec::new();
         for digest in digests {
@@ -684,6 +673,14 @@ impl Store {
             .map_err(|e| self.error("look up an image", e))?;
         Ok(n > 0)
     }
+}
+
+/// Whether `text` is the start of a SHA-256 digest (`sha256:` optional, at
+/// least 6 hex digits), as `resolve` takes it.
+#[must_use]
+pub fn is_digest_prefix(text: &str) -> bool {
+    let hex = text.trim_start_matches("sha256:");
+    hex.len() >= 6 && hex.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// One package as the inventory indexes it.

@@ -17,7 +17,7 @@ mod ledger;
 mod open;
 
 pub use error::StoreError;
-pub use evidence::{Document, NewRecord, Record, Seen, StoredSbom};
+pub use evidence::{Document, NewRecord, Record, Seen, StoredSbom, is_digest_prefix};
 pub use inventory::{
     Affected, AffectedImage, Comparator, HistoryEntry, Holder, PackageFilter, VersionFilter,
 };
@@ -107,8 +107,10 @@ impl Store {
 }
 
 /// Now, as the store writes times: RFC 3339 UTC with microseconds, so
-/// that text order is time order.
-fn now() -> String {
+/// that text order is time order. The clock's, never `SOURCE_DATE_EPOCH`
+/// (which dates reproducible documents, not whether a block still holds).
+#[must_use]
+pub fn now() -> String {
     let since = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();

@@ -19,6 +19,17 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// `sqlite` or `postgres`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
 /// The schema versions this build knows, in order, per backend.
 const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
     1,

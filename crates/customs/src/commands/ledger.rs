@@ -173,8 +173,7 @@ pub(crate) async fn resolve(
     if let Ok(digest) = Digest::parse(text) {
         return Ok(digest);
     }
-    let hex = text.trim_start_matches("sha256:");
-    if hex.len() >= 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if customs_store::is_digest_prefix(text) {
         let found = store.resolve(text).await?;
         return match found.as_slice() {
             [one] => Ok(one.clone()),
@@ -267,12 +266,7 @@ pub(crate) async fn history(args: &HistoryArgs, global: &GlobalArgs) -> anyhow::
     let store = open_store(global).await?;
     let digest = resolve_known(&store, &args.image, &args.source).await?;
     let entries = store.history(&digest).await?;
-    let block = store
-        .block_of(
-            &digest,
-            &customs_sbom::rfc3339(customs_types::time::timestamp()),
-        )
-        .await?;
+    let block = store.block_of(&digest, &customs_store::now()).await?;
     match args.output {
         Format::Json => crate::render::json(&serde_json::json!({
             "digest": digest.to_string(),
@@ -306,7 +300,7 @@ pub(crate) async fn history(args: &HistoryArgs, global: &GlobalArgs) -> anyhow::
 
 pub(crate) async fn where_(args: &WhereArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let store = open_store(global).await?;
-    let now = customs_sbom::rfc3339(customs_types::time::timestamp());
+    let now = customs_store::now();
     if args.blocked {
         let mut rows = Vec::new();
         let mut found = Vec::new();
@@ -532,16 +526,6 @@ pub(crate) async fn rescan(args: &RescanArgs, global: &GlobalArgs) -> anyhow::Re
     })
 }
 
-/// The digest a block names: a full digest, `REF@sha256:…`, or one the
-/// store knows by prefix or tag.
-async fn block_digest(
-    store: &Store,
-    text: &str,
-    source: &customs_cli::SourceArgs,
-) -> anyhow::Result<Digest> {
-    resolve(store, text, source).await
-}
-
 pub(crate) async fn block(args: &BlockArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     anyhow::ensure!(!args.reason.trim().is_empty(), "--reason must say why");
     if let Some(until) = &args.until {
@@ -551,7 +535,7 @@ pub(crate) async fn block(args: &BlockArgs, global: &GlobalArgs) -> anyhow::Resu
         );
     }
     let store = open_store(global).await?;
-    let digest = block_digest(&store, &args.digest, &args.source).await?;
+    let digest = resolve(&store, &args.digest, &args.source).await?;
     let block = store
         .block(&digest, &args.reason, args.until.as_deref())
         .await?;
@@ -579,8 +563,8 @@ pub(crate) async fn block(args: &BlockArgs, global: &GlobalArgs) -> anyhow::Resu
 
 pub(crate) async fn unblock(args: &UnblockArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let store = open_store(global).await?;
-    let digest = block_digest(&store, &args.digest, &args.source).await?;
-    let now = customs_sbom::rfc3339(customs_types::time::timestamp());
+    let digest = resolve(&store, &args.digest, &args.source).await?;
+    let now = customs_store::now();
     anyhow::ensure!(
         store.block_of(&digest, &now).await?.is_some(),
         "{digest} is not blocked"
@@ -600,23 +584,23 @@ pub(crate) async fn store(
     match command {
         customs_cli::StoreCommand::Info(args) => {
             let (bytes, images) = store.size().await?;
-            let info = serde_json::json!({
-                "location": store.location(),
-                "backend": format!("{:?}", store.backend()).to_ascii_lowercase(),
-                "schema_version": store.schema_version().await?,
-                "images": images,
-                "bytes": bytes,
-                "bytes_per_image": bytes.checked_div(images).unwrap_or(0),
-            });
+            let per_image = bytes.checked_div(images).unwrap_or(0);
+            let backend = store.backend().name();
+            let version = store.schema_version().await?;
             match args.output {
-                Format::Json => crate::render::json(&info)?,
+                Format::Json => crate::render::json(&serde_json::json!({
+                    "location": store.location(),
+                    "backend": backend,
+                    "schema_version": version,
+                    "images": images,
+                    "bytes": bytes,
+                    "bytes_per_image": per_image,
+                }))?,
                 Format::Table => crate::render::text(&format!(
-                    "Location        {}\nBackend         {}\nSchema version  {}\nImages          {images}\nSize            {} ({} per image)\n",
+                    "Location        {}\nBackend         {backend}\nSchema version  {version}\nImages          {images}\nSize            {} ({} per image)\n",
                     store.location(),
-                    info["backend"].as_str().unwrap_or_default(),
-                    info["schema_version"],
                     crate::render::size(bytes),
-                    crate::render::size(bytes.checked_div(images).unwrap_or(0)),
+                    crate::render::size(per_image),
                 ))?,
             }
             Ok(ExitStatus::Success)
@@ -702,15 +686,25 @@ async fn deployed_digest(
 }
 
 async fn deploy_record(args: &DeployRecordArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    // Everything is resolved before anything is written.
+    // Everything is resolved before anything is written; each reference
+    // once, however many workloads name it.
     let mut planned: Vec<NewDeployment> = Vec::new();
+    let mut resolved: BTreeMap<String, (Seen, String)> = BTreeMap::new();
+    let mut resolve_once = async |reference: &str| -> anyhow::Result<(Seen, String)> {
+        if let Some(known) = resolved.get(reference) {
+            return Ok(known.clone());
+        }
+        let found = deployed_digest(reference, args).await?;
+        resolved.insert(reference.to_owned(), found.clone());
+        Ok(found)
+    };
     for target in &args.targets {
         if is_manifest(target) {
             let text = super::read_text(std::path::Path::new(target))?;
             let workloads = customs_checks::manifest::workload_images(target, &text)?;
             anyhow::ensure!(!workloads.is_empty(), "{target}: no workload image in it");
             for w in workloads {
-                let (image, reference) = deployed_digest(&w.image, args).await?;
+                let (image, reference) = resolve_once(&w.image).await?;
                 planned.push(NewDeployment {
                     environment: args.env.clone(),
                     service: args.service.clone().unwrap_or_else(|| w.service.clone()),
@@ -725,7 +719,7 @@ async fn deploy_record(args: &DeployRecordArgs, global: &GlobalArgs) -> anyhow::
             let service = args.service.clone().with_context(|| {
                 format!("--service names what {target} runs as (manifests name their own)")
             })?;
-            let (image, reference) = deployed_digest(target, args).await?;
+            let (image, reference) = resolve_once(target).await?;
             planned.push(NewDeployment {
                 environment: args.env.clone(),
                 service,
@@ -738,7 +732,7 @@ async fn deploy_record(args: &DeployRecordArgs, global: &GlobalArgs) -> anyhow::
         }
     }
     let store = open_store(global).await?;
-    let now = customs_sbom::rfc3339(customs_types::time::timestamp());
+    let now = customs_store::now();
     let mut rows = Vec::new();
     for deployment in &planned {
         if let Some(block) = store.block_of(&deployment.image.digest, &now).await? {
@@ -803,10 +797,10 @@ async fn deploy_verify(args: &DeployVerifyArgs, global: &GlobalArgs) -> anyhow::
         running.extend(customs_pipeline::deploy::running_of(&what, &bytes)?);
     }
     let store = open_store(global).await?;
-    let now = customs_sbom::rfc3339(customs_types::time::timestamp());
+    let now = customs_store::now();
     let recorded = store.deployments(Some(&args.env), false).await?;
     let mut problems: Vec<(customs_pipeline::deploy::Running, String)> = Vec::new();
-    let mut gated: BTreeMap<String, bool> = BTreeMap::new();
+    let mut facts: BTreeMap<String, (Option<customs_store::Block>, bool)> = BTreeMap::new();
     for r in &running {
         let Some(digest) = &r.digest else {
             problems.push((
@@ -841,22 +835,25 @@ async fn deploy_verify(args: &DeployVerifyArgs, global: &GlobalArgs) -> anyhow::
                 ),
             ));
         }
-        let parsed = Digest::parse(digest)?;
-        if let Some(block) = store.block_of(&parsed, &now).await? {
-            problems.push((r.clone(), format!("{digest} is BLOCKED: {}", block.reason)));
-        }
-        let was_gated = match gated.get(digest) {
-            Some(g) => *g,
+        // What the store says of a digest is asked once, however many
+        // containers run it.
+        let (block, was_gated) = match facts.get(digest) {
+            Some(known) => known.clone(),
             None => {
-                let g = store
+                let parsed = Digest::parse(digest)?;
+                let block = store.block_of(&parsed, &now).await?;
+                let gated = store
                     .records(&parsed, Some("gate"))
                     .await?
                     .iter()
                     .any(|rec| rec.environment.as_deref() == Some(args.env.as_str()));
-                gated.insert(digest.clone(), g);
-                g
+                facts.insert(digest.clone(), (block.clone(), gated));
+                (block, gated)
             }
         };
+        if let Some(block) = block {
+            problems.push((r.clone(), format!("{digest} is BLOCKED: {}", block.reason)));
+        }
         if !was_gated {
             problems.push((
                 r.clone(),
