@@ -35,7 +35,7 @@ fn finding_key(id: &str, package: &str, version: &str) -> String {
 pub fn scan_summary(
     matches: &MatchReport,
     suppressed: usize,
-    database: &serde_json::Value,
+    database: &customs_policy::input::DatabaseInput,
 ) -> serde_json::Value {
     let mut counts = std::collections::BTreeMap::<String, usize>::new();
     for finding in &matches.findings {
@@ -80,16 +80,19 @@ pub fn findings_of(summary: &serde_json::Value) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
-/// What the advisory database is, as records name it.
+/// What the advisory database is, as scan records and the policy input
+/// name it.
 ///
 /// # Errors
 /// [`customs_vuln::IndexError`] when the database cannot be read.
-pub fn database_facts(index: &VulnIndex) -> Result<serde_json::Value, customs_vuln::IndexError> {
-    Ok(serde_json::json!({
-        "built_at": customs_sbom::rfc3339(index.built_at()?),
-        "newest_advisory": index.newest_advisory()?.map(customs_sbom::rfc3339),
-        "digest": index.file_digest()?.to_string(),
-    }))
+pub fn database_facts(
+    index: &VulnIndex,
+) -> Result<customs_policy::input::DatabaseInput, customs_vuln::IndexError> {
+    Ok(customs_policy::input::DatabaseInput {
+        built_at: customs_sbom::rfc3339(index.built_at()?),
+        newest_advisory: index.newest_advisory()?.map(customs_sbom::rfc3339),
+        digest: index.file_digest()?.to_string(),
+    })
 }
 
 /// One digest re-matched by `customs rescan`.

@@ -245,6 +245,8 @@ pub struct SourceStatus {
 pub struct VulnIndex {
     conn: Connection,
     path: PathBuf,
+    /// The file's digest, read at most once per open index.
+    digest: std::sync::OnceLock<customs_types::Digest>,
 }
 
 impl std::fmt::Debug for VulnIndex {
@@ -300,7 +302,14 @@ impl VulnIndex {
             "PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -32768; PRAGMA locking_mode = EXCLUSIVE;",
         )
         .map_err(sqlite(&path))?;
-        Ok((Self { conn, path }, version))
+        Ok((
+            Self {
+                conn,
+                path,
+                digest: std::sync::OnceLock::new(),
+            },
+            version,
+        ))
     }
 
     /// The index file.
@@ -405,12 +414,15 @@ impl VulnIndex {
     }
 
     /// The SHA-256 of the index file: what a scan record names to say
-    /// which data its findings came from.
+    /// which data its findings came from. Read once per open index.
     ///
     /// # Errors
     /// [`IndexError::Io`] when the file cannot be read.
     pub fn file_digest(&self) -> Result<customs_types::Digest, IndexError> {
         use std::io::Read as _;
+        if let Some(digest) = self.digest.get() {
+            return Ok(digest.clone());
+        }
         let io = |source| IndexError::Io {
             path: self.path.clone(),
             source,
@@ -421,7 +433,7 @@ impl VulnIndex {
         loop {
             let n = file.read(&mut buf).map_err(io)?;
             if n == 0 {
-                return Ok(hasher.finish());
+                return Ok(self.digest.get_or_init(|| hasher.finish()).clone());
             }
             hasher.update(&buf[..n]);
         }

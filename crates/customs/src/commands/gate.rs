@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use customs_cli::{GateArgs, GlobalArgs};
 use customs_oci::Target;
 use customs_pipeline::gate::{GateContext, Trusted};
-use customs_policy::input::{DatabaseInput, PreviousInput};
+use customs_policy::input::PreviousInput;
 use customs_policy::{DecisionRecord, Gatekeeper, PolicyInput, Verdict};
 
 use super::output::{emit, outputs};
@@ -112,13 +112,14 @@ pub(crate) async fn run(args: GateArgs, global: &GlobalArgs) -> anyhow::Result<E
         .clone()
         .context("give the image to gate (or --from-input FILE)")?;
     let attacher = super::attest::Attacher::new(&args.attach, &reference, &args.source)?;
+    let index = super::scan::open_index(&super::db_dir(&args.db))?;
     let ask = Ask {
         env: &args.env,
         manifest: &args.manifest,
         compare: args.compare.as_deref(),
         base_catalogue: args.base_catalogue.as_deref(),
         catalogers: &args.catalogers.selection,
-        db: &args.db,
+        index: &index,
         source: &args.source,
     };
     let assessed = assess(&ask, &reference, &loaded, global).await?;
@@ -164,7 +165,8 @@ pub(crate) struct Ask<'a> {
     pub(crate) compare: Option<&'a str>,
     pub(crate) base_catalogue: Option<&'a std::path::Path>,
     pub(crate) catalogers: &'a [String],
-    pub(crate) db: &'a customs_cli::DbArgs,
+    /// The advisory database, opened once by the caller.
+    pub(crate) index: &'a customs_vuln::VulnIndex,
     pub(crate) source: &'a customs_cli::SourceArgs,
 }
 
@@ -176,7 +178,7 @@ pub(crate) async fn assess(
 ) -> anyhow::Result<Assessed> {
     let env = loaded.config.environment(args.env)?;
     let trusted = super::policy::trusted(env)?;
-    let index = super::scan::open_index(&super::db_dir(args.db))?;
+    let index = args.index;
     let (_, target, options) = super::open(reference, args.source)?;
     let Target::Image(source) = target else {
         anyhow::bail!("the gate decides about an image with a digest: {reference} is a directory");
@@ -197,7 +199,7 @@ pub(crate) async fn assess(
     )
     .await?;
     super::warn_unknowns(&evidence.sbom);
-    let matches = tokio::task::block_in_place(|| customs_vuln::match_sbom(&index, &evidence.sbom))?;
+    let matches = tokio::task::block_in_place(|| customs_vuln::match_sbom(index, &evidence.sbom))?;
     let production = env.profile(args.env) == "prod";
     let mut manifests = Vec::new();
     for path in args.manifest {
@@ -221,11 +223,7 @@ pub(crate) async fn assess(
         }
         None => None,
     };
-    let database = DatabaseInput {
-        built_at: customs_sbom::rfc3339(index.built_at()?),
-        newest_advisory: index.newest_advisory()?.map(customs_sbom::rfc3339),
-        digest: index.file_digest()?.to_string(),
-    };
+    let database = customs_pipeline::ledger::database_facts(index)?;
     let bases = customs_pipeline::base::BaseCatalogue::load(&super::policy::catalogue_path(
         args.base_catalogue,
     ))?;

@@ -138,7 +138,6 @@ pub(crate) async fn run(args: PromoteArgs, global: &GlobalArgs) -> anyhow::Resul
         "database": index.file_digest()?.to_string(),
         "settings": super::gate::settings_digest(&args.policy, &loaded, &args.env),
     });
-    drop(index);
     let today = customs_types::time::format_date(loaded.now.div_euclid(86_400));
     let reused = if args.regate {
         None
@@ -162,7 +161,7 @@ pub(crate) async fn run(args: PromoteArgs, global: &GlobalArgs) -> anyhow::Resul
                 compare: None,
                 base_catalogue: None,
                 catalogers: &args.catalogers.selection,
-                db: &args.db,
+                index: &index,
                 source: &args.source_flags,
             };
             let assessed = super::gate::assess(&ask, &pinned, &loaded, global).await?;
