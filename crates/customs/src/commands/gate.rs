@@ -153,6 +153,8 @@ pub(crate) struct Assessed {
     pub(crate) image: customs_oci::Image,
     /// The advisory database's digest.
     pub(crate) database: String,
+    /// The base catalogue read.
+    pub(crate) catalogue: std::path::PathBuf,
 }
 
 /// Reads the image and everything the policy input needs about it. The
@@ -224,9 +226,8 @@ pub(crate) async fn assess(
         None => None,
     };
     let database = customs_pipeline::ledger::database_facts(index)?;
-    let bases = customs_pipeline::base::BaseCatalogue::load(&super::policy::catalogue_path(
-        args.base_catalogue,
-    ))?;
+    let catalogue = super::policy::catalogue_path(args.base_catalogue);
+    let bases = customs_pipeline::base::BaseCatalogue::load(&catalogue)?;
     let trusted: Vec<Trusted<'_>> = trusted
         .iter()
         .map(|t| Trusted {
@@ -267,6 +268,7 @@ pub(crate) async fn assess(
         input,
         image,
         database: database.digest,
+        catalogue,
     })
 }
 
@@ -303,6 +305,7 @@ async fn stored_block(
 pub(crate) fn settings_digest(
     files: &customs_cli::PolicyFiles,
     loaded: &super::policy::Loaded,
+    catalogue: &std::path::Path,
     environment: &str,
 ) -> String {
     let mut hasher = customs_types::Hasher::new(customs_types::Algorithm::Sha256);
@@ -312,6 +315,7 @@ pub(crate) fn settings_digest(
     paths.extend(loaded.config.vex.iter().cloned());
     paths.extend(loaded.config.kev.iter().cloned());
     paths.extend(loaded.config.blocklist.iter().cloned());
+    paths.push(catalogue.to_path_buf());
     for path in paths {
         hasher.update(path.display().to_string().as_bytes());
         hasher.update(&[0]);
@@ -355,7 +359,7 @@ pub(crate) async fn record_decision(
         "policy": record.policy.digest,
         "exceptions": record.exceptions_digest,
         "database": assessed.database,
-        "settings": settings_digest(files, loaded, &record.environment),
+        "settings": settings_digest(files, loaded, &assessed.catalogue, &record.environment),
         "input": record.input_digest,
         "expires": earliest_expiry(record),
     });

@@ -136,7 +136,13 @@ pub(crate) async fn run(args: PromoteArgs, global: &GlobalArgs) -> anyhow::Resul
         "policy": loaded.policy.digest(),
         "exceptions": loaded.exceptions.digest,
         "database": index.file_digest()?.to_string(),
-        "settings": super::gate::settings_digest(&args.policy, &loaded, &args.env),
+        // The gate below reads the default base catalogue (no flag here).
+        "settings": super::gate::settings_digest(
+            &args.policy,
+            &loaded,
+            &super::policy::catalogue_path(None),
+            &args.env,
+        ),
     });
     let today = customs_types::time::format_date(loaded.now.div_euclid(86_400));
     let reused = if args.regate {
