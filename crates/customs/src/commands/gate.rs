@@ -272,6 +272,45 @@ pub(crate) async fn assess(
     })
 }
 
+/// The newest gate record of `digest` in `environment`.
+pub(crate) async fn latest_decision_record(
+    store: &customs_store::Store,
+    digest: &customs_types::Digest,
+    environment: &str,
+) -> anyhow::Result<Option<customs_store::Record>> {
+    Ok(store
+        .records(digest, Some("gate"))
+        .await?
+        .into_iter()
+        .rev()
+        .find(|r| r.environment.as_deref() == Some(environment)))
+}
+
+/// A gate record's document read back, as [`record_decision`] wrote it:
+/// the decision and the policy input it was computed from; `None` when
+/// the record has none or it does not read as one.
+pub(crate) async fn read_decision(
+    store: &customs_store::Store,
+    record: &customs_store::Record,
+) -> anyhow::Result<Option<(DecisionRecord, PolicyInput)>> {
+    let Some(document) = &record.document else {
+        return Ok(None);
+    };
+    let Some(bytes) = store.document(document).await? else {
+        return Ok(None);
+    };
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Ok(None);
+    };
+    let mut part = |name: &str| value.get_mut(name).map(serde_json::Value::take);
+    let (Some(decision), Some(input)) = (part("decision"), part("input")) else {
+        return Ok(None);
+    };
+    Ok(serde_json::from_value(decision)
+        .ok()
+        .zip(serde_json::from_value(input).ok()))
+}
+
 /// The evidence store's block of the image (by the digest its tag names or
 /// its platform manifest's), as the policy input says it. A store that
 /// cannot be read is an error: the gate never passes for want of it.

@@ -46,12 +46,7 @@ async fn reusable(
     current: &serde_json::Value,
     today: &str,
 ) -> anyhow::Result<Option<DecisionRecord>> {
-    let records = store.records(digest, Some("gate")).await?;
-    let Some(record) = records
-        .iter()
-        .rev()
-        .find(|r| r.environment.as_deref() == Some(env))
-    else {
+    let Some(record) = super::gate::latest_decision_record(store, digest, env).await? else {
         return Ok(None);
     };
     let same = ["policy", "exceptions", "database", "settings"]
@@ -65,21 +60,9 @@ async fn reusable(
     if !same || !fresh {
         return Ok(None);
     }
-    let Some(document) = &record.document else {
-        return Ok(None);
-    };
-    let Some(bytes) = store.document(document).await? else {
-        return Ok(None);
-    };
-    Ok(decision_of(&bytes).map(|(d, _)| d))
-}
-
-/// A stored gate document: the decision and the policy input.
-pub(crate) fn decision_of(bytes: &[u8]) -> Option<(DecisionRecord, customs_policy::PolicyInput)> {
-    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-    let decision = serde_json::from_value(value.get_mut("decision")?.take()).ok()?;
-    let input = serde_json::from_value(value.get_mut("input")?.take()).ok()?;
-    Some((decision, input))
+    Ok(super::gate::read_decision(store, &record)
+        .await?
+        .map(|(d, _)| d))
 }
 
 pub(crate) async fn run(args: PromoteArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {

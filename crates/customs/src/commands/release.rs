@@ -152,35 +152,24 @@ async fn create(args: &ReleaseArgs, global: &GlobalArgs) -> anyhow::Result<ExitS
     let store = super::ledger::open_store(global).await?;
     // The decision this release ships under: the newest recorded for the
     // digest and environment. None is an error, never a pass.
-    let gate = store
-        .records(&seen.digest, Some("gate"))
+    let gate = super::gate::latest_decision_record(&store, &seen.digest, &args.env)
         .await?
-        .into_iter()
-        .rev()
-        .find(|r| r.environment.as_deref() == Some(args.env.as_str()))
         .with_context(|| {
             format!(
                 "no gate decision for {} in {} is recorded: run `customs gate {} --env {}` first",
                 seen.digest, args.env, args.image, args.env
             )
         })?;
-    let document = gate
-        .document
-        .as_deref()
-        .context("the recorded decision has no document")?;
-    let bytes = store
-        .document(document)
+    let (decision, input) = super::gate::read_decision(&store, &gate)
         .await?
-        .context("the recorded decision's document is missing")?;
-    let (decision, input) =
-        super::promote::decision_of(&bytes).context("the recorded decision cannot be read back")?;
+        .context("the recorded decision cannot be read back")?;
     if decision.verdict == customs_policy::Verdict::Deny {
         super::warn(&format!(
             "{} was DENIED in {} ({}): the bundle records it, it does not approve it",
             seen.digest, args.env, decision.evaluated_at
         ));
     }
-    let sbom = store.sbom(&seen.digest).await?;
+    let sbom = store.sbom_of(&seen.digest).await?;
     let provenance = input.provenance.first();
     let now = customs_sbom::rfc3339(customs_types::time::timestamp());
     let bundle = Bundle {
@@ -203,7 +192,7 @@ async fn create(args: &ReleaseArgs, global: &GlobalArgs) -> anyhow::Result<ExitS
         },
         evidence: EvidencePart {
             sbom_present: sbom.is_some(),
-            sbom_document: sbom.map(|s| s.document),
+            sbom_document: sbom.map(|(document, _, _)| document),
             provenance_present: !input.provenance.is_empty(),
             provenance_verified: input.provenance.iter().any(|p| p.verified),
             signature_verified: !input.signatures.verified.is_empty(),
