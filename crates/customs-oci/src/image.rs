@@ -132,6 +132,14 @@ impl Image {
     pub fn index_digest(&self) -> Option<&Digest> {
         self.index.as_ref().and_then(|i| i.digest.as_ref())
     }
+
+    /// The digest its reference resolved to: the index's for a
+    /// multi-platform image (what a tag points at, what cosign signs and a
+    /// pinned deployment names), else the manifest's.
+    #[must_use]
+    pub fn resolved_digest(&self) -> &Digest {
+        self.index_digest().unwrap_or(&self.manifest_digest)
+    }
 }
 
 /// Fetches the documents an image is made of from one source.

@@ -15,10 +15,7 @@ use customs_vuln::{MatchReport, VulnIndex};
 #[must_use]
 pub fn seen(image: &Image) -> Seen {
     Seen {
-        digest: image
-            .index_digest()
-            .cloned()
-            .unwrap_or_else(|| image.manifest_digest.clone()),
+        digest: image.resolved_digest().clone(),
         name: image.name.clone(),
         tags: image.tags.clone(),
     }

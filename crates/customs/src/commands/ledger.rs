@@ -678,10 +678,7 @@ async fn deployed_digest(
     super::warn(&format!(
         "{reference} is not pinned to a digest: recording what the tag points at now (pin manifests with `customs pin`)"
     ));
-    let registry = format!("registry:{reference}");
-    let (_, image) = super::open_image(&registry, &args.source)
-        .await
-        .with_context(|| format!("cannot resolve {reference}"))?;
+    let image = super::pin::resolve_image(reference, &args.source).await?;
     Ok((customs_pipeline::ledger::seen(&image), reference.to_owned()))
 }
 

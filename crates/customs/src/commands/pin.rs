@@ -10,17 +10,24 @@ use customs_cli::{GlobalArgs, PinArgs};
 
 use crate::exit::ExitStatus;
 
+/// The registry image a manifest's reference names, as it is now.
+pub(crate) async fn resolve_image(
+    reference: &str,
+    source: &customs_cli::SourceArgs,
+) -> anyhow::Result<customs_oci::Image> {
+    let registry = format!("registry:{reference}");
+    let (_, image) = super::open_image(&registry, source)
+        .await
+        .with_context(|| format!("cannot resolve {reference}"))?;
+    Ok(image)
+}
+
 /// The digest to pin to: the index's for a multi-platform image (every
 /// platform keeps working), the manifest's otherwise.
 async fn resolve(reference: &str, args: &PinArgs) -> anyhow::Result<String> {
-    let registry = format!("registry:{reference}");
-    let (_, image) = super::open_image(&registry, &args.source)
-        .await
-        .with_context(|| format!("cannot resolve {reference}"))?;
-    Ok(image
-        .index_digest()
-        .cloned()
-        .unwrap_or_else(|| image.manifest_digest.clone())
+    Ok(resolve_image(reference, &args.source)
+        .await?
+        .resolved_digest()
         .to_string())
 }
 
