@@ -211,6 +211,17 @@ pub enum TagPlan {
     },
 }
 
+impl TagPlan {
+    /// The tag the image ends up under, if any.
+    #[must_use]
+    pub fn tag(&self) -> Option<&str> {
+        match self {
+            Self::Create { tag } | Self::Unchanged { tag } | Self::Move { tag, .. } => Some(tag),
+            Self::None => None,
+        }
+    }
+}
+
 /// Why a promotion stopped.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -321,12 +332,7 @@ pub async fn promote(
     jobs: usize,
 ) -> Result<CopyReport, PromoteError> {
     let report = source.copy_to(target, digest, jobs).await?;
-    let tag = match plan {
-        TagPlan::Create { tag } | TagPlan::Move { tag, .. } => Some(tag),
-        TagPlan::Unchanged { tag } => Some(tag),
-        TagPlan::None => None,
-    };
-    if let Some(tag) = tag {
+    if let Some(tag) = plan.tag() {
         if !matches!(plan, TagPlan::Unchanged { .. }) {
             target.put_tag(tag, digest).await?;
         }
@@ -334,7 +340,7 @@ pub async fn promote(
         if actual.as_ref() != Some(digest) {
             return Err(PromoteError::ReadBack {
                 target: target.reference().name(),
-                tag: tag.clone(),
+                tag: tag.to_owned(),
                 expected: digest.to_string(),
                 actual: actual.map_or_else(|| "nothing".to_owned(), |d| d.to_string()),
             });

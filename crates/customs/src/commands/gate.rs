@@ -382,7 +382,7 @@ pub(crate) async fn record_decision(
     files: &customs_cli::PolicyFiles,
     loaded: &super::policy::Loaded,
     global: &GlobalArgs,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<customs_store::Record>> {
     let denying: Vec<&str> = record
         .reasons
         .iter()

@@ -83,15 +83,19 @@ pub(crate) async fn recorder(global: &GlobalArgs) -> anyhow::Result<Option<Store
     )
 }
 
-/// Records one result (nothing with `--no-record`).
-pub(crate) async fn record(global: &GlobalArgs, record: NewRecord) -> anyhow::Result<()> {
-    if let Some(store) = recorder(global).await? {
-        store
-            .record(record)
-            .await
-            .context("cannot record the result (--no-record skips recording)")?;
-    }
-    Ok(())
+/// Records one result (nothing with `--no-record`); returns the record.
+pub(crate) async fn record(
+    global: &GlobalArgs,
+    record: NewRecord,
+) -> anyhow::Result<Option<customs_store::Record>> {
+    let Some(store) = recorder(global).await? else {
+        return Ok(None);
+    };
+    let recorded = store
+        .record(record)
+        .await
+        .context("cannot record the result (--no-record skips recording)")?;
+    Ok(Some(recorded))
 }
 
 /// Records a result about an image (nothing with `--no-record`).
@@ -105,7 +109,8 @@ pub(crate) async fn record_image(
         global,
         new_record(customs_pipeline::ledger::seen(image), kind, summary),
     )
-    .await
+    .await?;
+    Ok(())
 }
 
 /// Stores an image's SBOM (once per digest) and records a result about it.

@@ -45,7 +45,7 @@ async fn reusable(
     env: &str,
     current: &serde_json::Value,
     today: &str,
-) -> anyhow::Result<Option<DecisionRecord>> {
+) -> anyhow::Result<Option<(DecisionRecord, String)>> {
     let Some(record) = super::gate::latest_decision_record(store, digest, env).await? else {
         return Ok(None);
     };
@@ -62,7 +62,7 @@ async fn reusable(
     }
     Ok(super::gate::read_decision(store, &record)
         .await?
-        .map(|(d, _)| d))
+        .map(|(d, _)| (d, record.digest)))
 }
 
 pub(crate) async fn run(args: PromoteArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
@@ -133,15 +133,17 @@ pub(crate) async fn run(args: PromoteArgs, global: &GlobalArgs) -> anyhow::Resul
     } else {
         reusable(&store, &digest, &args.env, &current, &today).await?
     };
-    let (decision, reused) = match reused {
-        Some(decision) => {
+    // The decision, and the digest of its record in the store (what the
+    // promotion record points at; none with --no-record).
+    let (decision, decision_record, reused) = match reused {
+        Some((decision, record)) => {
             if !global.quiet {
                 super::warn_info(&format!(
                     "reusing the {} decision of {} for {} (policy, exceptions, advisory database and settings unchanged; --regate to evaluate anew)",
                     decision.verdict, decision.evaluated_at, args.env
                 ));
             }
-            (decision, true)
+            (decision, Some(record), true)
         }
         None => {
             let ask = super::gate::Ask {
@@ -160,9 +162,10 @@ pub(crate) async fn run(args: PromoteArgs, global: &GlobalArgs) -> anyhow::Resul
                 exceptions: &loaded.exceptions,
             };
             let decision = gatekeeper.evaluate(&assessed.input, &pinned)?;
-            super::gate::record_decision(&decision, &assessed, &args.policy, &loaded, global)
-                .await?;
-            (decision, false)
+            let record =
+                super::gate::record_decision(&decision, &assessed, &args.policy, &loaded, global)
+                    .await?;
+            (decision, record.map(|r| r.digest), false)
         }
     };
     if decision.verdict == Verdict::Deny {
@@ -187,16 +190,11 @@ pub(crate) async fn run(args: PromoteArgs, global: &GlobalArgs) -> anyhow::Resul
             )));
         }
     };
-    let target_text = match &plan {
-        TagPlan::None => format!("{}@{digest}", target.reference().name()),
-        TagPlan::Create { tag } | TagPlan::Unchanged { tag } | TagPlan::Move { tag, .. } => {
-            format!("{}:{tag}", target.reference().name())
-        }
+    let target_text = match plan.tag() {
+        Some(tag) => format!("{}:{tag}", target.reference().name()),
+        None => format!("{}@{digest}", target.reference().name()),
     };
     let copied = serde_json::json!({"copy": report, "tag": plan});
-    let decision_digest = customs_store::Document::json(&decision, "the decision record")?
-        .digest()
-        .to_string();
     if !global.no_record {
         store
             .record_promotion(
@@ -204,7 +202,7 @@ pub(crate) async fn run(args: PromoteArgs, global: &GlobalArgs) -> anyhow::Resul
                 &pinned,
                 &target_text,
                 &args.env,
-                Some(&decision_digest),
+                decision_record.as_deref(),
                 &copied,
             )
             .await?;
@@ -216,7 +214,7 @@ pub(crate) async fn run(args: PromoteArgs, global: &GlobalArgs) -> anyhow::Resul
         "environment": args.env,
         "verdict": decision.verdict,
         "decision_reused": reused,
-        "decision": decision_digest,
+        "decision": decision_record,
         "copied": report,
         "tag": plan,
     });
