@@ -1087,8 +1087,7 @@ impl RegistryClient {
     }
 
     /// Uploads `bytes` as the blob `digest` of `repository`, unless it is
-    /// there already: `POST` an upload session, then `PUT` the bytes with
-    /// their digest, which the registry checks.
+    /// there already, as [`Self::push_blob_stream`] does.
     ///
     /// # Errors
     /// Transport, auth and status errors (a registry that refuses the push
@@ -1102,18 +1101,12 @@ impl RegistryClient {
         if self.has_blob(repository, digest).await? {
             return Ok(());
         }
-        let scope = push_scope(repository);
-        let upload = self.start_upload(repository, digest).await?;
-        let allowed = self.blob_timeout(bytes.len() as u64);
-        let response = self
-            .send(&upload, &scope, allowed, || {
-                self.http
-                    .put(&upload)
-                    .header(header::CONTENT_TYPE, "application/octet-stream")
-                    .body(bytes.to_vec())
-            })
-            .await?;
-        check_status(&response, &upload)
+        let bytes = bytes::Bytes::copy_from_slice(bytes);
+        self.push_blob_stream(repository, digest, bytes.len() as u64, || {
+            let bytes = bytes.clone();
+            futures_util::stream::once(async move { Ok(bytes) }).boxed()
+        })
+        .await
     }
 
     /// Opens an upload session for `digest` in `repository` and returns
