@@ -184,13 +184,37 @@ impl Store {
             tool: format!("customs-store {}", env!("CARGO_PKG_VERSION")),
         };
         if backend == Backend::Sqlite {
-            sqlx::query("PRAGMA journal_mode = WAL")
-                .execute(&store.pool)
-                .await
-                .map_err(|e| store.error("switch to WAL mode", e))?;
+            store.wal().await?;
         }
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Puts a SQLite file in WAL mode (it stays so). A process that opens
+    /// a fresh file while another creates it may be refused the lock the
+    /// switch takes at once, without the busy timeout: it waits and asks
+    /// again, within the busy timeout.
+    async fn wal(&self) -> Result<(), StoreError> {
+        let deadline =
+            std::time::Instant::now() + Duration::from_millis(u64::from(BUSY_TIMEOUT_MS));
+        loop {
+            let mode: Result<String, sqlx::Error> = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(&self.pool)
+                .await;
+            if mode.as_deref().is_ok_and(|m| m.eq_ignore_ascii_case("wal")) {
+                return Ok(());
+            }
+            match sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&self.pool)
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => return Err(self.error("switch to WAL mode", e)),
+            }
+        }
     }
 
     /// The schema version the database is at (0 when empty).
@@ -267,6 +291,13 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Whether SQLite refused for a lock another connection holds.
+fn is_busy(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|code| code == "5" || code == "6")
 }
 
 #[cfg(test)]

@@ -497,3 +497,34 @@ async fn a_tag_seen_in_two_repositories_names_both() {
     })
     .await;
 }
+
+/// A process opening a fresh SQLite file while another holds its write
+/// lock (creating it): the switch to WAL mode waits for the lock instead
+/// of failing at once (found by CI: two `deploy record`s at once).
+#[tokio::test(flavor = "multi_thread")]
+async fn opening_waits_for_another_writer_of_a_fresh_file() {
+    use sqlx::Connection as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("customs.db");
+    sqlx::any::install_default_drivers();
+    let mut other = sqlx::AnyConnection::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    sqlx::query("CREATE TABLE other_writer (a INTEGER)")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let open = tokio::spawn({
+        let path = path.clone();
+        async move { Store::open(path.to_str().unwrap()).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!open.is_finished(), "it waits for the lock");
+    sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+    let store = open.await.unwrap().unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), SCHEMA_VERSION);
+}
