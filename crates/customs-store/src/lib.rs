@@ -15,6 +15,7 @@ mod evidence;
 mod inventory;
 mod ledger;
 mod open;
+mod server;
 
 pub use error::StoreError;
 pub use evidence::{Document, NewRecord, Record, Seen, StoredSbom, is_digest_prefix};
@@ -23,6 +24,7 @@ pub use inventory::{
 };
 pub use ledger::{Block, Deployment, NewDeployment, Promotion, Release};
 pub use open::{Backend, SCHEMA_VERSION, default_url, redact_url};
+pub use server::{Job, Token};
 
 use sqlx::AnyPool;
 
@@ -111,13 +113,19 @@ impl Store {
 /// (which dates reproducible documents, not whether a block still holds).
 #[must_use]
 pub fn now() -> String {
+    after(0)
+}
+
+/// `seconds` from now, in the store's time format.
+pub(crate) fn after(seconds: u64) -> String {
     let since = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let seconds = customs_types::time::rfc3339(since.as_secs());
+        .unwrap_or_default()
+        + std::time::Duration::from_secs(seconds);
+    let whole = customs_types::time::rfc3339(since.as_secs());
     format!(
         "{}.{:06}Z",
-        seconds.trim_end_matches('Z'),
+        whole.trim_end_matches('Z'),
         since.subsec_micros()
     )
 }

@@ -31,15 +31,23 @@ impl Backend {
 }
 
 /// The schema versions this build knows, in order, per backend.
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "evidence",
-    include_str!("../migrations/sqlite/0001_evidence.sql"),
-    include_str!("../migrations/postgres/0001_evidence.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "evidence",
+        include_str!("../migrations/sqlite/0001_evidence.sql"),
+        include_str!("../migrations/postgres/0001_evidence.sql"),
+    ),
+    (
+        2,
+        "server",
+        include_str!("../migrations/sqlite/0002_server.sql"),
+        include_str!("../migrations/postgres/0002_server.sql"),
+    ),
+];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// How long a SQLite writer waits for another process's write.
 const BUSY_TIMEOUT_MS: u32 = 30_000;

@@ -528,3 +528,238 @@ async fn opening_waits_for_another_writer_of_a_fresh_file() {
     let store = open.await.unwrap().unwrap();
     assert_eq!(store.schema_version().await.unwrap(), SCHEMA_VERSION);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_are_found_by_hash_until_revoked() {
+    each_backend(async |store| {
+        let token = store
+            .create_token("ci", "ab12", "write", Some("staging"))
+            .await
+            .unwrap();
+        assert_eq!(token.scope, "write");
+        assert_eq!(token.environment.as_deref(), Some("staging"));
+        assert_eq!(token.created_by, "tester");
+        assert_eq!(
+            store.token_by_hash("ab12").await.unwrap(),
+            Some(token.clone())
+        );
+        assert_eq!(store.token_by_hash("ab13").await.unwrap(), None);
+        assert!(
+            store
+                .create_token("again", "ab12", "read", None)
+                .await
+                .is_err(),
+            "hashes are unique"
+        );
+        assert!(store.revoke_token(token.id).await.unwrap());
+        assert!(!store.revoke_token(token.id).await.unwrap(), "once");
+        assert_eq!(store.token_by_hash("ab12").await.unwrap(), None);
+        let all = store.tokens().await.unwrap();
+        assert_eq!(all.len(), 1);
+        assert!(all[0].revoked_at.is_some());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_is_claimed_once_and_finished_by_its_holder_only() {
+    each_backend(async |store| {
+        let payload = serde_json::json!({"reference": "r@sha256:1"});
+        let job = store
+            .enqueue("scan", "r@sha256:1", &payload)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(job.state, "queued");
+        assert!(
+            store
+                .enqueue("scan", "r@sha256:1", &payload)
+                .await
+                .unwrap()
+                .is_none(),
+            "queued once"
+        );
+        let second = store
+            .enqueue("scan", "r@sha256:2", &payload)
+            .await
+            .unwrap()
+            .unwrap();
+        let claimed = store.claim("w1", 60, 3).await.unwrap().unwrap();
+        assert_eq!(
+            (claimed.id, claimed.attempts, claimed.state.as_str()),
+            (job.id, 1, "running")
+        );
+        assert_eq!(claimed.payload, payload);
+        assert_eq!(
+            store.claim("w2", 60, 3).await.unwrap().unwrap().id,
+            second.id,
+            "oldest first, each once"
+        );
+        assert!(store.claim("w2", 60, 3).await.unwrap().is_none());
+        assert!(
+            !store
+                .finish(job.id, "w2", Ok(&serde_json::json!({})), 3, 0)
+                .await
+                .unwrap(),
+            "not w2's"
+        );
+        assert!(store.renew(job.id, "w1", 60).await.unwrap());
+        assert!(
+            store
+                .finish(
+                    job.id,
+                    "w1",
+                    Ok(&serde_json::json!({"verdict": "allow"})),
+                    3,
+                    0
+                )
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .finish(job.id, "w1", Ok(&serde_json::json!({})), 3, 0)
+                .await
+                .unwrap(),
+            "done once"
+        );
+        let done = store.job(job.id).await.unwrap().unwrap();
+        assert_eq!(done.state, "done");
+        assert_eq!(done.result, Some(serde_json::json!({"verdict": "allow"})));
+        // A failure goes back to the queue, then fails for good.
+        assert!(
+            store
+                .finish(second.id, "w2", Err("registry down"), 2, 0)
+                .await
+                .unwrap()
+        );
+        let again = store.job(second.id).await.unwrap().unwrap();
+        assert_eq!(
+            (again.state.as_str(), again.error.as_deref()),
+            ("queued", Some("registry down"))
+        );
+        assert_eq!(store.claim("w1", 60, 2).await.unwrap().unwrap().attempts, 2);
+        assert!(
+            store
+                .finish(second.id, "w1", Err("registry down"), 2, 0)
+                .await
+                .unwrap()
+        );
+        assert_eq!(store.job(second.id).await.unwrap().unwrap().state, "failed");
+        assert_eq!(
+            store.job_counts().await.unwrap(),
+            vec![("done".to_owned(), 1), ("failed".to_owned(), 1)]
+        );
+        assert_eq!(store.jobs(Some("failed"), 10).await.unwrap().len(), 1);
+        assert_eq!(
+            store.jobs(None, 10).await.unwrap()[0].id,
+            second.id,
+            "newest first"
+        );
+    })
+    .await;
+}
+
+/// A worker killed mid-job: its lease runs out, another worker takes the
+/// job, and the dead worker's late finish is refused; a job whose workers
+/// keep dying fails after `max_attempts`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_lease_is_claimed_again() {
+    each_backend(async |store| {
+        let job = store
+            .enqueue("scan", "s", &serde_json::json!({}))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(store.claim("dead", 0, 2).await.unwrap().unwrap().id, job.id);
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let retried = store.claim("alive", 60, 2).await.unwrap().unwrap();
+        assert_eq!((retried.id, retried.attempts), (job.id, 2));
+        assert!(!store.renew(job.id, "dead", 60).await.unwrap());
+        assert!(
+            !store
+                .finish(job.id, "dead", Ok(&serde_json::json!({})), 2, 0)
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .finish(job.id, "alive", Ok(&serde_json::json!({})), 2, 0)
+                .await
+                .unwrap()
+        );
+        let doomed = store
+            .enqueue("scan", "t", &serde_json::json!({}))
+            .await
+            .unwrap()
+            .unwrap();
+        store.claim("a", 0, 2).await.unwrap().unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        store.claim("b", 0, 2).await.unwrap().unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        assert!(store.claim("c", 0, 2).await.unwrap().is_none());
+        let failed = store.job(doomed.id).await.unwrap().unwrap();
+        assert_eq!(failed.state, "failed");
+        assert!(failed.error.unwrap().contains("gave up after 2 attempts"));
+    })
+    .await;
+}
+
+/// Two workers (two connection pools, as two processes) drain one queue:
+/// every job is done exactly once.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_workers_share_a_queue_without_loss_or_repeats() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Postgres::start();
+    for url in [
+        dir.path().join("q.db").display().to_string(),
+        server.database(),
+    ] {
+        let store = Store::open(&url).await.unwrap();
+        let jobs = if store.backend() == Backend::Postgres {
+            400
+        } else {
+            150
+        };
+        for n in 0..jobs {
+            store
+                .enqueue("scan", &format!("image-{n}"), &serde_json::json!({"n": n}))
+                .await
+                .unwrap();
+        }
+        let mut workers = Vec::new();
+        for name in ["w1", "w2"] {
+            let store = Store::open(&url).await.unwrap();
+            workers.push(tokio::spawn(async move {
+                let mut seen = Vec::new();
+                while let Some(job) = store.claim(name, 60, 3).await.unwrap() {
+                    assert!(
+                        store
+                            .finish(job.id, name, Ok(&serde_json::json!({"by": name})), 3, 0)
+                            .await
+                            .unwrap()
+                    );
+                    seen.push(job.id);
+                }
+                seen
+            }));
+        }
+        let mut all = Vec::new();
+        let mut each = Vec::new();
+        for worker in workers {
+            let seen = worker.await.unwrap();
+            each.push(seen.len());
+            all.extend(seen);
+        }
+        all.sort_unstable();
+        let before = all.len();
+        all.dedup();
+        assert_eq!(before, all.len(), "no job done twice");
+        assert_eq!(all.len(), jobs, "none lost");
+        assert!(each.iter().all(|n| *n > 0), "both worked: {each:?}");
+        assert_eq!(
+            store.job_counts().await.unwrap(),
+            vec![("done".to_owned(), i64::try_from(jobs).unwrap())]
+        );
+    }
+}
