@@ -501,8 +501,10 @@ fn kubernetes_items(doc: &Value) -> Vec<&Value> {
     }
 }
 
-/// A workload's pod spec and the path to it, by kind.
-fn pod_spec(doc: &Value) -> Option<(&'static str, &Value)> {
+/// A workload's pod spec and the path to it (dotted), by kind: `None`
+/// for kinds that run no pod.
+#[must_use]
+pub fn pod_spec(doc: &Value) -> Option<(&'static str, &Value)> {
     let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
     let (path, spec) = match kind {
         "Pod" => ("spec", doc.get("spec")),

@@ -290,6 +290,59 @@ struct Attached {
     vex: Vec<customs_policy::vex::Statement>,
 }
 
+/// The signatures found next to `digest` in `registry`, each checked
+/// against every trusted signer: what the gate's input and the admission
+/// webhook judge by.
+#[must_use]
+pub fn check_signatures(
+    found: &[customs_sign::SignatureLayer],
+    registry: &customs_oci::RegistrySource,
+    digest: &customs_types::Digest,
+    trusted: &[Trusted<'_>],
+) -> SignaturesInput {
+    let mut signatures = SignaturesInput {
+        checked: true,
+        trusted: trusted.iter().map(|t| t.described.clone()).collect(),
+        found: found.len(),
+        ..SignaturesInput::default()
+    };
+    let repository = registry.reference().name();
+    let mut failures = Vec::new();
+    for t in trusted {
+        let v = customs_sign::verify_image(
+            found,
+            t.trust,
+            &customs_sign::verify::Expectations {
+                digest,
+                repository: Some(&repository),
+                strict_reference: false,
+                annotations: &[],
+            },
+        );
+        for s in v.signatures.iter().filter(|s| s.check.verified) {
+            signatures.verified.push(SignerInput {
+                signer: t.signer_name(s.signer.as_deref()),
+                source: s.check.source.clone(),
+            });
+        }
+        if let Some(failure) = v.failure() {
+            failures.push(format!("{}: {failure}", t.described));
+        }
+    }
+    signatures.outcome = if signatures.verified.is_empty() {
+        if found.is_empty() {
+            "no signature found".to_owned()
+        } else if failures.is_empty() {
+            "no trusted signer is configured".to_owned()
+        } else {
+            failures.join("; ")
+        }
+    } else {
+        "verified".to_owned()
+    };
+    signatures
+}
+
 /// Signatures and attestations next to the image, each checked against
 /// every trusted signer. An image outside a registry has none to check.
 async fn attachments(
@@ -352,41 +405,8 @@ async fn attachments(
             ));
         };
     if let AnySource::Registry(registry) = source {
-        signatures.checked = true;
         let found = crate::signatures::read_all(registry, digest).await?;
-        signatures.found = found.signatures.len();
-        let repository = registry.reference().name();
-        let mut failures = Vec::new();
-        for t in ctx.trusted {
-            let v = customs_sign::verify_image(
-                &found.signatures,
-                t.trust,
-                &customs_sign::verify::Expectations {
-                    digest,
-                    repository: Some(&repository),
-                    strict_reference: false,
-                    annotations: &[],
-                },
-            );
-            for s in v.signatures.iter().filter(|s| s.check.verified) {
-                signatures.verified.push(SignerInput {
-                    signer: t.signer_name(s.signer.as_deref()),
-                    source: s.check.source.clone(),
-                });
-            }
-            if let Some(failure) = v.failure() {
-                failures.push(format!("{}: {failure}", t.described));
-            }
-        }
-        signatures.outcome = if signatures.verified.is_empty() {
-            if found.signatures.is_empty() {
-                "no signature found".to_owned()
-            } else {
-                failures.join("; ")
-            }
-        } else {
-            "verified".to_owned()
-        };
+        signatures = check_signatures(&found.signatures, registry, digest, ctx.trusted);
         // Attestations: verified when any trusted signer verifies them.
         let mut verified: BTreeMap<String, (String, customs_sign::intoto::Statement)> =
             BTreeMap::new();

@@ -103,6 +103,8 @@ pub struct Rescanned {
     pub new: Vec<String>,
     /// Findings of the previous scan record that are gone.
     pub gone: Vec<String>,
+    /// The new findings rated critical or high.
+    pub severe: Vec<String>,
     /// Whether there was a stored SBOM to match (else nothing is known).
     pub sbom: bool,
 }
@@ -127,6 +129,7 @@ pub async fn rescan(
                 findings: 0,
                 new: Vec::new(),
                 gone: Vec::new(),
+                severe: Vec::new(),
                 sbom: false,
             });
             continue;
@@ -143,6 +146,18 @@ pub async fn rescan(
         let now = findings_of(&summary);
         let new: Vec<String> = now.difference(&previous).cloned().collect();
         let gone: Vec<String> = previous.difference(&now).cloned().collect();
+        let severe: BTreeSet<String> = matches
+            .findings
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.severity(),
+                    customs_types::Severity::Critical | customs_types::Severity::High
+                )
+            })
+            .map(|f| finding_key(&f.id, &f.package.name, &f.package.version))
+            .filter(|key| !previous.contains(key))
+            .collect();
         summary["rescan"] = serde_json::json!({"new": new, "gone": gone});
         if let Some(line) = summary["line"].as_str() {
             summary["line"] = serde_json::Value::String(format!(
@@ -165,6 +180,7 @@ pub async fn rescan(
             findings: now.len(),
             new,
             gone,
+            severe: severe.into_iter().collect(),
             sbom: true,
         });
     }

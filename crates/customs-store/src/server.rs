@@ -170,8 +170,9 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Queues a job; `None` when the same kind and subject is queued
-    /// already (a registry that notifies twice queues one scan).
+    /// Queues a job, and says whether it is new: when the same kind and
+    /// subject is queued already (a registry that notifies twice), that
+    /// job is the answer.
     ///
     /// # Errors
     /// A failing query.
@@ -180,7 +181,7 @@ impl Store {
         kind: &str,
         subject: &str,
         payload: &serde_json::Value,
-    ) -> Result<Option<Job>, StoreError> {
+    ) -> Result<(Job, bool), StoreError> {
         let at = now();
         let mut tx = self.begin().await?;
         let waiting: Option<i64> = sqlx::query_scalar(
@@ -191,8 +192,15 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await
         .map_err(|e| self.error("read the queue", e))?;
-        if waiting.is_some() {
-            return Ok(None);
+        if let Some(id) = waiting {
+            let row = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"
+            )))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| self.error("read a job", e))?;
+            return Ok((job_of(&row), false));
         }
         sqlx::query(
             "INSERT INTO jobs (kind, subject, payload, state, attempts, not_before, queued_at, queued_by) VALUES ($1, $2, $3, 'queued', 0, $4, $4, $5)",
@@ -216,7 +224,7 @@ impl Store {
         tx.commit()
             .await
             .map_err(|e| self.error("commit a job", e))?;
-        Ok(Some(job_of(&row)))
+        Ok((job_of(&row), true))
     }
 
     /// Claims the oldest job that is ready — queued, or running under a

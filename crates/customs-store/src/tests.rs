@@ -565,25 +565,12 @@ async fn tokens_are_found_by_hash_until_revoked() {
 async fn a_job_is_claimed_once_and_finished_by_its_holder_only() {
     each_backend(async |store| {
         let payload = serde_json::json!({"reference": "r@sha256:1"});
-        let job = store
-            .enqueue("scan", "r@sha256:1", &payload)
-            .await
-            .unwrap()
-            .unwrap();
+        let (job, new) = store.enqueue("scan", "r@sha256:1", &payload).await.unwrap();
+        assert!(new);
         assert_eq!(job.state, "queued");
-        assert!(
-            store
-                .enqueue("scan", "r@sha256:1", &payload)
-                .await
-                .unwrap()
-                .is_none(),
-            "queued once"
-        );
-        let second = store
-            .enqueue("scan", "r@sha256:2", &payload)
-            .await
-            .unwrap()
-            .unwrap();
+        let again = store.enqueue("scan", "r@sha256:1", &payload).await.unwrap();
+        assert_eq!(again, (job.clone(), false), "queued once");
+        let (second, _) = store.enqueue("scan", "r@sha256:2", &payload).await.unwrap();
         let claimed = store.claim("w1", 60, 3).await.unwrap().unwrap();
         assert_eq!(
             (claimed.id, claimed.attempts, claimed.state.as_str()),
@@ -666,10 +653,9 @@ async fn a_job_is_claimed_once_and_finished_by_its_holder_only() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lost_lease_is_claimed_again() {
     each_backend(async |store| {
-        let job = store
+        let (job, _) = store
             .enqueue("scan", "s", &serde_json::json!({}))
             .await
-            .unwrap()
             .unwrap();
         assert_eq!(store.claim("dead", 0, 2).await.unwrap().unwrap().id, job.id);
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
@@ -688,10 +674,9 @@ async fn a_lost_lease_is_claimed_again() {
                 .await
                 .unwrap()
         );
-        let doomed = store
+        let (doomed, _) = store
             .enqueue("scan", "t", &serde_json::json!({}))
             .await
-            .unwrap()
             .unwrap();
         store.claim("a", 0, 2).await.unwrap().unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
