@@ -48,7 +48,7 @@ pub struct Cli {
 }
 
 /// Flags every command accepts.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct GlobalArgs {
     /// No progress bars, informational lines or `--fail-on` explanations on
     /// stderr. Warnings (stale data, unreadable files, incomplete results)
@@ -196,6 +196,158 @@ pub enum Command {
     /// is consistent.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Serve the JSON API, registry webhooks, the admission webhook and
+    /// the work queue over the evidence store.
+    Serve(ServeArgs),
+    /// Work the queue only (scans of pushed images, rescans): run several
+    /// on one PostgreSQL store to share the work.
+    Worker(WorkerArgs),
+    /// API tokens for `customs serve`: create (the token is printed once,
+    /// only its hash is kept), list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `customs token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it (alone, on stdout; it is shown once).
+    Create(TokenCreateArgs),
+    /// List the tokens: names, scopes, environments, never the tokens.
+    List(TokenListArgs),
+    /// Revoke a token by its id.
+    Revoke(TokenRevokeArgs),
+}
+
+/// `customs token create`.
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// `read` (everything), `write` (also scans, deployments, webhooks),
+    /// `admin` (also blocks and the token list).
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: String,
+    /// The one environment the token may change (deployments, gates);
+    /// every one when not given.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// A name for logs and listings (`ci`, `k8s-admission`).
+    #[arg(long, default_value = "token")]
+    pub name: String,
+}
+
+/// `customs token list`.
+#[derive(Debug, Args)]
+pub struct TokenListArgs {
+    /// Output format.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+/// `customs token revoke`.
+#[derive(Debug, Args)]
+pub struct TokenRevokeArgs {
+    /// The token's id (`customs token list`).
+    pub id: i64,
+}
+
+/// What scans and gates of the server's jobs read: the same flags as
+/// `customs gate`.
+#[derive(Debug, Args, Clone)]
+pub struct EngineArgs {
+    /// Environments a pushed image is gated for. Repeatable.
+    #[arg(long = "push-env", value_name = "NAME", default_value = "dev")]
+    pub push_environments: Vec<String>,
+    /// Workers in this process.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub workers: usize,
+    /// Seconds a worker holds a job before another may take it over (the
+    /// lease is renewed while the job runs).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub lease: u64,
+    /// Queue an advisory update and a rescan of the deployed digests this
+    /// often (`6h`, `30m`, `1d`).
+    #[arg(long, value_name = "DURATION")]
+    pub rescan_every: Option<String>,
+    /// Before each rescan, import the OSV files dropped in this folder
+    /// (each is moved to `imported/` once imported).
+    #[arg(long, value_name = "DIR")]
+    pub advisories_drop: Option<PathBuf>,
+    /// Before each rescan, download osv.dev's exports (`customs db update`).
+    #[arg(long)]
+    pub db_update: bool,
+    /// POST a Slack-compatible message here when a rescan finds a new
+    /// critical or high finding in a deployed digest.
+    #[arg(long, value_name = "URL")]
+    pub notify_url: Option<String>,
+    /// Policy files.
+    #[command(flatten)]
+    pub policy: PolicyFiles,
+    /// Which catalogers make the SBOM.
+    #[command(flatten)]
+    pub catalogers: CatalogerArgs,
+    /// Database location.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Source flags.
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// The work.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// `customs serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// A PEM certificate chain: serve HTTPS (with --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's PEM private key.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Requests per second per token (twice that as a burst); 0: no limit.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub rate_limit: u32,
+    /// The largest request body (K, M suffixes).
+    #[arg(long, value_name = "SIZE", default_value = "4M")]
+    pub max_body: String,
+    /// Admission: the environment of the namespaces matching PATTERN (a
+    /// name, `prefix-*` or `*-suffix`); first match wins. Repeatable.
+    #[arg(long = "namespace-env", value_name = "PATTERN=ENV")]
+    pub namespace_env: Vec<String>,
+    /// Admission: the environment of namespaces no --namespace-env names
+    /// (default: their workloads are denied).
+    #[arg(long, value_name = "ENV")]
+    pub default_env: Option<String>,
+    /// Admission: namespaces never checked. Repeatable.
+    #[arg(
+        long = "exempt-namespace",
+        value_name = "NAME",
+        default_value = "kube-system"
+    )]
+    pub exempt_namespaces: Vec<String>,
+    /// Admission: allow (with a warning) when a check cannot be made
+    /// (registry or store down) instead of denying.
+    #[arg(long)]
+    pub admission_fail_open: bool,
+    /// Admission: gate an image on the spot when the store has no decision
+    /// for it in the namespace's environment (else it is denied).
+    #[arg(long)]
+    pub gate_on_admission: bool,
+    /// Admission: seconds an answer is reused per digest and environment.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub admission_cache: u64,
+    /// The work (workers, scheduler, what jobs read).
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 /// `customs store …`.

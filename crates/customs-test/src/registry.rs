@@ -38,6 +38,17 @@ impl TestRegistry {
     /// Starts a registry and waits until `/v2/` answers 401.
     #[must_use]
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// Starts a registry that sends its notifications (distribution's
+    /// event envelopes) to `url` with `Authorization: Bearer <token>`.
+    #[must_use]
+    pub fn start_notifying(url: &str, token: &str) -> Self {
+        Self::start_with(Some((url, token)))
+    }
+
+    fn start_with(notify: Option<(&str, &str)>) -> Self {
         require("docker-registry", "docker-registry");
         require("htpasswd", "apache2-utils");
         let dir = tempfile::tempdir().unwrap();
@@ -61,6 +72,12 @@ impl TestRegistry {
                 root = dir.path().join("data").display(),
                 htpasswd = dir.path().join("htpasswd").display(),
             );
+            let config = match notify {
+                Some((url, token)) => format!(
+                    "{config}notifications:\n  endpoints:\n    - name: customs\n      url: {url}\n      headers:\n        Authorization: [\"Bearer {token}\"]\n      timeout: 5s\n      threshold: 3\n      backoff: 1s\n"
+                ),
+                None => config,
+            };
             let config_path = dir.path().join("config.yml");
             fs_err::write(&config_path, config).unwrap();
             let log = fs_err::File::create(dir.path().join("registry.log")).unwrap();

@@ -30,7 +30,11 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => return report(&anyhow::Error::new(e).context("cannot start the async runtime")),
     };
-    let deadline = cli.global.deadline;
+    // A server runs until it is stopped: no deadline.
+    let deadline = match cli.command {
+        Command::Serve(_) | Command::Worker(_) => 0,
+        _ => cli.global.deadline,
+    };
     // Commands that record open the store first: an unreachable or newer
     // store fails before any work, and nothing is written.
     let records = match &cli.command {
@@ -89,6 +93,9 @@ fn main() -> ExitCode {
             Command::Unblock(args) => commands::ledger::unblock(&args, &cli.global).await,
             Command::Diff(args) => commands::diff::run(&args, &cli.global).await,
             Command::Store(command) => commands::ledger::store(command, &cli.global).await,
+            Command::Serve(args) => commands::serve::serve(args, &cli.global).await,
+            Command::Worker(args) => commands::serve::worker(args, &cli.global).await,
+            Command::Token(command) => commands::serve::token(command, &cli.global).await,
         }
     };
     let result = runtime.block_on(async {

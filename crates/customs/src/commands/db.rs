@@ -31,16 +31,36 @@ fn import(args: &DbImportArgs) -> anyhow::Result<ExitStatus> {
 
 async fn update(args: DbUpdateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let dir = super::db_dir(&args.db);
-    fs_err::create_dir_all(&dir)?;
-    let base = args.url.as_deref().unwrap_or(DEFAULT_OSV_URL);
-    let ecosystems: Vec<String> = if args.ecosystems.is_empty() {
+    let summary = download_and_import(
+        &dir,
+        args.url.as_deref(),
+        &args.ecosystems,
+        args.timeout,
+        global,
+    )
+    .await?;
+    report(&summary, &dir)
+}
+
+/// Downloads osv.dev's exports (of `ecosystems`, else every one customs
+/// matches) and imports them into `dir`; on failure the database is kept.
+pub(crate) async fn download_and_import(
+    dir: &std::path::Path,
+    url: Option<&str>,
+    ecosystems: &[String],
+    timeout: u64,
+    global: &GlobalArgs,
+) -> anyhow::Result<ImportSummary> {
+    fs_err::create_dir_all(dir)?;
+    let base = url.unwrap_or(DEFAULT_OSV_URL);
+    let ecosystems: Vec<String> = if ecosystems.is_empty() {
         DEFAULT_ECOSYSTEMS.iter().map(|e| (*e).to_owned()).collect()
     } else {
-        args.ecosystems.clone()
+        ecosystems.to_vec()
     };
     let downloads = tempfile::Builder::new()
         .prefix(".osv-download-")
-        .tempdir_in(&dir)
+        .tempdir_in(dir)
         .with_context(|| format!("cannot write to {}", dir.display()))?;
     if !global.quiet {
         super::warn_info(&format!(
@@ -53,18 +73,15 @@ async fn update(args: DbUpdateArgs, global: &GlobalArgs) -> anyhow::Result<ExitS
         base,
         &ecosystems,
         downloads.path(),
-        Duration::from_secs(args.timeout.clamp(1, 3600)),
+        Duration::from_secs(timeout.clamp(1, 3600)),
     )
     .await
     .context(
         "the update failed and the current database was kept; on a machine without network \
          access, copy the exports there and run `customs db import`",
     )?;
-    let summary = tokio::task::block_in_place(|| {
-        customs_vuln::import(&dir, &sources, customs_sbom::timestamp())
-    })
-    .context("the import failed; the database was left as it was")?;
-    report(&summary, &dir)
+    tokio::task::block_in_place(|| customs_vuln::import(dir, &sources, customs_sbom::timestamp()))
+        .context("the import failed; the database was left as it was")
 }
 
 fn report(summary: &ImportSummary, dir: &std::path::Path) -> anyhow::Result<ExitStatus> {

@@ -178,9 +178,26 @@ pub(crate) async fn assess(
     loaded: &super::policy::Loaded,
     global: &GlobalArgs,
 ) -> anyhow::Result<Assessed> {
-    let env = loaded.config.environment(args.env)?;
-    let trusted = super::policy::trusted(env)?;
-    let index = args.index;
+    let walked = walk(args, reference, loaded, global).await?;
+    assess_walked(args, &walked, reference, loaded, global).await
+}
+
+/// One walk of an image and its matches: what the gate input of every
+/// environment is made from.
+pub(crate) struct Walked {
+    source: customs_oci::AnySource,
+    image: customs_oci::Image,
+    evidence: customs_pipeline::Evidence,
+    matches: customs_vuln::MatchReport,
+}
+
+/// Reads the image once: its SBOM (stored), secrets and matches.
+pub(crate) async fn walk(
+    args: &Ask<'_>,
+    reference: &str,
+    loaded: &super::policy::Loaded,
+    global: &GlobalArgs,
+) -> anyhow::Result<Walked> {
     let (_, target, options) = super::open(reference, args.source)?;
     let Target::Image(source) = target else {
         anyhow::bail!("the gate decides about an image with a digest: {reference} is a directory");
@@ -201,7 +218,52 @@ pub(crate) async fn assess(
     )
     .await?;
     super::warn_unknowns(&evidence.sbom);
-    let matches = tokio::task::block_in_place(|| customs_vuln::match_sbom(index, &evidence.sbom))?;
+    let matches =
+        tokio::task::block_in_place(|| customs_vuln::match_sbom(args.index, &evidence.sbom))?;
+    if let Some(store) = super::ledger::recorder(global).await? {
+        store
+            .record_sbom(&customs_pipeline::ledger::seen(&image), &evidence.sbom)
+            .await?;
+    }
+    Ok(Walked {
+        source,
+        image,
+        evidence,
+        matches,
+    })
+}
+
+/// Records a scan record of a walked image (what rescans compare with);
+/// returns its summary line.
+pub(crate) async fn record_scan(
+    walked: &Walked,
+    index: &customs_vuln::VulnIndex,
+    global: &GlobalArgs,
+) -> anyhow::Result<String> {
+    let database = customs_pipeline::ledger::database_facts(index)?;
+    let summary = customs_pipeline::ledger::scan_summary(&walked.matches, 0, &database);
+    let line = summary["line"].as_str().unwrap_or_default().to_owned();
+    super::ledger::record_image(global, &walked.image, "scan", summary).await?;
+    Ok(line)
+}
+
+/// The policy input of a walked image for `args.env`.
+pub(crate) async fn assess_walked(
+    args: &Ask<'_>,
+    walked: &Walked,
+    reference: &str,
+    loaded: &super::policy::Loaded,
+    global: &GlobalArgs,
+) -> anyhow::Result<Assessed> {
+    let env = loaded.config.environment(args.env)?;
+    let trusted = super::policy::trusted(env)?;
+    let index = args.index;
+    let Walked {
+        source,
+        image,
+        evidence,
+        matches,
+    } = walked;
     let production = env.profile(args.env) == "prod";
     let mut manifests = Vec::new();
     for path in args.manifest {
@@ -235,7 +297,7 @@ pub(crate) async fn assess(
             trust: t.verifier(),
         })
         .collect();
-    let seen = customs_pipeline::ledger::seen(&image);
+    let seen = customs_pipeline::ledger::seen(image);
     let blocked = match loaded.blocklist.as_ref().and_then(|b| {
         b.blocking(
             image.manifest_digest.as_str(),
@@ -259,14 +321,10 @@ pub(crate) async fn assess(
         database: Some(database.clone()),
         now: loaded.now,
     };
-    let input =
-        customs_pipeline::gate::input(&source, &image, &evidence, &matches, &context).await?;
-    if let Some(store) = super::ledger::recorder(global).await? {
-        store.record_sbom(&seen, &evidence.sbom).await?;
-    }
+    let input = customs_pipeline::gate::input(source, image, evidence, matches, &context).await?;
     Ok(Assessed {
         input,
-        image,
+        image: image.clone(),
         database: database.digest,
         catalogue,
     })

@@ -27,6 +27,7 @@ pub(crate) mod release;
 pub(crate) mod sbom;
 pub(crate) mod scan;
 pub(crate) mod secrets;
+pub(crate) mod serve;
 pub(crate) mod sign;
 pub(crate) mod verify;
 

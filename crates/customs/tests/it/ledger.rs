@@ -15,14 +15,14 @@ use crate::common::{customs, example_dir, example_ref, stderr, stdout};
 
 /// A home with the example advisories imported, a key pair, and Docker
 /// credentials for the given registries.
-struct Home {
+pub(crate) struct Home {
     dir: tempfile::TempDir,
-    docker: PathBuf,
-    database: Option<String>,
+    pub(crate) docker: PathBuf,
+    pub(crate) database: Option<String>,
 }
 
 impl Home {
-    fn new(registries: &[&TestRegistry]) -> Self {
+    pub(crate) fn new(registries: &[&TestRegistry]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let docker = dir.path().join("docker");
         fs_err::create_dir_all(&docker).unwrap();
@@ -41,11 +41,11 @@ impl Home {
         home
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    fn run(&self, args: &[&str]) -> std::process::Output {
+    pub(crate) fn run(&self, args: &[&str]) -> std::process::Output {
         let mut cmd = customs(self.path());
         cmd.env("DOCKER_CONFIG", &self.docker)
             .env("CUSTOMS_PASSWORD", "correct horse")
@@ -56,7 +56,7 @@ impl Home {
         cmd.args(args).output().unwrap()
     }
 
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(
             out.status.success(),
@@ -67,19 +67,19 @@ impl Home {
         stdout(&out)
     }
 
-    fn json(&self, args: &[&str]) -> serde_json::Value {
+    pub(crate) fn json(&self, args: &[&str]) -> serde_json::Value {
         let out = self.ok(args);
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
     }
 
     /// Runs customs, which must exit with `code` saying `why` on stderr.
-    fn fails(&self, args: &[&str], code: i32, why: &str) {
+    pub(crate) fn fails(&self, args: &[&str], code: i32, why: &str) {
         let out = self.run(args);
         assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains(why), "{args:?}: {}", stderr(&out));
     }
 
-    fn key(&self) -> (String, String) {
+    pub(crate) fn key(&self) -> (String, String) {
         let prefix = self.path().join("cosign");
         self.ok(&[
             "key",

@@ -14,4 +14,5 @@ mod regression;
 mod runtimes;
 mod sbom;
 mod scan;
+mod serve;
 mod sign;
