@@ -319,6 +319,10 @@ pub struct ServeArgs {
     /// The largest request body (K, M suffixes).
     #[arg(long, value_name = "SIZE", default_value = "4M")]
     pub max_body: String,
+    /// Serve the dashboard's pages read-only without sign-in (for an
+    /// internal network; the API stays guarded).
+    #[arg(long)]
+    pub public_dashboard: bool,
     /// Admission: the environment of the namespaces matching PATTERN (a
     /// name, `prefix-*` or `*-suffix`); first match wins. Repeatable.
     #[arg(long = "namespace-env", value_name = "PATTERN=ENV")]

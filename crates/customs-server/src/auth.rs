@@ -18,6 +18,9 @@ pub(crate) enum Access {
     Public,
     /// A token of this scope or a larger one.
     Token(Scope),
+    /// A dashboard page: a read token from the session cookie (or the
+    /// header), else the sign-in form; anyone with `public_dashboard`.
+    Page,
 }
 
 /// A token's scope.

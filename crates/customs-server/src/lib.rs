@@ -12,11 +12,13 @@ mod admission;
 mod api;
 mod auth;
 mod hooks;
+mod html;
 mod log;
 mod metrics;
 mod openapi;
 mod routes;
 mod tls;
+mod ui;
 mod worker;
 
 use std::future::Future;
@@ -63,6 +65,10 @@ pub trait Engine: Send + Sync + 'static {
         image: &'a str,
         environment: &'a str,
     ) -> BoxFuture<'a, anyhow::Result<Admit>>;
+
+    /// The exceptions that expire within `days` days or have expired:
+    /// `{id, waives, scope, owner, state}` each.
+    fn expiring(&self, days: i64) -> BoxFuture<'_, anyhow::Result<Vec<serde_json::Value>>>;
 }
 
 /// An admission check's answer for one image.
@@ -97,6 +103,11 @@ pub struct Config {
     pub admission: AdmissionConfig,
     /// The worker pool and scheduler.
     pub worker: WorkerConfig,
+    /// Serve the dashboard's pages read-only without sign-in (an internal
+    /// network); the API stays guarded.
+    pub public_dashboard: bool,
+    /// Mark the session cookie `Secure` (the server speaks TLS).
+    pub secure_cookies: bool,
 }
 
 impl Default for Config {
@@ -110,6 +121,8 @@ impl Default for Config {
             token_cache: Duration::from_secs(5),
             admission: AdmissionConfig::default(),
             worker: WorkerConfig::default(),
+            public_dashboard: false,
+            secure_cookies: false,
         }
     }
 }

@@ -44,6 +44,10 @@ pub(crate) fn document(routes: &[Route]) -> Value {
         }
         let security = match route.access {
             Access::Public => json!([]),
+            Access::Page => {
+                responses.insert("303".to_owned(), json!({"description": "Not signed in: to the sign-in form (unless the dashboard is public)."}));
+                json!([{"session": []}, {"bearer": ["read"]}, {}])
+            }
             Access::Token(scope) => {
                 responses.insert(
                     "401".to_owned(),
@@ -68,16 +72,23 @@ pub(crate) fn document(routes: &[Route]) -> Value {
             "security": security,
             "responses": responses,
         });
-        if let Access::Token(scope) = route.access {
-            operation["x-customs-scope"] = json!(scope.name());
+        match route.access {
+            Access::Token(scope) => operation["x-customs-scope"] = json!(scope.name()),
+            Access::Page => operation["x-customs-scope"] = json!("page"),
+            Access::Public => {}
         }
         if !parameters.is_empty() {
             operation["parameters"] = Value::Array(parameters);
         }
         if let Some(body) = route.body {
+            let media_type = if body == "SignIn" {
+                "application/x-www-form-urlencoded"
+            } else {
+                "application/json"
+            };
             operation["requestBody"] = json!({
                 "required": true,
-                "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{body}")}}},
+                "content": {media_type: {"schema": {"$ref": format!("#/components/schemas/{body}")}}},
             });
         }
         let entry = paths
@@ -96,6 +107,12 @@ pub(crate) fn document(routes: &[Route]) -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": {
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "customs_session",
+                    "description": "The dashboard's session: set by POST /ui/login.",
+                },
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
@@ -115,6 +132,11 @@ fn schemas() -> Value {
             "properties": {"error": {"type": "string"}},
         },
         "Object": {"type": "object"},
+        "SignIn": {
+            "type": "object",
+            "required": ["token"],
+            "properties": {"token": {"type": "string"}, "next": {"type": "string"}},
+        },
         "Array": {"type": "array", "items": {"type": "object"}},
         "Text": {"type": "string"},
         "Health": {

@@ -73,6 +73,7 @@ pub(crate) struct Route {
 
 const DIGEST: Param = path("digest", "A manifest digest, `sha256:…`.");
 const JSON: &str = "application/json";
+const HTML: &str = "text/html";
 
 /// Every route.
 #[allow(clippy::too_many_lines)]
@@ -432,6 +433,121 @@ pub(crate) fn routes() -> Vec<Route> {
             handler: || post(crate::hooks::harbor),
         },
         Route {
+            method: "get",
+            path: "/ui",
+            access: Access::Page,
+            tag: "dashboard",
+            operation: "fleetPage",
+            summary: "Dashboard: what runs where with each digest's verdict, blocked digests still running, expiring exceptions.",
+            params: vec![query("env", "string", false, "Only this environment.")],
+            body: None,
+            ok: (200, HTML, "Text"),
+            handler: || get(crate::ui::fleet),
+        },
+        Route {
+            method: "get",
+            path: "/ui/images/{digest}",
+            access: Access::Page,
+            tag: "dashboard",
+            operation: "imagePage",
+            summary: "Dashboard: a digest's evidence chain (tags, decisions, findings, secrets, signatures, attestations, promotions, deployments, SBOM, history).",
+            params: vec![
+                DIGEST,
+                query(
+                    "q",
+                    "string",
+                    false,
+                    "Find packages of the SBOM by name or purl.",
+                ),
+            ],
+            body: None,
+            ok: (200, HTML, "Text"),
+            handler: || get(crate::ui::image),
+        },
+        Route {
+            method: "get",
+            path: "/ui/services/{service}",
+            access: Access::Page,
+            tag: "dashboard",
+            operation: "servicePage",
+            summary: "Dashboard: findings over time of the digests a service ran.",
+            params: vec![
+                path("service", "The service."),
+                query("env", "string", false, "Only this environment."),
+            ],
+            body: None,
+            ok: (200, HTML, "Text"),
+            handler: || get(crate::ui::service),
+        },
+        Route {
+            method: "get",
+            path: "/ui/search",
+            access: Access::Page,
+            tag: "dashboard",
+            operation: "searchPage",
+            summary: "Dashboard: who has a package, or which images an advisory affects.",
+            params: vec![
+                query("q", "string", false, "A package spec or an advisory id."),
+                query("deployed", "string", false, "Only images that run now."),
+            ],
+            body: None,
+            ok: (200, HTML, "Text"),
+            handler: || get(crate::ui::search),
+        },
+        Route {
+            method: "get",
+            path: "/ui/login",
+            access: Access::Public,
+            tag: "dashboard",
+            operation: "signInForm",
+            summary: "Dashboard: the sign-in form.",
+            params: vec![query(
+                "next",
+                "string",
+                false,
+                "The dashboard page to go to after.",
+            )],
+            body: None,
+            ok: (200, HTML, "Text"),
+            handler: || get(crate::ui::login_form),
+        },
+        Route {
+            method: "post",
+            path: "/ui/login",
+            access: Access::Public,
+            tag: "dashboard",
+            operation: "signIn",
+            summary: "Dashboard: sign in with a read token (sets an HttpOnly, SameSite=Strict session cookie).",
+            params: vec![],
+            body: Some("SignIn"),
+            ok: (303, HTML, "Text"),
+            handler: || post(crate::ui::login),
+        },
+        Route {
+            method: "post",
+            path: "/ui/logout",
+            access: Access::Public,
+            tag: "dashboard",
+            operation: "signOut",
+            summary: "Dashboard: sign out (clears the session cookie).",
+            params: vec![],
+            body: None,
+            ok: (303, HTML, "Text"),
+            handler: || post(crate::ui::logout),
+        },
+        Route {
+            method: "get",
+            path: "/ui/static/customs.css",
+            access: Access::Public,
+            tag: "dashboard",
+            operation: "stylesheet",
+            summary: "Dashboard: the stylesheet.",
+            params: vec![],
+            body: None,
+            ok: (200, "text/css", "Text"),
+            handler: || get(crate::ui::css),
+        },
+        Route {
             method: "post",
             path: "/admission",
             access: Token(Read),
@@ -468,6 +584,7 @@ pub(crate) fn router(state: &Arc<State>) -> Router {
             Access::Token(scope) => {
                 handler.route_layer(from_fn_with_state((state.clone(), scope), guard))
             }
+            Access::Page => handler.route_layer(from_fn_with_state(state.clone(), page_guard)),
         };
         router = router.route(route.path, handler);
     }
@@ -533,6 +650,77 @@ async fn guard(
     request.extensions_mut().insert(caller);
     let mut response = next.run(request).await;
     response.extensions_mut().insert(CallerLabel(label));
+    response
+}
+
+/// The session cookie's token, when the request carries one.
+fn session(request: &Request) -> Option<String> {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            c.trim()
+                .strip_prefix(crate::ui::COOKIE)
+                .and_then(|rest| rest.strip_prefix('='))
+                .map(str::to_owned)
+        })
+        .filter(|t| !t.is_empty())
+}
+
+/// A dashboard page: a read token (cookie or header) signs the viewer
+/// in; without one, the sign-in form — or, with `public_dashboard`, the
+/// page read-only.
+async fn page_guard(
+    Shared(state): Shared<Arc<State>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let header_token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let authorization = header_token.or_else(|| session(&request).map(|t| format!("Bearer {t}")));
+    let caller = match authorization {
+        Some(a) => state
+            .tokens
+            .check(&state.store, Some(&a), Scope::Read)
+            .await
+            .ok(),
+        None => None,
+    };
+    let label = caller.as_ref().map(crate::auth::Caller::label);
+    if caller.is_none() && !state.config.public_dashboard {
+        let path = request.uri().path_and_query().map_or("/ui", |p| p.as_str());
+        let mut response = StatusCode::SEE_OTHER.into_response();
+        let location = format!("/ui/login?next={}", crate::html::encode(path));
+        if let Ok(value) = HeaderValue::from_str(&location) {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+        return response;
+    }
+    if let Some(caller) = &caller
+        && let Some(wait) = state.limiter.admit(caller.token.id)
+    {
+        let mut response = crate::ui::html(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate limit: slow down".to_owned(),
+        );
+        if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
+    request.extensions_mut().insert(crate::ui::Viewer {
+        signed_in: caller.is_some(),
+    });
+    let mut response = next.run(request).await;
+    if let Some(label) = label {
+        response.extensions_mut().insert(CallerLabel(label));
+    }
     response
 }
 

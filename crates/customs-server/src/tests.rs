@@ -43,6 +43,14 @@ impl Engine for Fake {
         Box::pin(async { Ok(None) })
     }
 
+    fn expiring(&self, _days: i64) -> BoxFuture<'_, anyhow::Result<Vec<Value>>> {
+        Box::pin(async {
+            Ok(vec![
+                json!({"id": "EXC-1", "waives": "CVE-2024-1", "scope": "all images", "owner": "team-<b>", "state": "2026-12-10 (3 days)"}),
+            ])
+        })
+    }
+
     fn resolve<'a>(&'a self, reference: &'a str) -> BoxFuture<'a, anyhow::Result<Digest>> {
         Box::pin(async move {
             self.resolves.fetch_add(1, Ordering::SeqCst);
@@ -197,6 +205,22 @@ async fn the_document_is_valid_openapi_and_matches_the_routes() {
             if operation["security"] == json!([]) {
                 continue;
             }
+            let scope = operation["x-customs-scope"].as_str().unwrap();
+            if scope == "page" {
+                // A page without a session: to the sign-in form.
+                for token in [None, Some("cst_forged")] {
+                    let (status, _, headers) =
+                        h.call(&method.to_uppercase(), &uri, token, None).await;
+                    assert_eq!(status, StatusCode::SEE_OTHER, "{method} {path}");
+                    assert!(
+                        headers["location"]
+                            .to_str()
+                            .unwrap()
+                            .starts_with("/ui/login?next=")
+                    );
+                }
+                continue;
+            }
             // Every guarded route refuses a missing, a wrong and a revoked token.
             let (status, _, headers) = h.call(&method.to_uppercase(), &uri, None, None).await;
             assert_eq!(
@@ -213,7 +237,6 @@ async fn the_document_is_valid_openapi_and_matches_the_routes() {
                 StatusCode::UNAUTHORIZED,
                 "{method} {path} with a forged token"
             );
-            let scope = operation["x-customs-scope"].as_str().unwrap();
             if scope != "read" {
                 let (status, _, _) = h
                     .call(&method.to_uppercase(), &uri, Some(&h.read), Some(json!({})))
@@ -849,5 +872,152 @@ async fn tls_when_given_a_certificate() {
     assert!(
         format!("{error:#}").contains("the key does not fit the certificate"),
         "{error:#}"
+    );
+}
+
+impl Harness {
+    async fn page(
+        &self,
+        method: &str,
+        uri: &str,
+        cookie: Option<&str>,
+        form: Option<&str>,
+    ) -> (StatusCode, String, axum::http::HeaderMap) {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        let request = match form {
+            Some(form) => request
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(form.to_owned())),
+            None => request.body(Body::empty()),
+        }
+        .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        let bytes = axum::body::to_bytes(response.into_body(), 64 << 20)
+            .await
+            .unwrap();
+        (status, String::from_utf8(bytes.to_vec()).unwrap(), headers)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboard_signs_in_with_a_cookie_and_escapes_what_it_shows() {
+    let h = harness(Fake::default(), |_| {}).await;
+    h.state
+        .store
+        .record_deployment(&customs_store::NewDeployment {
+            environment: "prod".to_owned(),
+            service: "<script>alert(1)</script>".to_owned(),
+            cluster: "eu".to_owned(),
+            namespace: "shop".to_owned(),
+            image: customs_store::Seen {
+                digest: digest(20),
+                name: "reg.test/shop/app".to_owned(),
+                tags: vec!["reg.test/shop/app:\"><img src=x>".to_owned()],
+            },
+            reference: "reg.test/shop/app:1".to_owned(),
+            source: "test".to_owned(),
+        })
+        .await
+        .unwrap();
+    let (status, _, headers) = h.page("GET", "/ui", None, None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], "/ui/login?next=%2Fui");
+    let (status, form, _) = h.page("GET", "/ui/login?next=/ui", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        form.contains("<label for=\"token\">") && form.contains("id=\"token\""),
+        "labelled"
+    );
+    // A wrong token: back to the form; an outside `next`: ignored.
+    let (_, _, headers) = h
+        .page("POST", "/ui/login", None, Some("token=cst_nope&next=%2Fui"))
+        .await;
+    assert!(
+        headers["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/ui/login?failed=1")
+    );
+    assert!(!headers.contains_key("set-cookie"));
+    let (_, _, headers) = h
+        .page(
+            "POST",
+            "/ui/login",
+            None,
+            Some(&format!("token={}&next=https%3A%2F%2Fevil.example", h.read)),
+        )
+        .await;
+    assert_eq!(headers["location"], "/ui");
+    let cookie = headers["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let (status, body, headers) = h.page("GET", "/ui", Some(&session), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    assert!(
+        body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "escaped"
+    );
+    assert!(!body.contains("<script>"), "no markup from the store");
+    assert!(
+        body.contains("team-&lt;b&gt;"),
+        "the expiring exception, escaped"
+    );
+    assert!(body.contains("Sign out"));
+    let (status, body, _) = h
+        .page(
+            "GET",
+            &format!("/ui/images/{}", digest(20)),
+            Some(&session),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains(digest(20).as_str()) && !body.contains("<img src=x>"));
+    let (status, body, _) = h
+        .page("GET", "/ui/search?q=zlib1g", Some(&session), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("Images holding zlib1g"));
+    let (status, _, _) = h
+        .page(
+            "GET",
+            &format!("/ui/images/{}", digest(21)),
+            Some(&session),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, _, headers) = h.page("POST", "/ui/logout", Some(&session), None).await;
+    assert!(
+        headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+
+    // Public: pages without sign-in, the API still guarded.
+    let public = harness(Fake::default(), |c| c.public_dashboard = true).await;
+    let (status, body, _) = public.page("GET", "/ui", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!body.contains("Sign out"));
+    assert_eq!(
+        public
+            .call("GET", "/api/v1/deployments", None, None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
     );
 }

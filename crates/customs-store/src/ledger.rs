@@ -135,7 +135,7 @@ pub struct Release {
     pub actor: String,
 }
 
-const DEPLOYMENT_COLUMNS: &str = "d.id, d.environment, d.service, d.cluster, d.namespace, d.digest, d.reference, d.source, d.recorded_at, d.actor, (SELECT MIN(n.recorded_at) FROM deployments n WHERE n.environment = d.environment AND n.service = d.service AND n.cluster = d.cluster AND n.namespace = d.namespace AND n.id > d.id AND n.digest <> d.digest)";
+pub(crate) const DEPLOYMENT_COLUMNS: &str = "d.id, d.environment, d.service, d.cluster, d.namespace, d.digest, d.reference, d.source, d.recorded_at, d.actor, (SELECT MIN(n.recorded_at) FROM deployments n WHERE n.environment = d.environment AND n.service = d.service AND n.cluster = d.cluster AND n.namespace = d.namespace AND n.id > d.id AND n.digest <> d.digest)";
 
 /// Deployments that are the newest of their slot: no later event there
 /// (an anti-join one index probe per row answers, on both backends; an

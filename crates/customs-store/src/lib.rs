@@ -24,7 +24,7 @@ pub use inventory::{
 };
 pub use ledger::{Block, Deployment, NewDeployment, Promotion, Release};
 pub use open::{Backend, SCHEMA_VERSION, default_url, redact_url};
-pub use server::{Job, Token};
+pub use server::{FleetRow, Job, ScanPoint, Token};
 
 use sqlx::AnyPool;
 

@@ -384,3 +384,132 @@ impl Store {
         Ok(rows.iter().map(|r| (r.get("state"), r.get("n"))).collect())
     }
 }
+
+/// A current deployment with its digest's newest gate verdict in that
+/// environment and its block: one row of the fleet view.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FleetRow {
+    pub deployment: crate::Deployment,
+    /// `pass`, `warn` or `deny`; `None` when never gated there.
+    pub verdict: Option<String>,
+    /// When that decision was made.
+    pub decided_at: Option<String>,
+    /// The block's reason, when the digest is blocked now.
+    pub blocked: Option<String>,
+}
+
+/// One scan of a digest a service ran: when, which, findings by severity.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ScanPoint {
+    pub at: String,
+    pub digest: String,
+    pub counts: std::collections::BTreeMap<String, u64>,
+}
+
+impl Store {
+    /// What runs now (in `environment` when given), at most `limit` rows,
+    /// each with its newest verdict there and its block.
+    ///
+    /// # Errors
+    /// A failing query.
+    pub async fn fleet(
+        &self,
+        environment: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<FleetRow>, StoreError> {
+        let env_filter = if environment.is_some() {
+            "AND d.environment = $2"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {columns}, (SELECT r.summary || char(31) || r.created_at FROM records r WHERE r.subject = d.digest AND r.kind = 'gate' AND r.environment = d.environment ORDER BY r.id DESC LIMIT 1) FROM deployments d WHERE {current} {env_filter} ORDER BY d.environment, d.service, d.cluster, d.namespace LIMIT $1",
+            columns = crate::ledger::DEPLOYMENT_COLUMNS,
+            current = crate::ledger::CURRENT,
+        );
+        let sql = match self.backend {
+            Backend::Sqlite => sql,
+            Backend::Postgres => sql.replace("char(31)", "chr(31)"),
+        };
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(limit);
+        if let Some(environment) = environment {
+            query = query.bind(environment);
+        }
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.error("read the fleet", e))?;
+        let blocks: std::collections::HashMap<String, String> = self
+            .blocks(&now())
+            .await?
+            .into_iter()
+            .map(|b| (b.digest, b.reason))
+            .collect();
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let deployment = crate::ledger::deployment_of(row);
+            let gate: Option<String> = row.get(11);
+            let (verdict, decided_at) = match gate.as_deref().and_then(|g| g.rsplit_once('\u{1f}'))
+            {
+                Some((summary, at)) => (
+                    serde_json::from_str::<serde_json::Value>(summary)
+                        .ok()
+                        .and_then(|s| s["verdict"].as_str().map(str::to_owned)),
+                    Some(at.to_owned()),
+                ),
+                None => (None, None),
+            };
+            let blocked = blocks.get(&deployment.digest).cloned();
+            out.push(FleetRow {
+                deployment,
+                verdict,
+                decided_at,
+                blocked,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The scans of every digest `service` ran (in `environment` when
+    /// given), oldest first: findings over time.
+    ///
+    /// # Errors
+    /// A failing query.
+    pub async fn service_scans(
+        &self,
+        service: &str,
+        environment: Option<&str>,
+    ) -> Result<Vec<ScanPoint>, StoreError> {
+        let env_filter = if environment.is_some() {
+            "AND environment = $2"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT r.created_at, r.subject, r.summary FROM records r WHERE r.kind = 'scan' AND r.subject IN (SELECT DISTINCT digest FROM deployments WHERE service = $1 {env_filter}) ORDER BY r.id"
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(service);
+        if let Some(environment) = environment {
+            query = query.bind(environment);
+        }
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.error("read a service's scans", e))?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let summary: String = row.get(2);
+                let counts = serde_json::from_str::<serde_json::Value>(&summary)
+                    .ok()
+                    .and_then(|s| serde_json::from_value(s["counts"].clone()).ok())
+                    .unwrap_or_default();
+                ScanPoint {
+                    at: row.get(0),
+                    digest: row.get(1),
+                    counts,
+                }
+            })
+            .collect())
+    }
+}

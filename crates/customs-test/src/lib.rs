@@ -12,11 +12,13 @@
 mod builder;
 mod example;
 pub mod fault;
+pub mod http;
 pub mod oci11;
 pub mod postgres;
 pub mod registry;
 pub mod schema;
 pub mod sigstore;
+pub mod webdriver;
 
 pub use builder::{
     BuiltImage, Compression, ImageBuilder, LayerBuilder, write_docker_archive_multi,

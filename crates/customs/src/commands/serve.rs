@@ -205,6 +205,33 @@ impl CliEngine {
         })
     }
 
+    /// The exceptions expiring within `days` days, or expired.
+    fn expiring_exceptions(&self, days: i64) -> anyhow::Result<Vec<serde_json::Value>> {
+        let loaded = super::policy::load(&self.args.policy)?;
+        let today = loaded.now.div_euclid(86_400);
+        Ok(loaded
+            .exceptions
+            .entries
+            .iter()
+            .filter(|e| e.status(today, days) != customs_policy::exceptions::Status::Active)
+            .map(|e| {
+                let waives = match (&e.vulnerability, &e.rule) {
+                    (Some(v), _) => v.clone(),
+                    (None, Some(r)) => format!("rule {r}"),
+                    (None, None) => "-".to_owned(),
+                };
+                let left = e.expires_day - today;
+                serde_json::json!({
+                    "id": e.id,
+                    "waives": waives,
+                    "scope": e.scope.digest.clone().or_else(|| e.scope.repository.clone()).unwrap_or_else(|| "all images".to_owned()),
+                    "owner": e.owner.clone().unwrap_or_else(|| "-".to_owned()),
+                    "state": if left < 0 { format!("expired on {}", e.expires) } else { format!("{} ({left} days)", e.expires) },
+                })
+            })
+            .collect())
+    }
+
     /// Imports the files dropped in the drop folder (moving each to
     /// `imported/`), and runs `db update` when asked.
     async fn refresh_database(&self) -> anyhow::Result<Option<String>> {
@@ -265,6 +292,10 @@ impl Engine for Shared {
         Box::pin(on_blocking(
             move || async move { this.refresh_database().await },
         ))
+    }
+
+    fn expiring(&self, days: i64) -> BoxFuture<'_, anyhow::Result<Vec<serde_json::Value>>> {
+        Box::pin(async move { self.0.expiring_exceptions(days) })
     }
 
     fn resolve<'a>(&'a self, reference: &'a str) -> BoxFuture<'a, anyhow::Result<Digest>> {
@@ -349,6 +380,8 @@ pub(crate) async fn serve(args: ServeArgs, global: &GlobalArgs) -> anyhow::Resul
     config.rate_limit = args.rate_limit;
     config.body_limit = usize::try_from(crate::render::parse_size(&args.max_body)?)?;
     config.admission.fail_open = args.admission_fail_open;
+    config.public_dashboard = args.public_dashboard;
+    config.secure_cookies = args.tls_cert.is_some();
     config.admission.cache_ttl = Duration::from_secs(args.admission_cache);
     config
         .admission

@@ -4,6 +4,7 @@
 mod blob;
 mod checks;
 mod common;
+mod dashboard;
 mod example;
 mod files;
 mod gate;

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::common::example_ref;
 use crate::ledger::Home;
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -23,54 +23,23 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// One HTTP/1.1 request (Connection: close): the status and the JSON body.
-pub(crate) fn http(
-    addr: &str,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-) -> (u16, Value) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(120)))
-        .unwrap();
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status: u16 = response[9..12].parse().unwrap();
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b)
-        .unwrap_or_default();
-    (
-        status,
-        serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_owned())),
-    )
-}
+pub(crate) use customs_test::http::json as http;
 
 /// A server process, stopped (SIGTERM) on drop.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
 }
 
 impl Server {
-    fn start(home: &Home, port: u16, extra: &[&str]) -> Self {
+    pub(crate) fn start(home: &Home, port: u16, extra: &[&str]) -> Self {
         let addr = format!("127.0.0.1:{port}");
         let mut cmd = customs_test::isolated(assert_cmd::cargo::cargo_bin("customs"), home.path());
         cmd.env("DOCKER_CONFIG", &home.docker)
             .env("CUSTOMS_PASSWORD", "correct horse")
             .env("CUSTOMS_ACTOR", "ci:test")
             .current_dir(home.path())
-            .args(["serve", "--listen", &addr, "--workers", "1"])
+            .args(["serve", "--listen", &addr])
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -124,7 +93,7 @@ impl Server {
     }
 
     /// Stops it as Kubernetes would (SIGTERM); its stderr.
-    fn stop(mut self) -> String {
+    pub(crate) fn stop(mut self) -> String {
         let pid = self.child.id().to_string();
         std::process::Command::new("kill")
             .args(["-TERM", &pid])
@@ -249,6 +218,8 @@ fn a_push_is_scanned_and_gated_a_new_advisory_flags_what_runs_and_admission_chec
         &home,
         port,
         &[
+            "--workers",
+            "1",
             "--push-env",
             "dev",
             "--advisories-drop",
