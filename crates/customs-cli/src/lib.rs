@@ -206,6 +206,69 @@ pub enum Command {
     /// only its hash is kept), list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Registry governance: audit access, tags and signatures; prune old
+    /// feature-branch and build-cache images.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+}
+
+/// `customs registry …`.
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Can anonymous users pull or push (tried with a throwaway blob,
+    /// removed after)? Were release tags moved? Are release tags signed and
+    /// attested? Do repositories mix environments? Is there a referrers
+    /// API? Exit 1 when a check fails.
+    Audit(RegistryAuditArgs),
+    /// Delete the tags a lifecycle rule lets go (dry run unless --delete),
+    /// never a digest that is released, deployed, or named by a tag that
+    /// stays; signatures, attestations and referrers go with their image.
+    Prune(RegistryPruneArgs),
+}
+
+/// `customs registry audit`.
+#[derive(Debug, Args)]
+pub struct RegistryAuditArgs {
+    /// `REGISTRY` (its repositories known to the store) or
+    /// `REGISTRY/REPOSITORY`. Repeatable.
+    #[arg(required = true, value_name = "REGISTRY[/REPO]")]
+    pub targets: Vec<String>,
+    /// Release tags (a regular expression; default: SemVer-like).
+    #[arg(long, value_name = "REGEX")]
+    pub release_pattern: Option<String>,
+    /// Output format.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Source flags.
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `customs registry prune`.
+#[derive(Debug, Args)]
+pub struct RegistryPruneArgs {
+    /// `REGISTRY/REPOSITORY`.
+    #[arg(value_name = "REPO")]
+    pub repository: String,
+    /// Tags the rule is about (globs such as `feature-*`). Repeatable;
+    /// every tag when not given.
+    #[arg(long = "match", value_name = "GLOB")]
+    pub matching: Vec<String>,
+    /// Keep this many of the newest matching tags whatever their age.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub keep_last: usize,
+    /// Only tags made longer ago than this may go (`30d`, `12h`).
+    #[arg(long, value_name = "DURATION")]
+    pub older_than: Option<String>,
+    /// Delete (without it, only say what would go).
+    #[arg(long)]
+    pub delete: bool,
+    /// Output format.
+    #[arg(long = "format", short = 'o', value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Source flags.
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 /// `customs token …`.

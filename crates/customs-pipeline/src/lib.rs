@@ -8,6 +8,7 @@ pub mod base;
 pub mod deploy;
 pub mod diff;
 pub mod gate;
+pub mod governance;
 pub mod ledger;
 pub mod secrets;
 pub mod signatures;

@@ -513,3 +513,52 @@ impl Store {
             .collect())
     }
 }
+
+impl Store {
+    /// Every digest each tag of `repository` (`registry/name`) was seen
+    /// pointing at, oldest first: a release tag with two was moved.
+    ///
+    /// # Errors
+    /// A failing query.
+    pub async fn tag_history(
+        &self,
+        repository: &str,
+    ) -> Result<Vec<(String, Vec<(String, String)>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT tag, digest, first_seen FROM tags WHERE repository = $1 ORDER BY tag, first_seen",
+        )
+        .bind(repository)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.error("read the tag history", e))?;
+        let mut out: Vec<(String, Vec<(String, String)>)> = Vec::new();
+        for row in &rows {
+            let tag: String = row.get(0);
+            let seen = (row.get(1), row.get(2));
+            match out.last_mut() {
+                Some((last, digests)) if *last == tag => digests.push(seen),
+                _ => out.push((tag, vec![seen])),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The repositories (`registry/name`) the store has seen tags of on
+    /// `registry`.
+    ///
+    /// # Errors
+    /// A failing query.
+    pub async fn repositories_of(&self, registry: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT repository FROM tags WHERE repository LIKE $1 ORDER BY repository",
+        )
+        .bind(format!(
+            "{}/%",
+            registry.replace('%', "\\%").replace('_', "\\_")
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.error("read repositories", e))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+}

@@ -299,6 +299,7 @@ pub struct ImageBuilder {
     os: String,
     architecture: String,
     variant: Option<String>,
+    created: Option<String>,
     diff_ids: BTreeMap<usize, String>,
 }
 
@@ -338,6 +339,7 @@ impl ImageBuilder {
             os: "linux".to_owned(),
             architecture: "amd64".to_owned(),
             variant: None,
+            created: None,
             diff_ids: BTreeMap::new(),
         }
     }
@@ -373,6 +375,13 @@ impl ImageBuilder {
         self
     }
 
+    /// Sets the config's `created` (default 2024-01-01T00:00:00Z).
+    #[must_use]
+    pub fn created(mut self, created: &str) -> Self {
+        self.created = Some(created.to_owned());
+        self
+    }
+
     /// Adds a manifest annotation.
     #[must_use]
     pub fn annotation(mut self, key: &str, value: &str) -> Self {
@@ -404,7 +413,7 @@ impl ImageBuilder {
             .map_or_else(|| "[\"sh\"]".to_owned(), ToString::to_string);
         history.push(json!({"created": "2024-01-01T00:00:00Z", "created_by": format!("/bin/sh -c #(nop)  CMD {cmd}"), "empty_layer": true}));
         let mut config = json!({
-            "created": "2024-01-01T00:00:00Z",
+            "created": self.created.as_deref().unwrap_or("2024-01-01T00:00:00Z"),
             "architecture": self.architecture,
             "os": self.os,
             "config": self.config,

@@ -38,17 +38,24 @@ impl TestRegistry {
     /// Starts a registry and waits until `/v2/` answers 401.
     #[must_use]
     pub fn start() -> Self {
-        Self::start_with(None)
+        Self::start_with(None, true)
+    }
+
+    /// Starts a registry without authentication: anyone may pull and push
+    /// (what `customs registry audit` must flag).
+    #[must_use]
+    pub fn start_open() -> Self {
+        Self::start_with(None, false)
     }
 
     /// Starts a registry that sends its notifications (distribution's
     /// event envelopes) to `url` with `Authorization: Bearer <token>`.
     #[must_use]
     pub fn start_notifying(url: &str, token: &str) -> Self {
-        Self::start_with(Some((url, token)))
+        Self::start_with(Some((url, token)), true)
     }
 
-    fn start_with(notify: Option<(&str, &str)>) -> Self {
+    fn start_with(notify: Option<(&str, &str)>, auth: bool) -> Self {
         require("docker-registry", "docker-registry");
         require("htpasswd", "apache2-utils");
         let dir = tempfile::tempdir().unwrap();
@@ -72,6 +79,11 @@ impl TestRegistry {
                 root = dir.path().join("data").display(),
                 htpasswd = dir.path().join("htpasswd").display(),
             );
+            let config = if auth {
+                config
+            } else {
+                config[..config.find("auth:").unwrap_or(config.len())].to_owned()
+            };
             let config = match notify {
                 Some((url, token)) => format!(
                     "{config}notifications:\n  endpoints:\n    - name: customs\n      url: {url}\n      headers:\n        Authorization: [\"Bearer {token}\"]\n      timeout: 5s\n      threshold: 3\n      backoff: 1s\n"

@@ -96,6 +96,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => commands::serve::serve(args, &cli.global).await,
             Command::Worker(args) => commands::serve::worker(args, &cli.global).await,
             Command::Token(command) => commands::serve::token(command, &cli.global).await,
+            Command::Registry(command) => commands::registry::run(command, &cli.global).await,
         }
     };
     let result = runtime.block_on(async {

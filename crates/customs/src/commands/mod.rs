@@ -23,6 +23,7 @@ pub(crate) mod policy;
 pub(crate) mod promote;
 pub(crate) mod quickview;
 pub(crate) mod recommend;
+pub(crate) mod registry;
 pub(crate) mod release;
 pub(crate) mod sbom;
 pub(crate) mod scan;

@@ -20,7 +20,7 @@ use customs_types::Digest;
 use crate::exit::ExitStatus;
 
 /// `6h`, `30m`, `1d`, `90s`.
-fn duration(text: &str) -> anyhow::Result<Duration> {
+pub(crate) fn duration(text: &str) -> anyhow::Result<Duration> {
     let bad = || anyhow::anyhow!("`{text}` is not a duration (examples: 90s, 30m, 6h, 1d)");
     let (number, unit) = text.split_at(text.len().saturating_sub(1));
     let n: u64 = number.parse().map_err(|_| bad())?;

@@ -8,6 +8,7 @@ mod dashboard;
 mod example;
 mod files;
 mod gate;
+mod governance;
 mod inspect;
 mod ledger;
 mod registry;

@@ -1416,6 +1416,35 @@ impl RegistryClient {
         Ok(out)
     }
 
+    /// Deletes a manifest or a blob (`kind`: `manifests` or `blobs`) of
+    /// `repository` by digest; `false` when it was not there.
+    ///
+    /// # Errors
+    /// Transport, auth and status errors (a registry that does not allow
+    /// deletes answers 405, and says so).
+    pub(crate) async fn delete(
+        &self,
+        repository: &str,
+        kind: &str,
+        digest: &Digest,
+    ) -> Result<bool, SourceError> {
+        let base = self.base().await?;
+        let url = format!("{base}/v2/{repository}/{kind}/{digest}");
+        let response = self
+            .send(
+                &url,
+                &format!("repository:{repository}:delete"),
+                self.options.request_timeout,
+                || self.http.delete(&url),
+            )
+            .await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(false);
+        }
+        check_status(&response, &url)?;
+        Ok(true)
+    }
+
     /// Puts a manifest at `reference` (a tag or its digest) and returns the
     /// digest the registry reports, checked against the bytes sent.
     ///

@@ -283,6 +283,47 @@ impl RegistrySource {
         }
     }
 
+    /// Deletes the manifest `digest` (every tag on it goes with it); `false`
+    /// when it was not there.
+    ///
+    /// # Errors
+    /// Transport, auth and status errors (deletes disabled: 405).
+    pub async fn delete_manifest(&self, digest: &Digest) -> Result<bool, SourceError> {
+        self.client
+            .delete(self.reference.repository(), "manifests", digest)
+            .await
+    }
+
+    /// Deletes the blob `digest` of this repository; `false` when it was
+    /// not there.
+    ///
+    /// # Errors
+    /// Transport, auth and status errors.
+    pub async fn delete_blob(&self, digest: &Digest) -> Result<bool, SourceError> {
+        self.client
+            .delete(self.reference.repository(), "blobs", digest)
+            .await
+    }
+
+    /// Whether the registry has the OCI 1.1 referrers API (asked about
+    /// `digest`).
+    ///
+    /// # Errors
+    /// Transport and auth errors.
+    pub async fn has_referrers_api(&self, digest: &Digest) -> Result<bool, SourceError> {
+        let found = self
+            .client
+            .referrers(
+                self.reference.repository(),
+                digest,
+                None,
+                self.limits.max_manifest_bytes,
+                1,
+            )
+            .await?;
+        Ok(found.is_some())
+    }
+
     /// The repository's tags, every page.
     ///
     /// # Errors
