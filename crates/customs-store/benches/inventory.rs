@@ -8,6 +8,7 @@
 //!
 //!   cargo bench -p customs-store --bench inventory
 //!   FLEET=2000 INVENTORY_DIR=/tmp/fleet cargo bench -p customs-store --bench inventory
+//!   INVENTORY_PG_URL=postgres://… keeps the PostgreSQL fleet on that server.
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use std::time::{Duration, Instant};
@@ -239,8 +240,16 @@ fn main() {
             .unwrap();
         bench("SQLite", &sqlite, fleet, &index).await;
         sqlite.close().await;
-        let server = customs_test::postgres::Postgres::start();
-        let postgres = Store::open(&server.database()).await.unwrap();
+        // INVENTORY_PG_URL: a server of the caller's (scripts/bench-server
+        // keeps its fleet there); else one started here, for this run.
+        let server = std::env::var("INVENTORY_PG_URL")
+            .is_err()
+            .then(customs_test::postgres::Postgres::start);
+        let url = server.as_ref().map_or_else(
+            || std::env::var("INVENTORY_PG_URL").unwrap_or_default(),
+            customs_test::postgres::Postgres::database,
+        );
+        let postgres = Store::open(&url).await.unwrap();
         bench("PostgreSQL", &postgres, fleet, &index).await;
         postgres.close().await;
     });
