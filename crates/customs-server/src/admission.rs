@@ -203,6 +203,16 @@ fn request(body: &[u8]) -> Result<Value, ApiError> {
     Ok(request)
 }
 
+/// The container images of a review's object (for fuzzing).
+pub(crate) fn images_of_review(body: &[u8]) -> Result<Vec<(String, String)>, String> {
+    let request = request(body).map_err(|e| e.message)?;
+    Ok(containers(&request["object"])
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| (c.pointer, c.image))
+        .collect())
+}
+
 fn review(response: Value) -> Answer {
     Ok((
         StatusCode::OK,

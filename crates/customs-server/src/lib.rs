@@ -36,6 +36,47 @@ pub use log::Logger;
 pub use tls::TlsFiles;
 pub use worker::{WorkerConfig, run_workers};
 
+/// The parsers of what the server is sent, as plain functions (for the
+/// fuzz targets): each returns a value or an error, never panics.
+pub mod inputs {
+    /// The images a distribution notification envelope asks to scan.
+    ///
+    /// # Errors
+    /// Not an envelope.
+    pub fn registry_notification(body: &[u8]) -> Result<Vec<String>, String> {
+        Ok(crate::hooks::registry_pushes(body)?
+            .into_iter()
+            .filter_map(|p| match p {
+                crate::hooks::Push::Scan { reference } => Some(reference),
+                crate::hooks::Push::Ignored(_) => None,
+            })
+            .collect())
+    }
+
+    /// The images a Harbor webhook asks to scan.
+    ///
+    /// # Errors
+    /// Not a Harbor payload.
+    pub fn harbor_event(body: &[u8]) -> Result<Vec<String>, String> {
+        Ok(crate::hooks::harbor_pushes(body)?
+            .into_iter()
+            .filter_map(|p| match p {
+                crate::hooks::Push::Scan { reference } => Some(reference),
+                crate::hooks::Push::Ignored(_) => None,
+            })
+            .collect())
+    }
+
+    /// The container images of an AdmissionReview's object, each with
+    /// the JSON pointer to it (empty when it runs no pod).
+    ///
+    /// # Errors
+    /// Not an admission.k8s.io/v1 AdmissionReview.
+    pub fn admission_review(body: &[u8]) -> Result<Vec<(String, String)>, String> {
+        crate::admission::images_of_review(body)
+    }
+}
+
 /// A boxed future, as [`Engine`]'s methods return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

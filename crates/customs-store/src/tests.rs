@@ -748,3 +748,143 @@ async fn two_workers_share_a_queue_without_loss_or_repeats() {
         );
     }
 }
+
+/// What the dashboard and `registry audit` read: the fleet with verdicts
+/// and blocks, a service's scans over time, a tag's history.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fleet_a_service_over_time_and_moved_tags() {
+    each_backend(|store| async move {
+        let (old, new) = two_releases(&store).await;
+        let record = |image: &Seen,
+                      kind: &str,
+                      environment: Option<&str>,
+                      summary: serde_json::Value| NewRecord {
+            subject: image.clone(),
+            kind: kind.to_owned(),
+            environment: environment.map(str::to_owned),
+            summary,
+            document: None,
+        };
+        store
+            .record(record(
+                &old,
+                "scan",
+                None,
+                serde_json::json!({"counts": {"critical": 2, "high": 1}}),
+            ))
+            .await
+            .unwrap();
+        store
+            .record(record(
+                &new,
+                "scan",
+                None,
+                serde_json::json!({"counts": {"high": 1}}),
+            ))
+            .await
+            .unwrap();
+        store
+            .record(record(
+                &new,
+                "gate",
+                Some("prod"),
+                serde_json::json!({"verdict": "deny"}),
+            ))
+            .await
+            .unwrap();
+        store
+            .record(record(
+                &new,
+                "gate",
+                Some("prod"),
+                serde_json::json!({"verdict": "warn"}),
+            ))
+            .await
+            .unwrap();
+        store
+            .record(record(
+                &new,
+                "gate",
+                Some("dev"),
+                serde_json::json!({"verdict": "deny"}),
+            ))
+            .await
+            .unwrap();
+        store
+            .record_deployment(&deployment("prod", "shop", old.clone()))
+            .await
+            .unwrap();
+        store
+            .record_deployment(&deployment("prod", "shop", new.clone()))
+            .await
+            .unwrap();
+        store
+            .record_deployment(&deployment("staging", "shop", old.clone()))
+            .await
+            .unwrap();
+        store.block(&old.digest, "INC-9", None).await.unwrap();
+        let fleet = store.fleet(None, 100).await.unwrap();
+        assert_eq!(fleet.len(), 2, "current deployments only");
+        let prod = fleet
+            .iter()
+            .find(|r| r.deployment.environment == "prod")
+            .unwrap();
+        assert_eq!(
+            (prod.verdict.as_deref(), prod.blocked.as_deref()),
+            (Some("warn"), None),
+            "the newest prod decision"
+        );
+        assert!(prod.decided_at.is_some());
+        let staging = fleet
+            .iter()
+            .find(|r| r.deployment.environment == "staging")
+            .unwrap();
+        assert_eq!(
+            (staging.verdict.as_deref(), staging.blocked.as_deref()),
+            (None, Some("INC-9"))
+        );
+        assert_eq!(store.fleet(Some("staging"), 100).await.unwrap().len(), 1);
+        assert_eq!(store.fleet(None, 1).await.unwrap().len(), 1, "limited");
+        let scans = store.service_scans("shop", Some("prod")).await.unwrap();
+        assert_eq!(scans.len(), 2);
+        assert_eq!(scans[0].digest, old.digest.to_string());
+        assert_eq!(scans[0].counts.get("critical"), Some(&2));
+        assert!(
+            store
+                .service_scans("nothing", None)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // A tag seen on two digests: moved.
+        let moved = Seen {
+            digest: digest(9),
+            name: old.name.clone(),
+            tags: old.tags.clone(),
+        };
+        store
+            .record_sbom(&moved, &sbom(vec![deb("openssl", "3.0.9-1")]))
+            .await
+            .unwrap();
+        let history = store
+            .tag_history("registry.test:5000/shop/app")
+            .await
+            .unwrap();
+        let tag = history.iter().find(|(t, _)| t == "1.0").unwrap();
+        assert_eq!(tag.1.len(), 2, "{history:?}");
+        assert_eq!(tag.1[0].0, old.digest.to_string(), "oldest first");
+        assert_eq!(
+            store.repositories_of("registry.test:5000").await.unwrap(),
+            vec!["registry.test:5000/shop/app".to_owned()]
+        );
+        assert!(
+            store
+                .repositories_of("registry.test:5")
+                .await
+                .unwrap()
+                .is_empty(),
+            "whole registry names only"
+        );
+    })
+    .await;
+}
