@@ -49,6 +49,10 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
 /// The newest schema version this build knows.
 pub const SCHEMA_VERSION: i64 = 2;
 
+/// How many times a migration that lost a race with another process's is
+/// tried again (100 ms apart).
+const MIGRATION_ATTEMPTS: u32 = 50;
+
 /// How long a SQLite writer waits for another process's write.
 const BUSY_TIMEOUT_MS: u32 = 30_000;
 
@@ -286,18 +290,27 @@ impl Store {
             .collect();
         let mut migrator = Migrator::DEFAULT;
         migrator.migrations = Cow::Owned(migrations);
-        let result = migrator.run(&self.pool).await;
-        if let Err(source) = result {
+        // Another process may be migrating the same fresh SQLite file: its
+        // migration wins, ours fails on what it created; once it is done
+        // (or between its steps) the missing rest is applied, or found.
+        let mut attempt = 0;
+        loop {
+            let Err(source) = migrator.run(&self.pool).await else {
+                return Ok(());
+            };
             if self.schema_version().await? == SCHEMA_VERSION {
                 return Ok(());
             }
-            return Err(StoreError::Migrate {
-                location: self.location.clone(),
-                version: SCHEMA_VERSION,
-                source,
-            });
+            attempt += 1;
+            if attempt >= MIGRATION_ATTEMPTS {
+                return Err(StoreError::Migrate {
+                    location: self.location.clone(),
+                    version: SCHEMA_VERSION,
+                    source,
+                });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        Ok(())
     }
 }
 

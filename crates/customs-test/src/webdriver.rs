@@ -104,6 +104,20 @@ impl Browser {
         self.call("GET", "/url", None).as_str().unwrap().to_owned()
     }
 
+    /// Waits (up to 30 s) until the current URL satisfies `done`, for a
+    /// navigation a click started; the URL then.
+    pub fn wait_url(&self, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let url = self.url();
+            if done(&url) {
+                return url;
+            }
+            assert!(Instant::now() < deadline, "still at {url}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The page's title.
     #[must_use]
     pub fn title(&self) -> String {

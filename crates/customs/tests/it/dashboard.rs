@@ -45,7 +45,7 @@ fn the_dashboard_in_chromium() {
     let field = browser.find("input#token");
     browser.type_into(&field, &token);
     browser.click(&browser.find("form button[type=submit]"));
-    assert_eq!(browser.url(), format!("{base}/ui"));
+    browser.wait_url(|u| u == format!("{base}/ui"));
     assert_eq!(browser.title(), "Fleet · customs");
     let text = browser.page_text();
     assert!(text.contains("prod: what runs now"), "{text}");
@@ -54,7 +54,7 @@ fn the_dashboard_in_chromium() {
 
     // The digest's page, from the fleet's link.
     browser.click(&browser.find("td a.digest"));
-    assert_eq!(browser.url(), format!("{base}/ui/images/{}", digest));
+    browser.wait_url(|u| u == format!("{base}/ui/images/{digest}"));
     let text = browser.page_text();
     for part in [
         "Gate decisions",
@@ -70,6 +70,7 @@ fn the_dashboard_in_chromium() {
     let field = browser.find("input#sbom-q");
     browser.type_into(&field, "zlib");
     browser.click(&browser.find("form.search button"));
+    browser.wait_url(|u| u.ends_with("?q=zlib"));
     let captions: Vec<String> = browser
         .find_all("table caption")
         .iter()
@@ -90,6 +91,7 @@ fn the_dashboard_in_chromium() {
     let field = browser.find("input#q");
     browser.type_into(&field, "CVE-2023-45853");
     browser.click(&browser.find("form.search button"));
+    browser.wait_url(|u| u.contains("q=CVE-2023-45853"));
     let text = browser.page_text();
     assert!(text.contains("Images CVE-2023-45853 affects"), "{text}");
     assert!(text.contains("prod/shop"), "{text}");
@@ -102,6 +104,7 @@ fn the_dashboard_in_chromium() {
     // Sign out: the pages ask again.
     browser.go(&format!("{base}/ui"));
     browser.click(&browser.find("header form button"));
+    browser.wait_url(|u| u.contains("/ui/login"));
     browser.go(&format!("{base}/ui"));
     assert!(browser.url().contains("/ui/login"));
     drop(browser);
