@@ -79,6 +79,7 @@ impl Engine for Fake {
 }
 
 struct Harness {
+    fake: Arc<Fake>,
     state: Arc<State>,
     router: axum::Router,
     admin: String,
@@ -114,9 +115,12 @@ async fn harness(engine: Fake, tune: impl FnOnce(&mut Config)) -> Harness {
     ];
     tune(&mut config);
     let (logger, logs) = Logger::buffer();
-    let state = State::new(store, Arc::new(engine), config, logger);
+    let fake = Arc::new(engine);
+    let dynamic: Arc<dyn Engine> = fake.clone();
+    let state = State::new(store, dynamic, config, logger);
     let router = router(&state);
     Harness {
+        fake,
         state,
         router,
         admin,
@@ -513,8 +517,14 @@ async fn a_registry_push_queues_a_scan_that_a_worker_runs() {
     for t in tasks {
         t.await.unwrap();
     }
-    let engine_saw = h.state.engine.clone();
-    drop(engine_saw);
+    assert_eq!(
+        h.fake.scanned.lock().unwrap().clone(),
+        vec![(
+            format!("127.0.0.1:5000/shop/app@{d}"),
+            vec!["dev".to_owned(), "staging".to_owned()]
+        )],
+        "scanned once, gated for every push environment"
+    );
     let logs = String::from_utf8(h.logs.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("\"msg\":\"job finished\""));
 }
@@ -525,6 +535,11 @@ fn review(file: &str, registry: &str, pinned: &Digest) -> Value {
         .replace("REGISTRY", registry)
         .replace("DIGEST", pinned.as_str());
     serde_json::from_str(&text).unwrap()
+}
+
+/// The message of a review's denial.
+fn denial(body: &Value) -> &str {
+    body["response"]["status"]["message"].as_str().unwrap()
 }
 
 fn allowed(verdict: bool) -> Admit {
@@ -589,8 +604,8 @@ async fn admission_allows_signed_gated_digests_only_and_fails_closed() {
         .1["response"]["allowed"],
         true
     );
-    let engine = &h.state.engine;
-    let _ = engine;
+    assert_eq!(h.fake.resolves.load(Ordering::SeqCst), 1, "one tag lookup");
+    assert_eq!(h.fake.admits.load(Ordering::SeqCst), 1, "one check");
     // A denied digest: refused, with the reason.
     let (_, body, _) = h
         .call(
@@ -602,7 +617,7 @@ async fn admission_allows_signed_gated_digests_only_and_fails_closed() {
         .await;
     assert_eq!(body["response"]["allowed"], false);
     assert_eq!(body["response"]["status"]["code"], 403);
-    let message = body["response"]["status"]["message"].as_str().unwrap();
+    let message = denial(&body);
     assert!(
         message.contains("CVE-2024-1") && message.contains(bad.as_str()),
         "{message}"
@@ -618,24 +633,14 @@ async fn admission_allows_signed_gated_digests_only_and_fails_closed() {
         )
         .await;
     assert_eq!(body["response"]["allowed"], false);
-    assert!(
-        body["response"]["status"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("the registry is down")
-    );
+    assert!(denial(&body).contains("the registry is down"));
     // A namespace of no environment is denied; DELETE and other kinds pass.
     let mut stray = review("pod-create.json", "reg.test", &good);
     stray["request"]["namespace"] = json!("sandbox");
     let (_, body, _) = h
         .call("POST", "/admission", Some(&h.read), Some(stray))
         .await;
-    assert!(
-        body["response"]["status"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("namespace sandbox belongs to no environment")
-    );
+    assert!(denial(&body).contains("namespace sandbox belongs to no environment"));
     let (_, body, _) = h
         .call(
             "POST",
@@ -769,12 +774,7 @@ async fn mutation_pins_tags_to_digests() {
         )
         .await;
     assert_eq!(body["response"]["allowed"], false);
-    assert!(
-        body["response"]["status"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("manifest unknown")
-    );
+    assert!(denial(&body).contains("manifest unknown"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -73,6 +73,18 @@ fn verdict_cell(page: &mut Page, verdict: Option<&str>) {
     }
 }
 
+/// `cluster / namespace`, `-` for either not said.
+fn place(d: &customs_store::Deployment) -> String {
+    let or_dash = |s: &str| {
+        if s.is_empty() {
+            "-".to_owned()
+        } else {
+            s.to_owned()
+        }
+    };
+    format!("{} / {}", or_dash(&d.cluster), or_dash(&d.namespace))
+}
+
 fn digest_link(page: &mut Page, digest: &str) {
     let short = digest.get(..19).unwrap_or(digest);
     let _ = page
@@ -210,19 +222,7 @@ pub(crate) async fn fleet(
                         );
                     }
                     1 => {
-                        p.text(&format!(
-                            "{} / {}",
-                            if d.cluster.is_empty() {
-                                "-"
-                            } else {
-                                &d.cluster
-                            },
-                            if d.namespace.is_empty() {
-                                "-"
-                            } else {
-                                &d.namespace
-                            }
-                        ));
+                        p.text(&place(d));
                     }
                     2 => digest_link(p, &d.digest),
                     3 => {
@@ -335,19 +335,7 @@ pub(crate) async fn image(
             let text = match i {
                 0 => d.environment.clone(),
                 1 => d.service.clone(),
-                2 => format!(
-                    "{} / {}",
-                    if d.cluster.is_empty() {
-                        "-"
-                    } else {
-                        &d.cluster
-                    },
-                    if d.namespace.is_empty() {
-                        "-"
-                    } else {
-                        &d.namespace
-                    }
-                ),
+                2 => place(d),
                 3 => d.since.clone(),
                 _ => d.until.clone().unwrap_or_else(|| "running".to_owned()),
             };
@@ -408,8 +396,8 @@ pub(crate) async fn image(
         },
     );
     // Findings, secrets, signatures and attestations: from the newest
-    // decision's input.
-    if let Some((env, _, document)) = decisions.last() {
+    // decision's input (whichever environment it was for).
+    if let Some((env, _, document)) = decisions.iter().max_by_key(|(_, record, _)| record.id) {
         let input = &document["input"];
         let mut findings: Vec<&Value> = input["vulnerabilities"]
             .as_array()

@@ -21,7 +21,8 @@ pub struct TestRegistry {
     _dir: tempfile::TempDir,
 }
 
-fn require(tool: &str, package: &str) {
+/// Fails the test with an install hint when `tool` is missing.
+pub(crate) fn require(tool: &str, package: &str) {
     let found = Command::new("sh")
         .arg("-c")
         .arg(format!("command -v {tool}"))

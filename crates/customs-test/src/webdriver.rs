@@ -24,21 +24,8 @@ impl Browser {
     /// Starts chromedriver on a free port and a headless Chromium session.
     #[must_use]
     pub fn start() -> Self {
-        for (tool, package) in [
-            ("chromedriver", "chromium-driver"),
-            ("chromium", "chromium"),
-        ] {
-            let found = Command::new("sh")
-                .arg("-c")
-                .arg(format!("command -v {tool}"))
-                .stdout(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            assert!(
-                found,
-                "`{tool}` is not installed: run `apt-get install -y {package}` (what .ci/run does)"
-            );
-        }
+        crate::registry::require("chromedriver", "chromium-driver");
+        crate::registry::require("chromium", "chromium");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
