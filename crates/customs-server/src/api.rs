@@ -122,11 +122,15 @@ pub(crate) async fn image(Shared(state): Shared<Arc<State>>, Path(text): Path<St
     let history = state.store.history(&digest).await?;
     let deployments = state.store.deployments_of(&digest).await?;
     let block = state.store.block_of(&digest, &customs_store::now()).await?;
+    let promotions = state.store.promotions_of(&digest).await?;
+    let releases = state.store.releases_of(&digest).await?;
     ok(json!({
         "digest": digest.to_string(),
         "tags": tags.iter().map(|(tag, first_seen)| json!({"tag": tag, "first_seen": first_seen})).collect::<Vec<_>>(),
         "blocked": block,
         "deployments": deployments,
+        "promotions": promotions,
+        "releases": releases,
         "history": history,
     }))
 }
@@ -198,22 +202,71 @@ pub(crate) async fn decision(
     Query(q): Query<EnvQuery>,
 ) -> Answer {
     let digest = digest(&text)?;
+    let (record, document) = newest_decision(&state, &digest, Some(&q.env)).await?;
+    ok(json!({"record": record, "document": document}))
+}
+
+/// The newest gate record of `digest` (in `environment` when given) and
+/// its decision document.
+async fn newest_decision(
+    state: &State,
+    digest: &Digest,
+    environment: Option<&str>,
+) -> Result<(customs_store::Record, Value), ApiError> {
     let record = state
         .store
-        .records(&digest, Some("gate"))
+        .records(digest, Some("gate"))
         .await?
         .into_iter()
         .rev()
-        .find(|r| r.environment.as_deref() == Some(q.env.as_str()))
+        .find(|r| environment.is_none_or(|e| r.environment.as_deref() == Some(e)))
         .ok_or_else(|| {
-            ApiError::not_found(format!("{digest} has no gate decision for {}", q.env))
+            ApiError::not_found(match environment {
+                Some(e) => format!("{digest} has no gate decision for {e}"),
+                None => format!("{digest} has no gate decision"),
+            })
         })?;
     let document = match &record.document {
         Some(d) => state.store.document(d).await?,
         None => None,
     };
-    let document: Option<Value> = document.and_then(|b| serde_json::from_slice(&b).ok());
-    ok(json!({"record": record, "document": document}))
+    let document = document
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(Value::Null);
+    Ok((record, document))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct MaybeEnvQuery {
+    env: Option<String>,
+}
+
+/// What the newest decision (in an environment, when asked) found: the
+/// vulnerabilities (and those VEX or exceptions suppressed), secrets
+/// (redacted), lint of the image and its manifests, signatures,
+/// attestations and provenance, as the gate's policy input holds them.
+pub(crate) async fn findings(
+    Shared(state): Shared<Arc<State>>,
+    Path(text): Path<String>,
+    Query(q): Query<MaybeEnvQuery>,
+) -> Answer {
+    let digest = digest(&text)?;
+    let (record, document) = newest_decision(&state, &digest, q.env.as_deref()).await?;
+    let input = &document["input"];
+    ok(json!({
+        "digest": digest.to_string(),
+        "environment": record.environment,
+        "evaluated_at": record.created_at,
+        "verdict": record.summary["verdict"],
+        "vulnerabilities": input["vulnerabilities"],
+        "suppressed": input["suppressed"],
+        "secrets": input["secrets"],
+        "lint": input["lint"],
+        "manifests": input["manifests"],
+        "signatures": input["signatures"],
+        "attestations": input["attestations"],
+        "provenance": input["provenance"],
+    }))
 }
 
 pub(crate) async fn where_(Shared(state): Shared<Arc<State>>, Path(text): Path<String>) -> Answer {

@@ -160,6 +160,8 @@ fn schemas() -> Value {
                 }},
                 "blocked": {"type": ["object", "null"]},
                 "deployments": {"type": "array", "items": {"type": "object"}},
+                "promotions": {"type": "array", "items": {"type": "object"}},
+                "releases": {"type": "array", "items": {"type": "object"}},
                 "history": {"type": "array", "items": {"type": "object"}},
             },
         },

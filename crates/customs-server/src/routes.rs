@@ -200,6 +200,26 @@ pub(crate) fn routes() -> Vec<Route> {
         },
         Route {
             method: "get",
+            path: "/api/v1/images/{digest}/findings",
+            access: Token(Read),
+            tag: "images",
+            operation: "getFindings",
+            summary: "What the newest gate decision found: vulnerabilities (and the suppressed), secrets (redacted), lint, signatures, attestations, provenance.",
+            params: vec![
+                DIGEST,
+                query(
+                    "env",
+                    "string",
+                    false,
+                    "The newest decision for this environment (default: of any).",
+                ),
+            ],
+            body: None,
+            ok: (200, JSON, "Object"),
+            handler: || get(api::findings),
+        },
+        Route {
+            method: "get",
             path: "/api/v1/where/{digest}",
             access: Token(Read),
             tag: "inventory",

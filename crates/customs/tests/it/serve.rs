@@ -291,6 +291,30 @@ fn a_push_is_scanned_and_gated_a_new_advisory_flags_what_runs_and_admission_chec
         decision["document"]["decision"]["verdict"],
         verdict.as_str()
     );
+    let (status, found) = http(
+        &server.addr,
+        "GET",
+        &format!("/api/v1/images/{digest}/findings?env=dev"),
+        Some(&read),
+        None,
+    );
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["verdict"], verdict.as_str());
+    assert!(
+        found["vulnerabilities"].as_array().unwrap().len() >= 20,
+        "{found}"
+    );
+    assert!(
+        !found["secrets"].as_array().unwrap().is_empty(),
+        "the example's secrets"
+    );
+    assert_eq!(found["signatures"]["checked"], true);
+    assert!(
+        !found
+            .to_string()
+            .contains("fakeSecretKeyForTheCustomsExample"),
+        "secrets stay redacted"
+    );
 
     // Admission: the tag resolves at the registry; unsigned is refused.
     let by_tag = format!("{}/shop/app:1.0", registry.addr);
