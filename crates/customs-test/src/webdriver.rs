@@ -31,8 +31,16 @@ impl Browser {
             .local_addr()
             .unwrap()
             .port();
+        // Chromium writes its crash reports and caches under the home and
+        // XDG folders: all of them in the session's own folder, never the
+        // caller's.
+        let profile = tempfile::tempdir().unwrap();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
+            .env("HOME", profile.path())
+            .env("XDG_CONFIG_HOME", profile.path().join("config"))
+            .env("XDG_CACHE_HOME", profile.path().join("cache"))
+            .env("XDG_DATA_HOME", profile.path().join("data"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -43,7 +51,6 @@ impl Browser {
             assert!(Instant::now() < deadline, "chromedriver did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
-        let profile = tempfile::tempdir().unwrap();
         let (status, session) = http::json(
             &addr,
             "POST",
