@@ -215,11 +215,8 @@ async fn newest_decision(
 ) -> Result<(customs_store::Record, Value), ApiError> {
     let record = state
         .store
-        .records(digest, Some("gate"))
+        .latest_record(digest, "gate", environment)
         .await?
-        .into_iter()
-        .rev()
-        .find(|r| environment.is_none_or(|e| r.environment.as_deref() == Some(e)))
         .ok_or_else(|| {
             ApiError::not_found(match environment {
                 Some(e) => format!("{digest} has no gate decision for {e}"),

@@ -118,6 +118,10 @@ pub struct StoredSbom {
     pub sbom: Sbom,
 }
 
+/// The columns a [`Record`] is read from.
+const RECORD_COLUMNS: &str =
+    "id, record_digest, subject, kind, environment, created_at, actor, tool, summary, document";
+
 /// Documents larger than this are stored zstd-compressed.
 const COMPRESS_ABOVE: usize = 4096;
 
@@ -528,7 +532,7 @@ impl Store {
         digest: &Digest,
         kind: Option<&str>,
     ) -> Result<Vec<Record>, StoreError> {
-        let columns = "id, record_digest, subject, kind, environment, created_at, actor, tool, summary, document";
+        let columns = RECORD_COLUMNS;
         let rows = match kind {
             Some(kind) => {
                 sqlx::query(AssertSqlSafe(format!(
@@ -550,6 +554,37 @@ impl Store {
         }
         .map_err(|e| self.error("read records", e))?;
         rows.iter().map(|row| self.record_of(row)).collect()
+    }
+
+    /// The newest record of `kind` about `digest` (in `environment` when
+    /// given).
+    ///
+    /// # Errors
+    /// A failing query or a damaged row.
+    pub async fn latest_record(
+        &self,
+        digest: &Digest,
+        kind: &str,
+        environment: Option<&str>,
+    ) -> Result<Option<Record>, StoreError> {
+        let filter = if environment.is_some() {
+            " AND environment = $3"
+        } else {
+            ""
+        };
+        let mut query = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE subject = $1 AND kind = $2{filter} ORDER BY id DESC LIMIT 1"
+        )))
+        .bind(digest.to_string())
+        .bind(kind);
+        if let Some(environment) = environment {
+            query = query.bind(environment);
+        }
+        let row = query
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.error("read a record", e))?;
+        row.as_ref().map(|row| self.record_of(row)).transpose()
     }
 
     fn record_of(&self, row: &sqlx::any::AnyRow) -> Result<Record, StoreError> {

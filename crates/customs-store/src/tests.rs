@@ -823,6 +823,28 @@ async fn the_fleet_a_service_over_time_and_moved_tags() {
             .await
             .unwrap();
         store.block(&old.digest, "INC-9", None).await.unwrap();
+        let newest = |env| {
+            let store = store.clone();
+            let digest = new.digest.clone();
+            async move {
+                store
+                    .latest_record(&digest, "gate", env)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .summary["verdict"]
+                    .clone()
+            }
+        };
+        assert_eq!(newest(Some("prod")).await, "warn");
+        assert_eq!(newest(None).await, "deny", "the newest of any environment");
+        assert!(
+            store
+                .latest_record(&old.digest, "gate", None)
+                .await
+                .unwrap()
+                .is_none()
+        );
         let fleet = store.fleet(None, 100).await.unwrap();
         assert_eq!(fleet.len(), 2, "current deployments only");
         let prod = fleet

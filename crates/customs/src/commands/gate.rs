@@ -330,20 +330,6 @@ pub(crate) async fn assess_walked(
     })
 }
 
-/// The newest gate record of `digest` in `environment`.
-pub(crate) async fn latest_decision_record(
-    store: &customs_store::Store,
-    digest: &customs_types::Digest,
-    environment: &str,
-) -> anyhow::Result<Option<customs_store::Record>> {
-    Ok(store
-        .records(digest, Some("gate"))
-        .await?
-        .into_iter()
-        .rev()
-        .find(|r| r.environment.as_deref() == Some(environment)))
-}
-
 /// A gate record's document read back, as [`record_decision`] wrote it:
 /// the decision and the policy input it was computed from; `None` when
 /// the record has none or it does not read as one.

@@ -46,7 +46,7 @@ async fn reusable(
     current: &serde_json::Value,
     today: &str,
 ) -> anyhow::Result<Option<(DecisionRecord, String)>> {
-    let Some(record) = super::gate::latest_decision_record(store, digest, env).await? else {
+    let Some(record) = store.latest_record(digest, "gate", Some(env)).await? else {
         return Ok(None);
     };
     let same = ["policy", "exceptions", "database", "settings"]

@@ -152,7 +152,8 @@ async fn create(args: &ReleaseArgs, global: &GlobalArgs) -> anyhow::Result<ExitS
     let store = super::ledger::open_store(global).await?;
     // The decision this release ships under: the newest recorded for the
     // digest and environment. None is an error, never a pass.
-    let gate = super::gate::latest_decision_record(&store, &seen.digest, &args.env)
+    let gate = store
+        .latest_record(&seen.digest, "gate", Some(&args.env))
         .await?
         .with_context(|| {
             format!(

@@ -159,10 +159,14 @@ impl CliEngine {
         if let Some(block) = store.block_of(&digest, &customs_store::now()).await? {
             return Ok(deny(vec![format!("blocked: {}", block.reason)]));
         }
-        let mut record = super::gate::latest_decision_record(&store, &digest, environment).await?;
+        let mut record = store
+            .latest_record(&digest, "gate", Some(environment))
+            .await?;
         if record.is_none() && self.gate_on_admission {
             self.scan_and_gate(image, &[environment.to_owned()]).await?;
-            record = super::gate::latest_decision_record(&store, &digest, environment).await?;
+            record = store
+                .latest_record(&digest, "gate", Some(environment))
+                .await?;
         }
         let Some(record) = record else {
             return Ok(deny(vec![format!(
