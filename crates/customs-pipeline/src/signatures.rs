@@ -43,6 +43,20 @@ pub fn signature_tag(digest: &Digest) -> String {
     format!("{}-{}.sig", digest.algorithm().name(), digest.hex())
 }
 
+/// Whether `tag` holds what is attached to an image rather than an image:
+/// cosign's `sha256-<hex>.sig`, `.att` and `.sbom` tags, and the OCI 1.1
+/// referrers tag schema's `sha256-<hex>` index.
+#[must_use]
+pub fn is_attachment_tag(tag: &str) -> bool {
+    let Some(rest) = tag.strip_prefix("sha256-") else {
+        return false;
+    };
+    [".sig", ".att", ".sbom"]
+        .iter()
+        .any(|suffix| rest.ends_with(suffix))
+        || (rest.len() == 64 && rest.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// Why signing or reading signatures failed (a failed verification is not
 /// an error: it is [`customs_sign::ImageVerification`] data).
 #[derive(Debug, thiserror::Error)]
@@ -676,4 +690,25 @@ async fn read_tag(
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attachment_tags() {
+        let digest = Digest::sha256(b"x");
+        for tag in [
+            signature_tag(&digest),
+            attestation_tag(&digest),
+            format!("{}.sbom", customs_oci::referrers_tag(&digest)),
+            customs_oci::referrers_tag(&digest),
+        ] {
+            assert!(is_attachment_tag(&tag), "{tag}");
+        }
+        for tag in ["1.0", "sha256-abc", "sha256-", "latest.sig"] {
+            assert!(!is_attachment_tag(tag), "{tag}");
+        }
+    }
 }

@@ -67,15 +67,6 @@ pub(crate) enum Push {
     Ignored(String),
 }
 
-/// Whether `tag` is one of cosign's: `sha256-<hex>.sig|.att|.sbom`.
-fn is_cosign_tag(tag: &str) -> bool {
-    tag.strip_prefix("sha256-").is_some_and(|rest| {
-        [".sig", ".att", ".sbom"]
-            .iter()
-            .any(|suffix| rest.ends_with(suffix))
-    })
-}
-
 /// The host (and port) of an URL: `http://127.0.0.1:5000/v2/…` →
 /// `127.0.0.1:5000`.
 fn host_of(url: &str) -> Option<&str> {
@@ -108,7 +99,7 @@ pub(crate) fn registry_pushes(body: &[u8]) -> Result<Vec<Push>, String> {
             if !MANIFEST_TYPES.contains(&t.media_type.as_str()) {
                 return Push::Ignored(format!("{} is not an image manifest", t.media_type));
             }
-            if is_cosign_tag(&t.tag) {
+            if customs_pipeline::signatures::is_attachment_tag(&t.tag) {
                 return Push::Ignored(format!(
                     "{}:{} is a signature or attestation",
                     t.repository, t.tag
@@ -170,7 +161,7 @@ pub(crate) fn harbor_pushes(body: &[u8]) -> Result<Vec<Push>, String> {
         .resources
         .iter()
         .map(|r| {
-            if is_cosign_tag(&r.tag) {
+            if customs_pipeline::signatures::is_attachment_tag(&r.tag) {
                 return Push::Ignored(format!(
                     "{repository}:{} is a signature or attestation",
                     r.tag

@@ -292,15 +292,6 @@ fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or(text)
 }
 
-/// The image config's creation time of a tag, in seconds.
-async fn created(repository: &str, tag: &str, args: &SourceArgs) -> Option<i64> {
-    let (_, image) = super::open_image(&format!("{repository}:{tag}"), args)
-        .await
-        .ok()?;
-    customs_types::time::parse_rfc3339(image.config.created.as_deref()?)
-        .map(|ns| ns.div_euclid(1_000_000_000))
-}
-
 async fn prune(args: &RegistryPruneArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     anyhow::ensure!(
         args.repository.contains('/')
@@ -330,11 +321,28 @@ async fn prune(args: &RegistryPruneArgs, global: &GlobalArgs) -> anyhow::Result<
         .await
         .with_context(|| format!("cannot list the tags of {}", args.repository))?;
     let mut tags = Vec::new();
-    for tag in names.iter().filter(|t| !is_cosign_tag(t)) {
-        let Some(digest) = registry.tag_digest(tag).await? else {
-            continue;
-        };
-        let created = created(&args.repository, tag, &args.source).await;
+    for tag in names
+        .iter()
+        .filter(|t| !customs_pipeline::signatures::is_attachment_tag(t))
+    {
+        // The image gives the digest its tag names and its creation time
+        // at once; what is no image has no time (and is kept).
+        let (digest, created) =
+            match super::open_image(&format!("{}:{tag}", args.repository), &args.source).await {
+                Ok((_, image)) => (
+                    image.resolved_digest().clone(),
+                    image
+                        .config
+                        .created
+                        .as_deref()
+                        .and_then(customs_types::time::parse_rfc3339)
+                        .map(|ns| ns.div_euclid(1_000_000_000)),
+                ),
+                Err(_) => match registry.tag_digest(tag).await? {
+                    Some(digest) => (digest, None),
+                    None => continue,
+                },
+            };
         tags.push(TagInfo {
             tag: tag.clone(),
             digest,
@@ -439,8 +447,4 @@ async fn prune(args: &RegistryPruneArgs, global: &GlobalArgs) -> anyhow::Result<
         }
     }
     Ok(ExitStatus::Success)
-}
-
-fn is_cosign_tag(tag: &str) -> bool {
-    tag.starts_with("sha256-")
 }
