@@ -65,6 +65,36 @@ fn digest(text: &str) -> Result<Digest, ApiError> {
     Digest::parse(text).map_err(|e| ApiError::bad(format!("`{text}` is not a digest: {e}")))
 }
 
+/// `text` parsed, and the digest it names: its own, else what its tag
+/// names at the registry now (a record names what runs, never a tag).
+async fn pinned(state: &State, text: &str) -> Result<(customs_oci::RegistryRef, Digest), ApiError> {
+    let reference = customs_oci::RegistryRef::parse(text)
+        .map_err(|e| ApiError::bad(format!("`{text}`: {e}")))?;
+    let digest = match reference.digest() {
+        Some(d) => d.clone(),
+        None => state.engine.resolve(text).await.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                format!("cannot resolve {text} to a digest: {e:#}"),
+            )
+        })?,
+    };
+    Ok((reference, digest))
+}
+
+/// Blocks hold in every environment: only a token for every one may
+/// change them.
+fn every_environment(caller: &Caller) -> Result<(), ApiError> {
+    if caller.unrestricted() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "a block applies to every environment; token {} is for one",
+            caller.label()
+        )))
+    }
+}
+
 pub(crate) async fn health(Shared(state): Shared<Arc<State>>) -> Answer {
     let schema = state.store.schema_version().await?;
     ok(json!({
@@ -380,17 +410,7 @@ pub(crate) async fn record_deployment(
             )));
         }
     }
-    let reference = customs_oci::RegistryRef::parse(&body.image)
-        .map_err(|e| ApiError::bad(format!("`{}`: {e}", body.image)))?;
-    let digest = match reference.digest() {
-        Some(d) => d.clone(),
-        None => state.engine.resolve(&body.image).await.map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                format!("cannot resolve {} to a digest: {e:#}", body.image),
-            )
-        })?,
-    };
+    let (reference, digest) = pinned(&state, &body.image).await?;
     let tags = reference
         .tag()
         .map(|t| vec![format!("{}:{t}", reference.name())])
@@ -436,12 +456,7 @@ pub(crate) async fn block(
     Extension(caller): Extension<Caller>,
     Json(body): Json<BlockRequest>,
 ) -> Answer {
-    if !caller.unrestricted() {
-        return Err(ApiError::forbidden(format!(
-            "a block applies to every environment; token {} is for one",
-            caller.label()
-        )));
-    }
+    every_environment(&caller)?;
     let digest = digest(&body.digest)?;
     if body.reason.trim().is_empty() {
         return Err(ApiError::bad("give the reason for the block"));
@@ -474,12 +489,7 @@ pub(crate) async fn unblock(
     Path(text): Path<String>,
     Query(q): Query<UnblockQuery>,
 ) -> Answer {
-    if !caller.unrestricted() {
-        return Err(ApiError::forbidden(format!(
-            "a block applies to every environment; token {} is for one",
-            caller.label()
-        )));
-    }
+    every_environment(&caller)?;
     let digest = digest(&text)?;
     if state
         .store
@@ -524,20 +534,8 @@ pub(crate) async fn scan(
             caller.label()
         )));
     }
-    let reference = customs_oci::RegistryRef::parse(&body.reference)
-        .map_err(|e| ApiError::bad(format!("`{}`: {e}", body.reference)))?;
-    let pinned = match reference.digest() {
-        Some(_) => body.reference.clone(),
-        None => {
-            let digest = state.engine.resolve(&body.reference).await.map_err(|e| {
-                ApiError::new(
-                    StatusCode::BAD_GATEWAY,
-                    format!("cannot resolve {} to a digest: {e:#}", body.reference),
-                )
-            })?;
-            format!("{}@{digest}", reference.name())
-        }
-    };
+    let (reference, digest) = pinned(&state, &body.reference).await?;
+    let pinned = format!("{}@{digest}", reference.name());
     let (job, _) =
         crate::worker::queue_scan(&state, &pinned, &environments, &caller.label()).await?;
     Ok((StatusCode::ACCEPTED, Json(job)).into_response())

@@ -119,6 +119,13 @@ pub(crate) enum Refusal {
     Forbidden(String),
 }
 
+/// The token of an `Authorization` header's value (`Bearer <token>`).
+pub(crate) fn bearer(authorization: &str) -> Option<&str> {
+    authorization
+        .strip_prefix("Bearer ")
+        .or_else(|| authorization.strip_prefix("bearer "))
+}
+
 /// Looks tokens up, with a short cache so that a busy client does not cost
 /// a query per request. A revoked token stops working within `ttl`.
 pub(crate) struct Tokens {
@@ -134,19 +141,16 @@ impl Tokens {
         }
     }
 
-    /// The caller of `authorization` (an `Authorization` header's value),
-    /// if it may do what `needed` asks.
+    /// The caller a token (from an `Authorization: Bearer` header, see
+    /// [`bearer`], or the dashboard's session) is, if it may do what
+    /// `needed` asks.
     pub(crate) async fn check(
         &self,
         store: &Store,
-        authorization: Option<&str>,
+        token: Option<&str>,
         needed: Scope,
     ) -> Result<Caller, Refusal> {
-        let token = authorization
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
+        let token = token
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(Refusal::Unauthenticated("a bearer token is required"))?;

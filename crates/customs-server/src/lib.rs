@@ -44,13 +44,17 @@ pub mod inputs {
     /// # Errors
     /// Not an envelope.
     pub fn registry_notification(body: &[u8]) -> Result<Vec<String>, String> {
-        Ok(crate::hooks::registry_pushes(body)?
+        crate::hooks::registry_pushes(body).map(scans)
+    }
+
+    fn scans(pushes: Vec<crate::hooks::Push>) -> Vec<String> {
+        pushes
             .into_iter()
             .filter_map(|p| match p {
                 crate::hooks::Push::Scan { reference } => Some(reference),
                 crate::hooks::Push::Ignored(_) => None,
             })
-            .collect())
+            .collect()
     }
 
     /// The images a Harbor webhook asks to scan.
@@ -58,13 +62,7 @@ pub mod inputs {
     /// # Errors
     /// Not a Harbor payload.
     pub fn harbor_event(body: &[u8]) -> Result<Vec<String>, String> {
-        Ok(crate::hooks::harbor_pushes(body)?
-            .into_iter()
-            .filter_map(|p| match p {
-                crate::hooks::Push::Scan { reference } => Some(reference),
-                crate::hooks::Push::Ignored(_) => None,
-            })
-            .collect())
+        crate::hooks::harbor_pushes(body).map(scans)
     }
 
     /// The container images of an AdmissionReview's object, each with
@@ -255,8 +253,12 @@ pub async fn serve(
 }
 
 /// Runs `make()`'s future on a blocking thread: for work that holds the
-/// advisory index (a SQLite connection, not `Sync`) across awaits.
-pub(crate) async fn on_blocking<T, F>(
+/// advisory index (a SQLite connection, not `Sync`) across awaits, here
+/// and in the engine the binary gives the server.
+///
+/// # Errors
+/// The task panicked or was cancelled.
+pub async fn on_blocking<T, F>(
     make: impl FnOnce() -> F + Send + 'static,
 ) -> Result<T, tokio::task::JoinError>
 where

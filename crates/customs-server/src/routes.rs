@@ -632,11 +632,12 @@ async fn guard(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let authorization = request
+    let token = request
         .headers()
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let caller = match state.tokens.check(&state.store, authorization, scope).await {
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::auth::bearer);
+    let caller = match state.tokens.check(&state.store, token, scope).await {
         Ok(caller) => caller,
         Err(Refusal::Unauthenticated(why)) => {
             let mut response = ApiError::new(StatusCode::UNAUTHORIZED, why).into_response();
@@ -658,18 +659,24 @@ async fn guard(
     };
     let label = caller.label();
     if let Some(wait) = state.limiter.admit(caller.token.id) {
-        let mut response =
-            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate limit: slow down").into_response();
-        let seconds = wait.as_secs().max(1).to_string();
-        if let Ok(value) = HeaderValue::from_str(&seconds) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
+        let mut response = retry_after(
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate limit: slow down").into_response(),
+            wait,
+        );
         response.extensions_mut().insert(CallerLabel(label));
         return response;
     }
     request.extensions_mut().insert(caller);
     let mut response = next.run(request).await;
     response.extensions_mut().insert(CallerLabel(label));
+    response
+}
+
+/// A 429 answer says when to come back (whole seconds, at least one).
+fn retry_after(mut response: Response, wait: std::time::Duration) -> Response {
+    if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
     response
 }
 
@@ -698,16 +705,17 @@ async fn page_guard(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let header_token = request
+    let token = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let authorization = header_token.or_else(|| session(&request).map(|t| format!("Bearer {t}")));
-    let caller = match authorization {
-        Some(a) => state
+        .and_then(crate::auth::bearer)
+        .map(str::to_owned)
+        .or_else(|| session(&request));
+    let caller = match token {
+        Some(t) => state
             .tokens
-            .check(&state.store, Some(&a), Scope::Read)
+            .check(&state.store, Some(&t), Scope::Read)
             .await
             .ok(),
         None => None,
@@ -715,24 +723,21 @@ async fn page_guard(
     let label = caller.as_ref().map(crate::auth::Caller::label);
     if caller.is_none() && !state.config.public_dashboard {
         let path = request.uri().path_and_query().map_or("/ui", |p| p.as_str());
-        let mut response = StatusCode::SEE_OTHER.into_response();
-        let location = format!("/ui/login?next={}", crate::html::encode(path));
-        if let Ok(value) = HeaderValue::from_str(&location) {
-            response.headers_mut().insert(header::LOCATION, value);
-        }
-        return response;
+        return crate::ui::redirect(
+            &format!("/ui/login?next={}", crate::html::encode(path)),
+            None,
+        );
     }
     if let Some(caller) = &caller
         && let Some(wait) = state.limiter.admit(caller.token.id)
     {
-        let mut response = crate::ui::html(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate limit: slow down".to_owned(),
+        return retry_after(
+            crate::ui::html(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate limit: slow down".to_owned(),
+            ),
+            wait,
         );
-        if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        return response;
     }
     request.extensions_mut().insert(crate::ui::Viewer {
         signed_in: caller.is_some(),

@@ -915,7 +915,8 @@ pub(crate) struct LoginForm {
     next: Option<String>,
 }
 
-fn redirect(location: &str, cookie: Option<String>) -> Response {
+/// A 303 to `location`, setting `cookie` when given.
+pub(crate) fn redirect(location: &str, cookie: Option<String>) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, value);
@@ -933,10 +934,9 @@ pub(crate) async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(form.next.as_deref());
-    let header = format!("Bearer {}", form.token.trim());
     match state
         .tokens
-        .check(&state.store, Some(&header), crate::Scope::Read)
+        .check(&state.store, Some(&form.token), crate::Scope::Read)
         .await
     {
         Ok(_) if !form.token.contains([';', ',', ' ', '"']) => {

@@ -188,36 +188,25 @@ async fn run_one(state: &Arc<State>, worker: &str, job: &Job) {
         outcome = execute(state, job) => outcome,
         why = heartbeat => Err(anyhow::anyhow!("{why}")),
     };
-    let (level, error) = match &outcome {
-        Ok(_) => ("info", None),
-        Err(e) => ("error", Some(format!("{e:#}"))),
+    let error = outcome.as_ref().err().map(|e| format!("{e:#}"));
+    // Done, or back to the queue after a wait (failed for good after the
+    // last attempt).
+    let (result, retry_after) = match &outcome {
+        Ok(result) => (Ok(result), 0),
+        Err(_) => (
+            Err(error.as_deref().unwrap_or_default()),
+            config.retry_after.as_secs(),
+        ),
     };
-    let finished = match &outcome {
-        Ok(result) => {
-            state
-                .store
-                .finish(job.id, worker, Ok(result), config.max_attempts, 0)
-                .await
-        }
-        Err(_) => {
-            let text = error.clone().unwrap_or_default();
-            state
-                .store
-                .finish(
-                    job.id,
-                    worker,
-                    Err(&text),
-                    config.max_attempts,
-                    config.retry_after.as_secs(),
-                )
-                .await
-        }
-    };
+    let finished = state
+        .store
+        .finish(job.id, worker, result, config.max_attempts, retry_after)
+        .await;
     state
         .metrics
         .count("jobs", if outcome.is_ok() { "done" } else { "failed" });
     state.logger.log(
-        level,
+        if outcome.is_ok() { "info" } else { "error" },
         "job finished",
         json!({
             "worker": worker, "job": job.id, "kind": job.kind, "subject": job.subject,

@@ -24,7 +24,7 @@ fn days(text: &str) -> anyhow::Result<i64> {
 }
 
 /// The exceptions of the files given, else of customs.toml.
-fn load(
+pub(crate) fn load(
     files: &[std::path::PathBuf],
     policy: &customs_cli::PolicyFiles,
 ) -> anyhow::Result<(Exceptions, i64)> {
@@ -45,7 +45,7 @@ fn load(
     ))
 }
 
-fn state(e: &Exception, today: i64, within: i64) -> (Status, String) {
+pub(crate) fn state(e: &Exception, today: i64, within: i64) -> (Status, String) {
     let status = e.status(today, within);
     let text = match status {
         Status::Active => format!("active ({} days left)", e.expires_day - today),
@@ -55,7 +55,21 @@ fn state(e: &Exception, today: i64, within: i64) -> (Status, String) {
     (status, text)
 }
 
-fn scope(e: &Exception) -> String {
+/// What an exception waives: `CVE-… in pkg`, `rule R`.
+pub(crate) fn waives(e: &Exception) -> String {
+    let what = match (&e.vulnerability, &e.rule) {
+        (Some(v), _) => v.clone(),
+        (None, Some(r)) => format!("rule {r}"),
+        (None, None) => "-".to_owned(),
+    };
+    match &e.package {
+        Some(p) => format!("{what} in {p}"),
+        None => what,
+    }
+}
+
+/// The images an exception is for.
+pub(crate) fn scope(e: &Exception) -> String {
     e.scope
         .digest
         .clone()
@@ -98,19 +112,10 @@ pub(crate) fn run(command: ExceptionsCommand, _global: &GlobalArgs) -> anyhow::R
                 "ID", "STATE", "WAIVES", "SCOPE", "ENVS", "OWNER", "APPROVER",
             ]);
             for (e, (_, text)) in &rows {
-                let what = match (&e.vulnerability, &e.rule) {
-                    (Some(v), _) => v.clone(),
-                    (None, Some(r)) => format!("rule {r}"),
-                    (None, None) => "-".to_owned(),
-                };
-                let what = match &e.package {
-                    Some(p) => format!("{what} in {p}"),
-                    None => what,
-                };
                 t.add_row(render::row([
                     e.id.clone(),
                     text.clone(),
-                    what,
+                    waives(e),
                     scope(e),
                     if e.environments.is_empty() {
                         "all".to_owned()

@@ -45,17 +45,6 @@ struct CliEngine {
     gate_on_admission: bool,
 }
 
-/// Runs `make()`'s future on a blocking thread: the advisory index is a
-/// SQLite connection, not `Sync`, held across awaits by the gate.
-async fn on_blocking<T, F>(make: impl FnOnce() -> F + Send + 'static) -> anyhow::Result<T>
-where
-    T: Send + 'static,
-    F: Future<Output = anyhow::Result<T>>,
-{
-    let handle = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || handle.block_on(make())).await?
-}
-
 impl CliEngine {
     /// Scans `reference` once and gates it for each environment, recording
     /// the SBOM, a scan record and each decision.
@@ -211,26 +200,28 @@ impl CliEngine {
 
     /// The exceptions expiring within `days` days, or expired.
     fn expiring_exceptions(&self, days: i64) -> anyhow::Result<Vec<serde_json::Value>> {
-        let loaded = super::policy::load(&self.args.policy)?;
-        let today = loaded.now.div_euclid(86_400);
-        Ok(loaded
+        // The exceptions alone: no Rego bundle is compiled for a page.
+        if super::policy::config(&self.args.policy)?
             .exceptions
+            .is_empty()
+        {
+            return Ok(Vec::new());
+        }
+        let (exceptions, now) = super::exceptions::load(&[], &self.args.policy)?;
+        let today = now.div_euclid(86_400);
+        Ok(exceptions
             .entries
             .iter()
-            .filter(|e| e.status(today, days) != customs_policy::exceptions::Status::Active)
-            .map(|e| {
-                let waives = match (&e.vulnerability, &e.rule) {
-                    (Some(v), _) => v.clone(),
-                    (None, Some(r)) => format!("rule {r}"),
-                    (None, None) => "-".to_owned(),
-                };
-                let left = e.expires_day - today;
-                serde_json::json!({
-                    "id": e.id,
-                    "waives": waives,
-                    "scope": e.scope.digest.clone().or_else(|| e.scope.repository.clone()).unwrap_or_else(|| "all images".to_owned()),
-                    "owner": e.owner.clone().unwrap_or_else(|| "-".to_owned()),
-                    "state": if left < 0 { format!("expired on {}", e.expires) } else { format!("{} ({left} days)", e.expires) },
+            .filter_map(|e| {
+                let (status, state) = super::exceptions::state(e, today, days);
+                (status != customs_policy::exceptions::Status::Active).then(|| {
+                    serde_json::json!({
+                        "id": e.id,
+                        "waives": super::exceptions::waives(e),
+                        "scope": super::exceptions::scope(e),
+                        "owner": e.owner.clone().unwrap_or_else(|| "-".to_owned()),
+                        "state": state,
+                    })
                 })
             })
             .collect())
@@ -286,16 +277,20 @@ impl Engine for Shared {
     ) -> BoxFuture<'a, anyhow::Result<serde_json::Value>> {
         let this = self.0.clone();
         let (reference, environments) = (reference.to_owned(), environments.to_vec());
-        Box::pin(on_blocking(move || async move {
-            this.scan_and_gate(&reference, &environments).await
-        }))
+        Box::pin(async move {
+            customs_server::on_blocking(move || async move {
+                this.scan_and_gate(&reference, &environments).await
+            })
+            .await?
+        })
     }
 
     fn refresh(&self) -> BoxFuture<'_, anyhow::Result<Option<String>>> {
         let this = self.0.clone();
-        Box::pin(on_blocking(
-            move || async move { this.refresh_database().await },
-        ))
+        Box::pin(async move {
+            customs_server::on_blocking(move || async move { this.refresh_database().await })
+                .await?
+        })
     }
 
     fn expiring(&self, days: i64) -> BoxFuture<'_, anyhow::Result<Vec<serde_json::Value>>> {
@@ -304,8 +299,10 @@ impl Engine for Shared {
 
     fn resolve<'a>(&'a self, reference: &'a str) -> BoxFuture<'a, anyhow::Result<Digest>> {
         Box::pin(async move {
+            // What the tag names: an index's digest for a multi-platform
+            // image (what is signed and what a pinned reference names).
             let (_, image) = super::open_image(reference, &self.0.args.source).await?;
-            Ok(image.manifest_digest.clone())
+            Ok(image.resolved_digest().clone())
         })
     }
 
@@ -316,9 +313,12 @@ impl Engine for Shared {
     ) -> BoxFuture<'a, anyhow::Result<Admit>> {
         let this = self.0.clone();
         let (image, environment) = (image.to_owned(), environment.to_owned());
-        Box::pin(on_blocking(move || async move {
-            this.check(&image, &environment).await
-        }))
+        Box::pin(async move {
+            customs_server::on_blocking(
+                move || async move { this.check(&image, &environment).await },
+            )
+            .await?
+        })
     }
 }
 
