@@ -501,6 +501,21 @@ fn kubernetes_items(doc: &Value) -> Vec<&Value> {
     }
 }
 
+/// The containers of a pod spec — init, regular and ephemeral, in that
+/// order — each with its list's name and its index there.
+pub fn containers(spec: &Value) -> impl Iterator<Item = (&'static str, usize, &Value)> {
+    ["initContainers", "containers", "ephemeralContainers"]
+        .into_iter()
+        .flat_map(move |list| {
+            spec.get(list)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(move |(i, c)| (list, i, c))
+        })
+}
+
 /// A workload's pod spec and the path to it (dotted), by kind: `None`
 /// for kinds that run no pod.
 #[must_use]
@@ -714,25 +729,20 @@ pub fn workload_images(path: &str, text: &str) -> Result<Vec<WorkloadImage>, Man
                 .pointer("/metadata/namespace")
                 .and_then(Value::as_str)
                 .map(str::to_owned);
-            for list in ["initContainers", "containers"] {
-                for c in spec
-                    .get(list)
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(image) = c.get("image").and_then(Value::as_str) {
-                        out.push(WorkloadImage {
-                            service: service.clone(),
-                            namespace: namespace.clone(),
-                            container: c
-                                .get("name")
-                                .and_then(Value::as_str)
-                                .unwrap_or("?")
-                                .to_owned(),
-                            image: image.to_owned(),
-                        });
-                    }
+            // Ephemeral (debug) containers are not what the workload runs.
+            for (_, _, c) in containers(spec).filter(|(list, _, _)| *list != "ephemeralContainers")
+            {
+                if let Some(image) = c.get("image").and_then(Value::as_str) {
+                    out.push(WorkloadImage {
+                        service: service.clone(),
+                        namespace: namespace.clone(),
+                        container: c
+                            .get("name")
+                            .and_then(Value::as_str)
+                            .unwrap_or("?")
+                            .to_owned(),
+                        image: image.to_owned(),
+                    });
                 }
             }
         }

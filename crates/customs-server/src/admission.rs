@@ -167,23 +167,14 @@ struct Container {
 fn containers(object: &Value) -> Option<Vec<Container>> {
     let (path, spec) = customs_checks::manifest::pod_spec(object)?;
     let base = format!("/{}", path.replace('.', "/"));
-    let mut out = Vec::new();
-    for list in ["initContainers", "containers", "ephemeralContainers"] {
-        for (i, c) in spec
-            .get(list)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            if let Some(image) = c.get("image").and_then(Value::as_str) {
-                out.push(Container {
-                    pointer: format!("{base}/{list}/{i}/image"),
-                    image: image.to_owned(),
-                });
-            }
-        }
-    }
+    let out = customs_checks::manifest::containers(spec)
+        .filter_map(|(list, i, c)| {
+            Some(Container {
+                pointer: format!("{base}/{list}/{i}/image"),
+                image: c.get("image").and_then(Value::as_str)?.to_owned(),
+            })
+        })
+        .collect();
     Some(out)
 }
 
