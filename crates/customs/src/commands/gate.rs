@@ -290,13 +290,7 @@ pub(crate) async fn assess_walked(
     let database = customs_pipeline::ledger::database_facts(index)?;
     let catalogue = super::policy::catalogue_path(args.base_catalogue);
     let bases = customs_pipeline::base::BaseCatalogue::load(&catalogue)?;
-    let trusted: Vec<Trusted<'_>> = trusted
-        .iter()
-        .map(|t| Trusted {
-            described: t.described.clone(),
-            trust: t.verifier(),
-        })
-        .collect();
+    let trusted: Vec<Trusted<'_>> = trusted.iter().map(super::keys::Trust::trusted).collect();
     let seen = customs_pipeline::ledger::seen(image);
     let blocked = match loaded.blocklist.as_ref().and_then(|b| {
         b.blocking(

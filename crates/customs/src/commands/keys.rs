@@ -176,6 +176,14 @@ impl Trust {
     }
 
     /// The signer and root, as the image verifications take them.
+    /// The gate's view of it: its description and its verifier.
+    pub(crate) fn trusted(&self) -> customs_pipeline::gate::Trusted<'_> {
+        customs_pipeline::gate::Trusted {
+            described: self.described.clone(),
+            trust: self.verifier(),
+        }
+    }
+
     pub(crate) fn verifier(&self) -> customs_sign::Trust<'_> {
         customs_sign::Trust {
             signer: self.signer(),

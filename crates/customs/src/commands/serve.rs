@@ -125,13 +125,8 @@ impl CliEngine {
             .cloned()
             .context("the image to admit has no digest")?;
         let found = customs_pipeline::signatures::read_all(&registry, &digest).await?;
-        let trusted: Vec<customs_pipeline::gate::Trusted<'_>> = trusts
-            .iter()
-            .map(|t| customs_pipeline::gate::Trusted {
-                described: t.described.clone(),
-                trust: t.verifier(),
-            })
-            .collect();
+        let trusted: Vec<customs_pipeline::gate::Trusted<'_>> =
+            trusts.iter().map(super::keys::Trust::trusted).collect();
         let signatures = customs_pipeline::gate::check_signatures(
             &found.signatures,
             &registry,
