@@ -107,8 +107,9 @@ impl CliEngine {
             reasons,
             warnings: Vec::new(),
         };
-        let loaded = super::policy::load(&self.args.policy)?;
-        let env = loaded.config.environment(environment)?;
+        // The configuration alone: no Rego bundle is compiled per review.
+        let config = super::policy::config(&self.args.policy)?;
+        let env = config.environment(environment)?;
         let trusts = super::policy::trusted(env)?;
         if trusts.is_empty() {
             return Ok(deny(vec![format!(
