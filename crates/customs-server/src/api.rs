@@ -148,20 +148,16 @@ pub(crate) async fn image(Shared(state): Shared<Arc<State>>, Path(text): Path<St
             "the store knows nothing of {digest}"
         )));
     }
-    let tags = state.store.tags_of(&digest).await?;
-    let history = state.store.history(&digest).await?;
-    let deployments = state.store.deployments_of(&digest).await?;
+    let dossier = state.store.dossier(&digest).await?;
     let block = state.store.block_of(&digest, &customs_store::now()).await?;
-    let promotions = state.store.promotions_of(&digest).await?;
-    let releases = state.store.releases_of(&digest).await?;
     ok(json!({
         "digest": digest.to_string(),
-        "tags": tags.iter().map(|(tag, first_seen)| json!({"tag": tag, "first_seen": first_seen})).collect::<Vec<_>>(),
+        "tags": dossier.tags.iter().map(|(tag, first_seen)| json!({"tag": tag, "first_seen": first_seen})).collect::<Vec<_>>(),
         "blocked": block,
-        "deployments": deployments,
-        "promotions": promotions,
-        "releases": releases,
-        "history": history,
+        "deployments": dossier.deployments,
+        "promotions": dossier.promotions,
+        "releases": dossier.releases,
+        "history": dossier.history,
     }))
 }
 

@@ -273,30 +273,23 @@ pub(crate) async fn image(
         );
     };
     let store = &state.store;
-    let (known, tags, history, deployments, promotions, gates, sbom) = tokio::join!(
+    let result = tokio::try_join!(
         store.knows(&digest),
-        store.tags_of(&digest),
-        store.history(&digest),
-        store.deployments_of(&digest),
-        store.promotions_of(&digest),
+        store.dossier(&digest),
         store.records(&digest, Some("gate")),
         store.sbom(&digest),
     );
-    let result = (|| {
-        Ok::<_, customs_store::StoreError>((
-            known?,
-            tags?,
-            history?,
-            deployments?,
-            promotions?,
-            gates?,
-            sbom?,
-        ))
-    })();
-    let (known, tags, history, deployments, promotions, gates, sbom) = match result {
+    let (known, dossier, gates, sbom) = match result {
         Ok(all) => all,
         Err(e) => return failure(viewer, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     };
+    let customs_store::Dossier {
+        tags,
+        deployments,
+        promotions,
+        history,
+        ..
+    } = dossier;
     if !known {
         return failure(
             viewer,

@@ -29,6 +29,17 @@ pub struct HistoryEntry {
     pub actor: String,
 }
 
+/// What the store says about one digest ([`Store::dossier`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Dossier {
+    /// `(repository:tag, first seen)`.
+    pub tags: Vec<(String, String)>,
+    pub deployments: Vec<Deployment>,
+    pub promotions: Vec<crate::Promotion>,
+    pub releases: Vec<crate::Release>,
+    pub history: Vec<HistoryEntry>,
+}
+
 /// Which versions of a package `who-has` looks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VersionFilter {
@@ -227,16 +238,21 @@ pub struct AffectedImage {
 const IN_BATCH: usize = 500;
 
 impl Store {
-    /// Everything known about `digest`, oldest first: tags, records,
-    /// promotions, releases, deployments and blocks.
+    /// Everything the store says about `digest`, each part read once:
+    /// its tags, deployments, promotions and releases, and its whole
+    /// history (those, its records, SBOM and blocks) in time order.
     ///
     /// # Errors
     /// A failing query.
-    pub async fn history(&self, digest: &Digest) -> Result<Vec<HistoryEntry>, StoreError> {
+    pub async fn dossier(&self, digest: &Digest) -> Result<Dossier, StoreError> {
+        let tags = self.tags_of(digest).await?;
+        let promotions = self.promotions_of(digest).await?;
+        let releases = self.releases_of(digest).await?;
+        let deployments = self.deployments_of(digest).await?;
         let mut out = Vec::new();
-        for (tag, at) in self.tags_of(digest).await? {
+        for (tag, at) in &tags {
             out.push(HistoryEntry {
-                at,
+                at: at.clone(),
                 kind: "tag".to_owned(),
                 environment: None,
                 what: format!("seen as {tag}"),
@@ -266,38 +282,38 @@ impl Store {
                 actor: String::new(),
             });
         }
-        for p in self.promotions_of(digest).await? {
+        for p in &promotions {
             out.push(HistoryEntry {
-                at: p.at,
+                at: p.at.clone(),
                 kind: "promote".to_owned(),
-                environment: Some(p.environment),
+                environment: Some(p.environment.clone()),
                 what: format!("promoted {} → {}", p.source, p.target),
-                actor: p.actor,
+                actor: p.actor.clone(),
             });
         }
-        for r in self.releases_of(digest).await? {
+        for r in &releases {
             out.push(HistoryEntry {
-                at: r.created_at,
+                at: r.created_at.clone(),
                 kind: "release".to_owned(),
-                environment: Some(r.environment),
+                environment: Some(r.environment.clone()),
                 what: format!(
                     "released as {} {} (bundle {})",
                     r.service, r.version, r.document
                 ),
-                actor: r.actor,
+                actor: r.actor.clone(),
             });
         }
-        for d in self.deployments_of(digest).await? {
+        for d in &deployments {
             let what = match &d.until {
                 None => format!("deployed as {} (current)", d.slot()),
                 Some(until) => format!("deployed as {} until {until}", d.slot()),
             };
             out.push(HistoryEntry {
-                at: d.since,
+                at: d.since.clone(),
                 kind: "deploy".to_owned(),
-                environment: Some(d.environment),
+                environment: Some(d.environment.clone()),
                 what,
-                actor: d.actor,
+                actor: d.actor.clone(),
             });
         }
         let rows = sqlx::query(
@@ -323,7 +339,23 @@ impl Store {
             });
         }
         out.sort_by(|a, b| a.at.cmp(&b.at));
-        Ok(out)
+        Ok(Dossier {
+            tags,
+            deployments,
+            promotions,
+            releases,
+            history: out,
+        })
+    }
+
+    /// Everything known about `digest`, oldest first: tags, records,
+    /// promotions, releases, deployments and blocks (the history part of
+    /// [`Self::dossier`]).
+    ///
+    /// # Errors
+    /// A failing query.
+    pub async fn history(&self, digest: &Digest) -> Result<Vec<HistoryEntry>, StoreError> {
+        Ok(self.dossier(digest).await?.history)
     }
 
     /// Every stored image holding a package `filter` accepts; with

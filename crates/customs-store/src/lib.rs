@@ -20,7 +20,8 @@ mod server;
 pub use error::StoreError;
 pub use evidence::{Document, NewRecord, Record, Seen, StoredSbom, is_digest_prefix};
 pub use inventory::{
-    Affected, AffectedImage, Comparator, HistoryEntry, Holder, PackageFilter, VersionFilter,
+    Affected, AffectedImage, Comparator, Dossier, HistoryEntry, Holder, PackageFilter,
+    VersionFilter,
 };
 pub use ledger::{Block, Deployment, NewDeployment, Promotion, Release};
 pub use open::{Backend, SCHEMA_VERSION, default_url, redact_url};
